@@ -1,0 +1,280 @@
+/* cmd-reproject.c — `tessera reproject INPUT -o OUTPUT --target TARGET`:
+ * reproject one FITS image onto a target WCS and write the result. */
+#include "config.h"
+
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct
+{
+  char *output;
+  char *target;
+  char *size;
+  char *method;
+  gboolean no_roundtrip;
+  gboolean exact_transform;
+  double tolerance;
+  int grid_step;
+  gboolean no_footprint;
+  gboolean overwrite;
+  gboolean quiet;
+  gboolean verbose;
+  char **rest;
+} Args;
+
+static void
+args_clear (Args *a)
+{
+  g_free (a->output);
+  g_free (a->target);
+  g_free (a->size);
+  g_free (a->method);
+  g_strfreev (a->rest);
+}
+
+/* The file part of a cfitsio name such as "file.fits[1]". */
+static char *
+file_part (const char *name)
+{
+  const char *b = strchr (name, '[');
+
+  return b ? g_strndup (name, (gsize)(b - name)) : g_strdup (name);
+}
+
+static gboolean
+same_file (const char *a, const char *b)
+{
+  g_autofree char *fa = file_part (a);
+  struct stat sa, sb;
+
+  if (stat (fa, &sa) != 0 || stat (b, &sb) != 0)
+    return FALSE;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int
+tess_cmd_reproject (int argc, char **argv)
+{
+  Args a = { 0 };
+  GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.output,
+      "Write the result to FILE (FITS)", "FILE" },
+    { "target", 't', 0, G_OPTION_ARG_FILENAME, &a.target,
+      "Target WCS and size: a FITS file or a text header", "FILE" },
+    { "size", 's', 0, G_OPTION_ARG_STRING, &a.size,
+      "Output size, overriding the target's NAXIS1/NAXIS2", "WIDTHxHEIGHT" },
+    { "method", 'm', 0, G_OPTION_ARG_STRING, &a.method,
+      "nearest, bilinear (default), biquadratic or bicubic", "METHOD" },
+    { "no-roundtrip", 0, 0, G_OPTION_ARG_NONE, &a.no_roundtrip,
+      "Skip the check that each pixel maps back to itself", NULL },
+    { "exact-transform", 0, 0, G_OPTION_ARG_NONE, &a.exact_transform,
+      "Transform every pixel exactly (no interpolated coordinate grid)",
+      NULL },
+    { "transform-tolerance", 0, 0, G_OPTION_ARG_DOUBLE, &a.tolerance,
+      "Largest error of the coordinate grid, in input pixels (0.001)",
+      "PIXELS" },
+    { "grid-step", 0, 0, G_OPTION_ARG_INT, &a.grid_step,
+      "Spacing of the exact coordinate grid, in output pixels (16)", "N" },
+    { "no-footprint", 0, 0, G_OPTION_ARG_NONE, &a.no_footprint,
+      "Do not write the FOOTPRINT extension", NULL },
+    { "overwrite", 0, 0, G_OPTION_ARG_NONE, &a.overwrite,
+      "Replace OUTPUT if it exists", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a.quiet,
+      "Print nothing but errors", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &a.verbose,
+      "Say what is being done, with timings", NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &a.rest, NULL,
+      "INPUT" },
+    { NULL, 0, 0, 0, NULL, NULL, NULL },
+  };
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  TessOptions opt;
+  TessVerbosity verb;
+  TessWcs *target = NULL;
+  TessImage *input = NULL, *output = NULL;
+  TessPlan *plan = NULL;
+  TessProgressBar *bar = NULL;
+  gint64 width = 0, height = 0;
+  GTimer *timer = g_timer_new ();
+  const char *in_path;
+  int ret = TESS_EXIT_FAILURE;
+
+  tess_options_init (&opt);
+  a.tolerance = opt.transform_tolerance;
+  a.grid_step = opt.grid_step;
+
+  g_set_prgname ("tessera reproject");
+  ctx = g_option_context_new ("-o OUTPUT --target TARGET");
+  g_option_context_set_summary (
+      ctx, "Reproject a FITS image (any image HDU; cfitsio syntax such as "
+           "file.fits[1] or\nfile.fits[SCI] names one) onto the WCS and size "
+           "of TARGET.");
+  g_option_context_set_description (
+      ctx, "The output's primary HDU holds the reprojected image (float32, "
+           "or float64 for a\nfloat64 input) with the target WCS; an "
+           "extension named FOOTPRINT is 1 where the\noutput has a value and "
+           "0 elsewhere.  Pixels the input does not cover are NaN.\n\nExit "
+           "status: 0 success, 1 failure, 2 bad command line, 130 "
+           "cancelled.\n");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      ret = tess_cli_usage_error ("reproject", "%s", error->message);
+      goto out;
+    }
+  verb = a.quiet     ? TESS_VERBOSITY_QUIET
+         : a.verbose ? TESS_VERBOSITY_VERBOSE
+                     : TESS_VERBOSITY_NORMAL;
+
+  if (a.rest == NULL || a.rest[0] == NULL)
+    {
+      ret = tess_cli_usage_error ("reproject", "no INPUT file given");
+      goto out;
+    }
+  if (a.rest[1] != NULL)
+    {
+      ret = tess_cli_usage_error ("reproject", "unexpected argument '%s'",
+                                  a.rest[1]);
+      goto out;
+    }
+  in_path = a.rest[0];
+  if (a.output == NULL)
+    {
+      ret = tess_cli_usage_error ("reproject", "no OUTPUT given (-o FILE)");
+      goto out;
+    }
+  if (a.target == NULL)
+    {
+      ret = tess_cli_usage_error ("reproject",
+                                  "no TARGET given (--target FILE)");
+      goto out;
+    }
+  if (a.method && !tess_method_from_name (a.method, &opt.method, &error))
+    {
+      ret = tess_cli_usage_error ("reproject", "--method: %s",
+                                  error->message);
+      goto out;
+    }
+  if (a.size)
+    {
+      if (!tess_cli_parse_size (a.size, &width, &height))
+        {
+          ret = tess_cli_usage_error (
+              "reproject", "--size '%s': expected WIDTHxHEIGHT, e.g. 2048x2048",
+              a.size);
+          goto out;
+        }
+      if (width < 1 || height < 1 || width > (1 << 24) || height > (1 << 24))
+        {
+          ret = tess_cli_usage_error (
+              "reproject",
+              "--size '%s': each side must be between 1 and 16777216 pixels",
+              a.size);
+          goto out;
+        }
+    }
+  if (!(a.tolerance > 0.0) || a.tolerance > 10.0)
+    {
+      ret = tess_cli_usage_error (
+          "reproject", "--transform-tolerance must be in (0, 10] pixels");
+      goto out;
+    }
+  if (a.grid_step < 1 || a.grid_step > 4096)
+    {
+      ret = tess_cli_usage_error ("reproject",
+                                  "--grid-step must be between 1 and 4096");
+      goto out;
+    }
+  opt.roundtrip = !a.no_roundtrip;
+  opt.exact_transform = a.exact_transform;
+  opt.transform_tolerance = a.tolerance;
+  opt.grid_step = a.grid_step;
+
+  if (!a.overwrite && g_file_test (a.output, G_FILE_TEST_EXISTS))
+    {
+      tess_cli_error ("%s: the file exists (use --overwrite to replace it)",
+                      a.output);
+      goto out;
+    }
+  if (same_file (in_path, a.output) || same_file (a.target, a.output))
+    {
+      tess_cli_error ("%s: the output would replace an input file",
+                      a.output);
+      goto out;
+    }
+
+  target = tess_wcs_load (a.target, &error);
+  if (target == NULL)
+    goto fail;
+  if (a.size)
+    {
+      TessWcs *sized = tess_wcs_with_size (target, width, height);
+      tess_wcs_unref (target);
+      target = sized;
+    }
+  if (verb >= TESS_VERBOSITY_VERBOSE)
+    {
+      g_autofree char *d = tess_wcs_describe (target);
+      tess_cli_verbose (verb, "target: %s", d);
+    }
+
+  g_timer_start (timer);
+  input = tess_image_load (in_path, &error);
+  if (input == NULL)
+    goto fail;
+  if (verb >= TESS_VERBOSITY_VERBOSE)
+    {
+      g_autofree char *d = tess_wcs_describe (tess_image_get_wcs (input));
+      tess_cli_verbose (verb, "input: %s, %" G_GINT64_FORMAT " plane(s)", d,
+                        tess_image_get_nplanes (input));
+      tess_cli_verbose (verb, "read in %.3f s",
+                        g_timer_elapsed (timer, NULL));
+    }
+
+  g_timer_start (timer);
+  plan = tess_plan_new (input, target, &opt, &error);
+  if (plan == NULL)
+    goto fail;
+  bar = tess_progress_bar_new ("reproject", verb >= TESS_VERBOSITY_NORMAL);
+  output = tess_plan_run (plan, NULL, tess_progress_bar_update, bar, &error);
+  tess_progress_bar_free (bar);
+  if (output == NULL)
+    goto fail;
+  tess_cli_verbose (verb, "%s reprojection in %.3f s",
+                    tess_method_name (opt.method),
+                    g_timer_elapsed (timer, NULL));
+
+  g_timer_start (timer);
+  if (!tess_image_save (output,
+                        a.output,
+                        (a.overwrite ? TESS_WRITE_OVERWRITE : 0)
+                            | (a.no_footprint ? TESS_WRITE_NO_FOOTPRINT : 0),
+                        &error))
+    goto fail;
+  tess_cli_verbose (verb, "wrote %s in %.3f s", a.output,
+                    g_timer_elapsed (timer, NULL));
+  ret = TESS_EXIT_OK;
+  goto out;
+
+fail:
+  if (g_error_matches (error, TESS_ERROR, TESS_ERROR_CANCELLED))
+    ret = TESS_EXIT_CANCELLED;
+  tess_cli_error ("%s", error->message);
+out:
+  if (plan)
+    tess_plan_unref (plan);
+  if (output)
+    tess_image_unref (output);
+  if (input)
+    tess_image_unref (input);
+  if (target)
+    tess_wcs_unref (target);
+  g_timer_destroy (timer);
+  args_clear (&a);
+  return ret;
+}

@@ -1,0 +1,125 @@
+/* tessera.c — the `tessera` command: dispatches to its subcommands. */
+#include "config.h"
+
+#include "cli.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+tess_cli_error (const char *format, ...)
+{
+  va_list ap;
+  g_autofree char *msg = NULL;
+
+  va_start (ap, format);
+  msg = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  /* One line, whatever the message holds. */
+  g_strdelimit (msg, "\n\r", ' ');
+  fprintf (stderr, "tessera: %s\n", msg);
+}
+
+int
+tess_cli_usage_error (const char *command, const char *format, ...)
+{
+  va_list ap;
+  g_autofree char *msg = NULL;
+
+  va_start (ap, format);
+  msg = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_strdelimit (msg, "\n\r", ' ');
+  fprintf (stderr, "tessera %s: %s (see 'tessera %s --help')\n", command, msg,
+           command);
+  return TESS_EXIT_USAGE;
+}
+
+void
+tess_cli_verbose (TessVerbosity v, const char *format, ...)
+{
+  va_list ap;
+
+  if (v < TESS_VERBOSITY_VERBOSE)
+    return;
+  va_start (ap, format);
+  fputs ("tessera: ", stderr);
+  vfprintf (stderr, format, ap);
+  fputc ('\n', stderr);
+  va_end (ap);
+}
+
+gboolean
+tess_cli_parse_size (const char *text, gint64 *width, gint64 *height)
+{
+  char *end;
+  gint64 w, h;
+
+  if (!g_ascii_isdigit (text[0]))
+    return FALSE;
+  w = g_ascii_strtoll (text, &end, 10);
+  if (*end != 'x' && *end != 'X')
+    return FALSE;
+  if (!g_ascii_isdigit (end[1]))
+    return FALSE;
+  h = g_ascii_strtoll (end + 1, &end, 10);
+  if (*end != '\0')
+    return FALSE;
+  *width = w;
+  *height = h;
+  return TRUE;
+}
+
+static void
+usage (FILE *out)
+{
+  fprintf (out,
+           "Usage: tessera COMMAND [OPTIONS...]\n"
+           "\n"
+           "Fast, exact reprojection of astronomical images.\n"
+           "\n"
+           "Commands:\n"
+           "  reproject   reproject a FITS image onto a target WCS\n"
+           "\n"
+           "Options:\n"
+           "  -h, --help     show this help\n"
+           "  -V, --version  show the version\n"
+           "\n"
+           "Run 'tessera COMMAND --help' for the options of a command.\n"
+           "Exit status: 0 success, 1 failure, 2 bad command line, 130 "
+           "cancelled.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (argc < 2)
+    {
+      usage (stderr);
+      return TESS_EXIT_USAGE;
+    }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
+      || strcmp (argv[1], "help") == 0)
+    {
+      usage (stdout);
+      return TESS_EXIT_OK;
+    }
+  if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0)
+    {
+      printf ("tessera %s\n", tess_version ());
+      return TESS_EXIT_OK;
+    }
+  if (strcmp (argv[1], "reproject") == 0)
+    return tess_cmd_reproject (argc - 1, argv + 1);
+
+  tess_cli_error ("unknown command '%s' (see 'tessera --help')", argv[1]);
+  return TESS_EXIT_USAGE;
+}

@@ -1,0 +1,639 @@
+/* image.c — TessImage: pixel planes with a WCS and header keywords;
+ * reading any FITS image HDU and writing results (primary image plus a
+ * FOOTPRINT extension), complete or not at all.
+ */
+#include "config.h"
+
+#include "tess-private.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------------- */
+/* Objects                                                                 */
+
+TessImage *
+tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
+                   gint64 height, int n_extra, const gint64 *extra,
+                   GError **error)
+{
+  TessImage *image;
+  gint64 nplanes = 1;
+  gsize npix, elem = type == TESS_TYPE_DOUBLE ? sizeof (double)
+                                              : sizeof (float);
+
+  if (width <= 0 || height <= 0 || width > TESS_MAX_SIDE
+      || height > TESS_MAX_SIDE || n_extra > TESS_MAX_EXTRA_AXES)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "image size %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                   " is out of range",
+                   width, height);
+      return NULL;
+    }
+  for (int i = 0; i < n_extra; i++)
+    {
+      if (extra[i] <= 0 || nplanes > G_MAXINT64 / extra[i])
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "axis %d has length %" G_GINT64_FORMAT, i + 3,
+                       extra[i]);
+          return NULL;
+        }
+      nplanes *= extra[i];
+    }
+  /* Overflow-safe size. */
+  if ((guint64)width * (guint64)height > G_MAXSIZE / elem / (guint64)nplanes)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "image of %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                   "x%" G_GINT64_FORMAT " pixels is too large",
+                   width, height, nplanes);
+      return NULL;
+    }
+  npix = (gsize)width * (gsize)height * (gsize)nplanes;
+
+  image = g_new0 (TessImage, 1);
+  image->ref_count = 1;
+  image->wcs = wcs ? tess_wcs_ref (wcs) : NULL;
+  image->type = type;
+  image->bitpix = type == TESS_TYPE_DOUBLE ? DOUBLE_IMG : FLOAT_IMG;
+  image->width = width;
+  image->height = height;
+  image->nplanes = nplanes;
+  image->n_extra = n_extra;
+  for (int i = 0; i < n_extra; i++)
+    image->extra[i] = extra[i];
+  image->data = g_try_malloc (npix * elem);
+  image->cards = g_string_new (NULL);
+  if (image->data == NULL)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "not enough memory for an image of %" G_GSIZE_FORMAT
+                   " MiB",
+                   npix * elem >> 20);
+      tess_image_unref (image);
+      return NULL;
+    }
+  return image;
+}
+
+TessImage *
+tess_image_new (TessWcs *wcs, TessPixelType type, gint64 width,
+                gint64 height, gint64 nplanes, const char *header_cards,
+                int ncards)
+{
+  gint64 extra[1] = { nplanes };
+  TessImage *image = tess__image_alloc (wcs, type, width, height,
+                                        nplanes > 1 ? 1 : 0, extra, NULL);
+  gsize npix;
+
+  if (image == NULL)
+    return NULL;
+  npix = (gsize)width * (gsize)height * (gsize)image->nplanes;
+  if (type == TESS_TYPE_DOUBLE)
+    for (gsize i = 0; i < npix; i++)
+      ((double *)image->data)[i] = NAN;
+  else
+    for (gsize i = 0; i < npix; i++)
+      ((float *)image->data)[i] = NAN;
+  for (int i = 0; header_cards && i < ncards; i++)
+    {
+      const char *c = header_cards + (gsize)i * 80;
+      if (!tess__is_structural_key (c))
+        g_string_append_len (image->cards, c, 80);
+    }
+  return image;
+}
+
+TessImage *
+tess_image_ref (TessImage *image)
+{
+  g_atomic_int_inc (&image->ref_count);
+  return image;
+}
+
+void
+tess_image_unref (TessImage *image)
+{
+  if (image == NULL || !g_atomic_int_dec_and_test (&image->ref_count))
+    return;
+  if (image->wcs)
+    tess_wcs_unref (image->wcs);
+  g_free (image->data);
+  g_free (image->footprint);
+  if (image->cards)
+    g_string_free (image->cards, TRUE);
+  g_free (image->source);
+  g_free (image);
+}
+
+gint64
+tess_image_get_width (const TessImage *image)
+{
+  return image->width;
+}
+
+gint64
+tess_image_get_height (const TessImage *image)
+{
+  return image->height;
+}
+
+gint64
+tess_image_get_nplanes (const TessImage *image)
+{
+  return image->nplanes;
+}
+
+int
+tess_image_get_extra_axes (const TessImage *image, gint64 *lengths, int max)
+{
+  for (int i = 0; i < image->n_extra && i < max; i++)
+    lengths[i] = image->extra[i];
+  return image->n_extra;
+}
+
+TessPixelType
+tess_image_get_pixel_type (const TessImage *image)
+{
+  return image->type;
+}
+
+gpointer
+tess_image_get_data (TessImage *image)
+{
+  return image->data;
+}
+
+float *
+tess_image_get_footprint (TessImage *image)
+{
+  return image->footprint;
+}
+
+TessWcs *
+tess_image_get_wcs (const TessImage *image)
+{
+  return image->wcs;
+}
+
+const char *
+tess_image_get_source (const TessImage *image)
+{
+  return image->source;
+}
+
+void
+tess_image_add_history (TessImage *image, const char *text)
+{
+  gsize len = strlen (text);
+
+  /* 72 characters of text fit after "HISTORY ". */
+  for (gsize off = 0; off < len || off == 0; off += 72)
+    {
+      char card[81];
+      g_snprintf (card, sizeof card, "HISTORY %-72.72s", text + off);
+      g_string_append_len (image->cards, card, 80);
+      if (len == 0)
+        break;
+    }
+}
+
+void
+tess_image_set_keyword_string (TessImage *image, const char *key,
+                               const char *value, const char *comment)
+{
+  GString *quoted = g_string_new ("'");
+
+  /* FITS doubles single quotes inside strings; 68 characters at most. */
+  for (const char *p = value; *p && quoted->len < 66; p++)
+    {
+      if (*p == '\'')
+        g_string_append_c (quoted, '\'');
+      g_string_append_c (quoted, *p);
+    }
+  while (quoted->len < 9)
+    g_string_append_c (quoted, ' ');
+  g_string_append_c (quoted, '\'');
+  tess__cards_set_string (image->cards, key, quoted->str, comment);
+  g_string_free (quoted, TRUE);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reading                                                                 */
+
+/* Moves to the first HDU that holds an image when the path names none. */
+static gboolean
+find_image_hdu (fitsfile *fptr, const char *path, int *naxis, long *naxes,
+                GError **error)
+{
+  int status = 0, hdunum = 0, nhdu = 0, hdutype;
+
+  fits_get_hdu_num (fptr, &hdunum);
+  for (;;)
+    {
+      fits_get_hdu_type (fptr, &hdutype, &status);
+      if (status == 0 && hdutype == IMAGE_HDU)
+        {
+          fits_get_img_dim (fptr, naxis, &status);
+          if (status == 0 && *naxis >= 2 && *naxis <= 9)
+            {
+              fits_get_img_size (fptr, 9, naxes, &status);
+              if (status == 0)
+                return TRUE;
+            }
+          else if (status == 0 && *naxis > 9)
+            {
+              g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
+                           "%s: image has %d axes (at most 9)", path, *naxis);
+              return FALSE;
+            }
+        }
+      if (status)
+        break;
+      /* Only the primary HDU may be skipped implicitly. */
+      if (strchr (path, '[') != NULL || hdunum != 1)
+        break;
+      fits_get_num_hdus (fptr, &nhdu, &status);
+      if (status || hdunum >= nhdu)
+        break;
+      hdunum++;
+      fits_movabs_hdu (fptr, hdunum, NULL, &status);
+      if (status)
+        break;
+    }
+  if (status)
+    tess__set_fits_error (error, status, path, "cannot read the image");
+  else
+    g_set_error (error, TESS_ERROR, TESS_ERROR_FORMAT,
+                 "%s: no image with at least two axes in this HDU", path);
+  return FALSE;
+}
+
+/* The plain file holding the HDU when its data can be read directly:
+ * uncompressed, on disk, float with no scaling.  NULL otherwise. */
+static char *
+direct_file (fitsfile *fptr, int bitpix, LONGLONG *datastart)
+{
+  int status = 0, compressed;
+  char name[FLEN_FILENAME] = "", urltype[FLEN_FILENAME] = "";
+  char magic[6];
+  double bscale = 1.0, bzero = 0.0;
+  LONGLONG headstart, dataend;
+  struct stat st;
+  FILE *f;
+
+  if (bitpix != FLOAT_IMG && bitpix != DOUBLE_IMG)
+    return NULL;
+  compressed = fits_is_compressed_image (fptr, &status);
+  if (status || compressed)
+    return NULL;
+  fits_read_key (fptr, TDOUBLE, "BSCALE", &bscale, NULL, &status);
+  status = 0;
+  fits_read_key (fptr, TDOUBLE, "BZERO", &bzero, NULL, &status);
+  status = 0;
+  if (bscale != 1.0 || bzero != 0.0)
+    return NULL;
+  fits_file_name (fptr, name, &status);
+  fits_url_type (fptr, urltype, &status);
+  fits_get_hduaddrll (fptr, &headstart, datastart, &dataend, &status);
+  if (status || strcmp (urltype, "file://") != 0)
+    return NULL;
+  /* cfitsio opens compressed (gzip) files through memory: the file on
+   * disk must really be FITS and large enough. */
+  if (stat (name, &st) != 0 || !S_ISREG (st.st_mode)
+      || st.st_size < (off_t)dataend)
+    return NULL;
+  f = fopen (name, "rb");
+  if (f == NULL)
+    return NULL;
+  if (fread (magic, 1, 6, f) != 6
+      || (memcmp (magic, "SIMPLE", 6) != 0))
+    {
+      fclose (f);
+      return NULL;
+    }
+  fclose (f);
+  return g_strdup (name);
+}
+
+/* Big-endian to native, in place. */
+static void
+swap_to_native (gpointer data, gsize n, gsize elem)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  if (elem == 4)
+    {
+      guint32 *p = data;
+      for (gsize i = 0; i < n; i++)
+        p[i] = GUINT32_FROM_BE (p[i]);
+    }
+  else
+    {
+      guint64 *p = data;
+      for (gsize i = 0; i < n; i++)
+        p[i] = GUINT64_FROM_BE (p[i]);
+    }
+#else
+  (void)data;
+  (void)n;
+  (void)elem;
+#endif
+}
+
+static gboolean
+read_direct (const char *path, const char *file, LONGLONG datastart,
+             gpointer data, gsize n, gsize elem, GError **error)
+{
+  int fd = open (file, O_RDONLY);
+  gsize total = n * elem, done = 0;
+
+  if (fd < 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: cannot open: %s",
+                   path, g_strerror (errno));
+      return FALSE;
+    }
+  while (done < total)
+    {
+      gsize chunk = MIN (total - done, (gsize)64 << 20);
+      ssize_t got = pread (fd, (char *)data + done, chunk,
+                           (off_t)datastart + (off_t)done);
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got <= 0)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_FORMAT,
+                       "%s: the image data are cut short (%s)", path,
+                       got < 0 ? g_strerror (errno) : "end of file");
+          close (fd);
+          return FALSE;
+        }
+      /* Swap what arrived while it is in the cache. */
+      swap_to_native ((char *)data + done, (gsize)got / elem, elem);
+      done += (gsize)got;
+    }
+  close (fd);
+  return TRUE;
+}
+
+TessImage *
+tess_image_load (const char *path, GError **error)
+{
+  fitsfile *fptr = NULL;
+  int status = 0, naxis = 0, bitpix = 0, nkeys = 0, anynul = 0;
+  long naxes[9] = { 0 };
+  gint64 extra[TESS_MAX_EXTRA_AXES];
+  char *header = NULL;
+  g_autofree char *direct = NULL;
+  TessWcs *wcs = NULL;
+  TessImage *image = NULL;
+  TessPixelType type;
+  LONGLONG datastart = 0;
+  gsize npix;
+
+  if (fits_open_file (&fptr, path, READONLY, &status))
+    {
+      tess__set_fits_error (error, status, path, "cannot open");
+      return NULL;
+    }
+  if (!find_image_hdu (fptr, path, &naxis, naxes, error))
+    goto out;
+  fits_get_img_equivtype (fptr, &bitpix, &status);
+  fits_hdr2str (fptr, 0, NULL, 0, &header, &nkeys, &status);
+  if (status)
+    {
+      tess__set_fits_error (error, status, path, "cannot read the header");
+      goto out;
+    }
+  wcs = tess_wcs_new_from_header (header, nkeys, path, error);
+  if (wcs == NULL)
+    goto out;
+
+  type = (bitpix == DOUBLE_IMG || bitpix == LONG_IMG || bitpix == LONGLONG_IMG
+          || bitpix == ULONG_IMG || bitpix == ULONGLONG_IMG)
+             ? TESS_TYPE_DOUBLE
+             : TESS_TYPE_FLOAT;
+  for (int i = 2; i < naxis; i++)
+    extra[i - 2] = naxes[i];
+  image = tess__image_alloc (wcs, type, naxes[0], naxes[1], naxis - 2, extra,
+                             error);
+  if (image == NULL)
+    {
+      if (error && *error)
+        g_prefix_error (error, "%s: ", path);
+      goto out;
+    }
+  image->source = g_strdup (path);
+  image->bitpix = bitpix;
+  for (int i = 0; i < nkeys; i++)
+    {
+      const char *c = header + (gsize)i * 80;
+      if (!tess__is_structural_key (c))
+        g_string_append_len (image->cards, c, 80);
+    }
+
+  npix = (gsize)image->width * (gsize)image->height * (gsize)image->nplanes;
+  direct = direct_file (fptr, bitpix, &datastart);
+  if (direct)
+    {
+      gsize elem = type == TESS_TYPE_DOUBLE ? 8 : 4;
+      if (!read_direct (path, direct, datastart, image->data, npix, elem,
+                        error))
+        goto fail;
+    }
+  else
+    {
+      LONGLONG first[9] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+      if (type == TESS_TYPE_DOUBLE)
+        {
+          double nul = NAN;
+          fits_read_pixll (fptr, TDOUBLE, first, (LONGLONG)npix, &nul,
+                           image->data, &anynul, &status);
+        }
+      else
+        {
+          float nul = NAN;
+          fits_read_pixll (fptr, TFLOAT, first, (LONGLONG)npix, &nul,
+                           image->data, &anynul, &status);
+        }
+      if (status)
+        {
+          tess__set_fits_error (error, status, path,
+                                "cannot read the image data");
+          goto fail;
+        }
+    }
+  goto out;
+
+fail:
+  tess_image_unref (image);
+  image = NULL;
+out:
+  if (header)
+    fits_free_memory (header, &status);
+  status = 0;
+  fits_close_file (fptr, &status);
+  if (wcs)
+    tess_wcs_unref (wcs);
+  return image;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Writing                                                                 */
+
+static gboolean
+write_hdu (fitsfile *fptr, TessImage *image, gboolean primary,
+           GError **error, const char *path)
+{
+  int status = 0;
+  int naxis = 2 + image->n_extra;
+  LONGLONG naxes[9];
+  LONGLONG first[9] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+  gsize npix = (gsize)image->width * (gsize)image->height;
+  int bitpix = image->type == TESS_TYPE_DOUBLE ? DOUBLE_IMG : FLOAT_IMG;
+  const TessWcs *wcs = image->wcs;
+
+  naxes[0] = image->width;
+  naxes[1] = image->height;
+  if (primary)
+    {
+      for (int i = 0; i < image->n_extra; i++)
+        naxes[2 + i] = image->extra[i];
+      npix *= (gsize)image->nplanes;
+    }
+  else
+    {
+      naxis = 2;
+      bitpix = FLOAT_IMG;
+    }
+  fits_create_imgll (fptr, bitpix, naxis, naxes, &status);
+
+  /* Keywords: the image's own (non-celestial-WCS) ones, then the WCS. */
+  if (primary)
+    for (gsize i = 0; i + 80 <= image->cards->len; i += 80)
+      {
+        char card[81];
+        memcpy (card, image->cards->str + i, 80);
+        card[80] = '\0';
+        if (!tess__is_celestial_wcs_key (card)
+            && !tess__is_structural_key (card))
+          fits_write_record (fptr, card, &status);
+      }
+  else
+    fits_write_key_str (fptr, "EXTNAME", "FOOTPRINT",
+                        "fraction of the pixel covered by the input",
+                        &status);
+  if (wcs)
+    for (int i = 0; i < wcs->ncards; i++)
+      {
+        char card[81];
+        memcpy (card, wcs->cards + (gsize)i * 80, 80);
+        card[80] = '\0';
+        if (tess__is_celestial_wcs_key (card)
+            && (primary || strncmp (card, "WCSAXES", 7) != 0))
+          fits_write_record (fptr, card, &status);
+      }
+  if (primary)
+    {
+      if (image->type == TESS_TYPE_DOUBLE)
+        fits_write_pixll (fptr, TDOUBLE, first, (LONGLONG)npix, image->data,
+                          &status);
+      else
+        fits_write_pixll (fptr, TFLOAT, first, (LONGLONG)npix, image->data,
+                          &status);
+    }
+  else
+    fits_write_pixll (fptr, TFLOAT, first, (LONGLONG)npix, image->footprint,
+                      &status);
+  if (status)
+    {
+      tess__set_fits_error (error, status, path, "cannot write");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+tess_image_save (TessImage *image, const char *path, TessWriteFlags flags,
+                 GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *tmp = NULL;
+  g_autofree char *url = NULL;
+  fitsfile *fptr = NULL;
+  int status = 0, fd;
+  gboolean ok;
+
+  if (!(flags & TESS_WRITE_OVERWRITE) && g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "%s: the file exists (use --overwrite to replace it)",
+                   path);
+      return FALSE;
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: is a folder", path);
+      return FALSE;
+    }
+
+  tmp = g_build_filename (dir, ".tessera-XXXXXX.fits", NULL);
+  fd = g_mkstemp_full (tmp, O_RDWR, 0666 & ~0022);
+  if (fd < 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "%s: cannot create a file in %s: %s", path, dir,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  close (fd);
+  /* "!" lets cfitsio replace the empty file we just reserved. */
+  url = g_strconcat ("!", tmp, NULL);
+  fits_create_file (&fptr, url, &status);
+  if (status)
+    {
+      tess__set_fits_error (error, status, path, "cannot create");
+      g_unlink (tmp);
+      return FALSE;
+    }
+  ok = write_hdu (fptr, image, TRUE, error, path);
+  if (ok && image->footprint && !(flags & TESS_WRITE_NO_FOOTPRINT))
+    ok = write_hdu (fptr, image, FALSE, error, path);
+  fits_close_file (fptr, &status);
+  if (ok && status)
+    {
+      tess__set_fits_error (error, status, path, "cannot write");
+      ok = FALSE;
+    }
+  if (ok)
+    {
+      /* Make the file visible only when complete; without OVERWRITE, a
+       * hard link refuses to replace a file that appeared meanwhile. */
+      int r;
+      if (flags & TESS_WRITE_OVERWRITE)
+        r = rename (tmp, path);
+      else
+        {
+          r = link (tmp, path);
+          if (r == 0)
+            g_unlink (tmp);
+        }
+      if (r != 0)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: cannot write: %s",
+                       path, g_strerror (errno));
+          ok = FALSE;
+        }
+    }
+  if (!ok)
+    g_unlink (tmp);
+  return ok;
+}

@@ -1,0 +1,505 @@
+/* plan.c — TessPlan: a validated reprojection whose output is computed
+ * region by region, on demand.
+ *
+ * A region is computed in tiles: for each tile the output → input map
+ * (transform.c), then every input plane is interpolated at the mapped
+ * positions (interp.c).  Planes that need prefiltering (the B-spline
+ * methods) are prepared once, when first needed, and shared.
+ */
+#include "config.h"
+
+#include "tess-transform.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Tile side: the coordinate map of a tile (2 × 8 bytes a pixel) stays
+ * within a few hundred KiB. */
+#define TILE 128
+
+struct _TessPlan
+{
+  gint ref_count;
+  TessImage *input;
+  TessWcs *target;
+  TessOptions options;
+  TessGrid grid;
+  TessPixelType out_type;
+
+  GMutex lock; /* guards the lazy preparation of planes */
+  TessPlane *planes;
+  gboolean *ready;
+};
+
+static const char *const method_names[] = {
+  [TESS_METHOD_NEAREST] = "nearest",
+  [TESS_METHOD_BILINEAR] = "bilinear",
+  [TESS_METHOD_BIQUADRATIC] = "biquadratic",
+  [TESS_METHOD_BICUBIC] = "bicubic",
+};
+
+const char *
+tess_method_name (TessMethod method)
+{
+  if ((unsigned)method < G_N_ELEMENTS (method_names))
+    return method_names[method];
+  return "unknown";
+}
+
+gboolean
+tess_method_from_name (const char *name, TessMethod *method, GError **error)
+{
+  for (unsigned i = 0; i < G_N_ELEMENTS (method_names); i++)
+    if (g_ascii_strcasecmp (name, method_names[i]) == 0)
+      {
+        *method = (TessMethod)i;
+        return TRUE;
+      }
+  g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+               "unknown method '%s' (expected nearest, bilinear, biquadratic "
+               "or bicubic)",
+               name);
+  return FALSE;
+}
+
+const char *
+tess_version (void)
+{
+  return PACKAGE_VERSION;
+}
+
+void
+tess_options_init (TessOptions *options)
+{
+  memset (options, 0, sizeof *options);
+  options->method = TESS_METHOD_BILINEAR;
+  options->roundtrip = TRUE;
+  options->exact_transform = FALSE;
+  options->transform_tolerance = 1e-3;
+  options->grid_step = 16;
+}
+
+static gboolean
+check_options (const TessOptions *o, GError **error)
+{
+  if ((unsigned)o->method >= TESS_N_METHODS)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "unknown method %d", (int)o->method);
+      return FALSE;
+    }
+  if (!(o->transform_tolerance > 0.0) || !isfinite (o->transform_tolerance))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "the transform tolerance must be a positive number");
+      return FALSE;
+    }
+  if (o->grid_step < 1 || o->grid_step > 4096)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "the grid step must be between 1 and 4096 pixels");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Is any part of the target inside the input?  Samples both ways on a
+ * coarse grid (the target may lie within one input pixel, or the input
+ * within one target pixel). */
+static gboolean
+check_overlap (TessImage *input, TessWcs *target, gboolean roundtrip,
+               GError **error)
+{
+  enum { N = 65 };
+  g_autoptr (TessTransform) t
+      = tess__transform_new (target, input->wcs, roundtrip, error);
+  double *ax, *ay, *bx, *by;
+  gboolean found = FALSE;
+  gint64 tw = target->width, th = target->height;
+  gint64 iw = input->width, ih = input->height;
+
+  if (t == NULL)
+    return FALSE;
+  ax = g_new (double, N * N);
+  ay = g_new (double, N * N);
+  bx = g_new (double, N * N);
+  by = g_new (double, N * N);
+
+  /* Target grid → input. */
+  for (int j = 0; j < N; j++)
+    for (int i = 0; i < N; i++)
+      {
+        ax[j * N + i] = -0.5 + (double)tw * i / (N - 1);
+        ay[j * N + i] = -0.5 + (double)th * j / (N - 1);
+      }
+  tess__transform_exact (t, N * N, ax, ay, bx, by);
+  for (int k = 0; k < N * N && !found; k++)
+    found = bx[k] >= -0.5 && bx[k] <= iw - 0.5 && by[k] >= -0.5
+            && by[k] <= ih - 0.5;
+  /* Input grid → target. */
+  if (!found)
+    {
+      for (int j = 0; j < N; j++)
+        for (int i = 0; i < N; i++)
+          {
+            ax[j * N + i] = -0.5 + (double)iw * i / (N - 1);
+            ay[j * N + i] = -0.5 + (double)ih * j / (N - 1);
+          }
+      tess__transform_inverse (t, N * N, ax, ay, bx, by);
+      for (int k = 0; k < N * N && !found; k++)
+        found = bx[k] >= -0.5 && bx[k] <= tw - 0.5 && by[k] >= -0.5
+                && by[k] <= th - 0.5;
+    }
+  g_free (ax);
+  g_free (ay);
+  g_free (bx);
+  g_free (by);
+  if (!found)
+    g_set_error (error, TESS_ERROR, TESS_ERROR_NO_OVERLAP,
+                 "%s: the target does not overlap the input %s",
+                 target->source, input->source ? input->source : "image");
+  return found;
+}
+
+TessPlan *
+tess_plan_new (TessImage *input, TessWcs *target, const TessOptions *options,
+               GError **error)
+{
+  TessOptions defaults;
+  TessPlan *plan;
+  gsize elem;
+
+  g_return_val_if_fail (input != NULL && target != NULL, NULL);
+  if (options == NULL)
+    {
+      tess_options_init (&defaults);
+      options = &defaults;
+    }
+  if (!check_options (options, error))
+    return NULL;
+  if (input->wcs == NULL)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                   "%s: the input has no WCS",
+                   input->source ? input->source : "image");
+      return NULL;
+    }
+  if (target->width <= 0 || target->height <= 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "%s: the target has no image size (NAXIS1, NAXIS2)",
+                   target->source);
+      return NULL;
+    }
+  elem = input->bitpix == DOUBLE_IMG ? sizeof (double) : sizeof (float);
+  if ((guint64)target->width * (guint64)target->height
+      > G_MAXSIZE / elem / (guint64)input->nplanes / 2)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "%s: an output of %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                   " pixels is too large",
+                   target->source, target->width, target->height);
+      return NULL;
+    }
+  if (!check_overlap (input, target, options->roundtrip, error))
+    return NULL;
+
+  plan = g_new0 (TessPlan, 1);
+  plan->ref_count = 1;
+  plan->input = tess_image_ref (input);
+  plan->target = tess_wcs_ref (target);
+  plan->options = *options;
+  plan->grid.width = target->width;
+  plan->grid.height = target->height;
+  plan->grid.step = options->grid_step;
+  plan->grid.tolerance = options->transform_tolerance;
+  plan->grid.exact = options->exact_transform;
+  plan->out_type
+      = input->bitpix == DOUBLE_IMG ? TESS_TYPE_DOUBLE : TESS_TYPE_FLOAT;
+  g_mutex_init (&plan->lock);
+  plan->planes = g_new0 (TessPlane, input->nplanes);
+  plan->ready = g_new0 (gboolean, input->nplanes);
+  return plan;
+}
+
+TessPlan *
+tess_plan_ref (TessPlan *plan)
+{
+  g_atomic_int_inc (&plan->ref_count);
+  return plan;
+}
+
+void
+tess_plan_unref (TessPlan *plan)
+{
+  if (plan == NULL || !g_atomic_int_dec_and_test (&plan->ref_count))
+    return;
+  for (gint64 p = 0; p < plan->input->nplanes; p++)
+    if (plan->ready[p])
+      tess__plane_clear (&plan->planes[p]);
+  g_free (plan->planes);
+  g_free (plan->ready);
+  g_mutex_clear (&plan->lock);
+  tess_image_unref (plan->input);
+  tess_wcs_unref (plan->target);
+  g_free (plan);
+}
+
+TessPixelType
+tess_plan_get_pixel_type (const TessPlan *plan)
+{
+  return plan->out_type;
+}
+
+static const TessPlane *
+get_plane (TessPlan *plan, gint64 p, GError **error)
+{
+  const TessPlane *result = NULL;
+  TessImage *in = plan->input;
+
+  g_mutex_lock (&plan->lock);
+  if (!plan->ready[p])
+    {
+      gsize elem = in->type == TESS_TYPE_DOUBLE ? 8 : 4;
+      const char *data = (const char *)in->data
+                         + (gsize)p * (gsize)in->width * (gsize)in->height
+                               * elem;
+      if (tess__plane_prepare (&plan->planes[p], plan->options.method,
+                               in->type, data, in->width, in->height, error))
+        plan->ready[p] = TRUE;
+    }
+  if (plan->ready[p])
+    result = &plan->planes[p];
+  g_mutex_unlock (&plan->lock);
+  return result;
+}
+
+gboolean
+tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
+                          float *footprint, GError **error)
+{
+  g_autoptr (TessTransform) t = NULL;
+  TessImage *in = plan->input;
+  gsize rw, rh, oelem;
+  double *ix, *iy, *tmp = NULL;
+  gboolean convert;
+
+  if (rect->x0 < 0 || rect->y0 < 0 || rect->width <= 0 || rect->height <= 0
+      || rect->x0 + rect->width > plan->grid.width
+      || rect->y0 + rect->height > plan->grid.height)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "region %" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
+                   ",%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
+                   " is not inside the %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                   " output",
+                   rect->x0, rect->x0 + rect->width, rect->y0,
+                   rect->y0 + rect->height, plan->grid.width,
+                   plan->grid.height);
+      return FALSE;
+    }
+  t = tess__transform_new (plan->target, in->wcs, plan->options.roundtrip,
+                           error);
+  if (t == NULL)
+    return FALSE;
+  for (gint64 p = 0; p < in->nplanes; p++)
+    if (get_plane (plan, p, error) == NULL)
+      return FALSE;
+
+  rw = (gsize)rect->width;
+  rh = (gsize)rect->height;
+  oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
+  convert = in->type != plan->out_type;
+  ix = g_new (double, TILE * TILE);
+  iy = g_new (double, TILE * TILE);
+  if (convert)
+    tmp = g_new (double, TILE);
+
+  for (gint64 ty = rect->y0; ty < rect->y0 + rect->height; ty += TILE)
+    for (gint64 tx = rect->x0; tx < rect->x0 + rect->width; tx += TILE)
+      {
+        TessRect tr = { tx, ty, MIN (TILE, rect->x0 + rect->width - tx),
+                        MIN (TILE, rect->y0 + rect->height - ty) };
+        gsize tw = (gsize)tr.width;
+
+        tess__transform_region (t, &plan->grid, &tr, ix, iy);
+        for (gint64 p = 0; p < in->nplanes; p++)
+          {
+            const TessPlane *pl = &plan->planes[p];
+            char *plane_out = (char *)data + (gsize)p * rw * rh * oelem;
+            for (gint64 y = 0; y < tr.height; y++)
+              {
+                gsize o = ((gsize)(tr.y0 - rect->y0 + y) * rw
+                           + (gsize)(tr.x0 - rect->x0));
+                if (convert)
+                  {
+                    float *dst = (float *)plane_out + o;
+                    tess__plane_sample (pl, tw, ix + (gsize)y * tw,
+                                        iy + (gsize)y * tw, tmp);
+                    for (gsize k = 0; k < tw; k++)
+                      dst[k] = (float)tmp[k];
+                  }
+                else
+                  tess__plane_sample (pl, tw, ix + (gsize)y * tw,
+                                      iy + (gsize)y * tw,
+                                      plane_out + o * oelem);
+              }
+          }
+      }
+  g_free (ix);
+  g_free (iy);
+  g_free (tmp);
+
+  if (footprint)
+    {
+      /* 1 where any plane has a value. */
+      for (gsize k = 0; k < rw * rh; k++)
+        footprint[k] = 0.0f;
+      for (gint64 p = 0; p < in->nplanes; p++)
+        {
+          if (plan->out_type == TESS_TYPE_DOUBLE)
+            {
+              const double *d = (const double *)data + (gsize)p * rw * rh;
+              for (gsize k = 0; k < rw * rh; k++)
+                if (!isnan (d[k]))
+                  footprint[k] = 1.0f;
+            }
+          else
+            {
+              const float *f = (const float *)data + (gsize)p * rw * rh;
+              for (gsize k = 0; k < rw * rh; k++)
+                if (!isnan (f[k]))
+                  footprint[k] = 1.0f;
+            }
+        }
+    }
+  return TRUE;
+}
+
+static void
+report (TessProgressFunc progress, gpointer user_data, GTimer *timer,
+        double *last, gint64 done, gint64 total, gint64 pixels_done,
+        gint64 pixels_total)
+{
+  TessProgress pr;
+  double now = g_timer_elapsed (timer, NULL);
+
+  if (progress == NULL || (done < total && now - *last < 0.1))
+    return;
+  *last = now;
+  pr.blocks_done = done;
+  pr.blocks_total = total;
+  pr.pixels_done = pixels_done;
+  pr.pixels_total = pixels_total;
+  pr.elapsed = now;
+  /* An estimate only once a tenth of the work is done. */
+  pr.eta = pixels_done * 10 >= pixels_total && pixels_done > 0
+               ? now * (double)(pixels_total - pixels_done)
+                     / (double)pixels_done
+               : -1.0;
+  progress (&pr, user_data);
+}
+
+TessImage *
+tess_plan_run (TessPlan *plan, GCancellable *cancellable,
+               TessProgressFunc progress, gpointer user_data, GError **error)
+{
+  TessImage *in = plan->input;
+  TessImage *out;
+  gint64 W = plan->grid.width, H = plan->grid.height;
+  gint64 nblocks = (H + TILE - 1) / TILE;
+  gsize oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
+  gsize plane_bytes = (gsize)W * (gsize)H * oelem;
+  gpointer strip = NULL;
+  GTimer *timer;
+  double last = -1.0;
+  char *history;
+
+  out = tess__image_alloc (plan->target, plan->out_type, W, H, in->n_extra,
+                           in->extra, error);
+  if (out == NULL)
+    return NULL;
+  out->footprint = g_try_new (float, (gsize)W * (gsize)H);
+  if (out->footprint == NULL)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "not enough memory for the footprint");
+      tess_image_unref (out);
+      return NULL;
+    }
+  if (in->nplanes > 1)
+    strip = g_malloc ((gsize)W * TILE * oelem * (gsize)in->nplanes);
+
+  /* Blocks: strips of TILE rows, in order. */
+  timer = g_timer_new ();
+  for (gint64 b = 0; b < nblocks; b++)
+    {
+      TessRect r = { 0, b * TILE, W, MIN (TILE, H - b * TILE) };
+      gsize off = (gsize)r.y0 * (gsize)W;
+      gsize strip_bytes = (gsize)W * (gsize)r.height * oelem;
+      gboolean ok;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          g_clear_error (error);
+          g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
+          goto fail;
+        }
+      report (progress, user_data, timer, &last, b, nblocks, r.y0 * W,
+              W * H);
+      if (strip)
+        {
+          ok = tess_plan_compute_region (plan, &r, strip,
+                                         out->footprint + off, error);
+          for (gint64 p = 0; ok && p < in->nplanes; p++)
+            memcpy ((char *)out->data + (gsize)p * plane_bytes + off * oelem,
+                    (char *)strip + (gsize)p * strip_bytes, strip_bytes);
+        }
+      else
+        ok = tess_plan_compute_region (plan, &r,
+                                       (char *)out->data + off * oelem,
+                                       out->footprint + off, error);
+      if (!ok)
+        goto fail;
+    }
+  report (progress, user_data, timer, &last, nblocks, nblocks, W * H, W * H);
+  g_timer_destroy (timer);
+  g_free (strip);
+
+  /* The input's keywords; its celestial WCS is replaced by the target's
+   * when written. */
+  g_string_append_len (out->cards, in->cards->str, (gssize)in->cards->len);
+  history = g_strdup_printf ("Reprojected by Tessera %s (%s%s) from %s",
+                             PACKAGE_VERSION,
+                             tess_method_name (plan->options.method),
+                             plan->options.exact_transform
+                                 ? ", exact transform"
+                                 : "",
+                             in->source ? in->source : "an image");
+  tess_image_add_history (out, history);
+  g_free (history);
+  history = g_strdup_printf ("Target WCS from %s", plan->target->source);
+  tess_image_add_history (out, history);
+  g_free (history);
+  return out;
+
+fail:
+  g_timer_destroy (timer);
+  g_free (strip);
+  tess_image_unref (out);
+  return NULL;
+}
+
+TessImage *
+tess_reproject (TessImage *input, TessWcs *target, const TessOptions *options,
+                GError **error)
+{
+  TessPlan *plan = tess_plan_new (input, target, options, error);
+  TessImage *out;
+
+  if (plan == NULL)
+    return NULL;
+  out = tess_plan_run (plan, NULL, NULL, NULL, error);
+  tess_plan_unref (plan);
+  return out;
+}

@@ -1,0 +1,115 @@
+/* tess-private.h — internals shared between the files of libtessera.
+ * Never included by ui/, plugin/ or cli/.  Cross-file internal names are
+ * tess__…
+ */
+#ifndef TESS_PRIVATE_H
+#define TESS_PRIVATE_H
+
+#include "tessera.h"
+
+#include <fitsio.h>
+#include <wcslib/wcs.h>
+
+/* Longest header we accept, in cards (a sanity bound: 10^6 cards = 80 MB). */
+#define TESS_MAX_CARDS 1000000
+/* Largest image side we accept. */
+#define TESS_MAX_SIDE ((gint64)1 << 24)
+/* Most extra (non-celestial) axes of an image. */
+#define TESS_MAX_EXTRA_AXES 7
+
+struct _TessWcs
+{
+  gint ref_count;
+  char *source;
+  char *cards; /* the full header, 80-character cards */
+  int ncards;
+  gint64 width, height;
+  TessFrame frame;
+  char lngtyp[8]; /* "RA", "GLON", "ELON", ... */
+  /* The two celestial axes as a 2-D wcsprm, set up (wcsset) once; never
+   * used for transforms directly: each user takes a copy. */
+  struct wcsprm *cel;
+};
+
+struct _TessImage
+{
+  gint ref_count;
+  char *source;
+  TessWcs *wcs;
+  TessPixelType type;
+  int bitpix; /* of the file it came from (FLOAT_IMG for new images) */
+  gint64 width, height, nplanes;
+  int n_extra;
+  gint64 extra[TESS_MAX_EXTRA_AXES];
+  gpointer data;
+  float *footprint;
+  /* Non-structural keywords (80-character cards), input's WCS included. */
+  GString *cards;
+};
+
+/* errors.c */
+void tess__set_fits_error (GError **error, int status, const char *path,
+                           const char *what);
+void tess__set_wcs_error (GError **error, const struct wcsprm *wcs,
+                          int status, const char *source, const char *what);
+
+/* frames.c */
+void tess__frame_matrix (TessFrame from, TessFrame to, double m[3][3]);
+
+/* wcs.c */
+/* A private, set-up copy of the celestial transform; free with
+ * tess__wcsprm_free(). */
+struct wcsprm *tess__wcs_copy_cel (const TessWcs *wcs, GError **error);
+void tess__wcsprm_free (struct wcsprm *wcs);
+gboolean tess__wcs_same_frame (const TessWcs *a, const TessWcs *b);
+/* TRUE when the keyword belongs to the celestial WCS of axes 1 and 2, or
+ * to the WCS as a whole (WCSAXES, RADESYS, SIP, ...). */
+gboolean tess__is_celestial_wcs_key (const char *card);
+/* TRUE for structural keywords (SIMPLE, BITPIX, NAXISn, XTENSION, ...). */
+gboolean tess__is_structural_key (const char *card);
+/* Reads a card's keyword name into @name (at most 8 characters). */
+void tess__card_keyword (const char *card, char name[9]);
+
+/* header.c */
+/* Reads a text header file (one card per line) into 80-character cards. */
+gboolean tess__read_text_header (const char *path, char **cards,
+                                 int *ncards, GError **error);
+/* Looks up an integer keyword in a card string. */
+gboolean tess__cards_get_int (const char *cards, int ncards, const char *key,
+                              gint64 *value);
+/* Replaces or appends a keyword with a numeric value. */
+void tess__cards_set_double (GString *cards, const char *key, double value,
+                             const char *comment);
+void tess__cards_set_int (GString *cards, const char *key, gint64 value,
+                          const char *comment);
+void tess__cards_set_string (GString *cards, const char *key,
+                             const char *value, const char *comment);
+void tess__cards_append (GString *cards, const char *card);
+
+/* image.c */
+TessImage *tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
+                              gint64 height, int n_extra,
+                              const gint64 *extra, GError **error);
+
+/* interp.c: an input plane ready for interpolation. */
+typedef struct
+{
+  TessMethod method;
+  TessPixelType type;
+  gint64 width, height;
+  gsize stride;     /* elements per row of @values */
+  gconstpointer values; /* the samples, or spline coefficients (see below) */
+  gint64 offset;    /* 1 for spline coefficients of the edge-padded image */
+  gpointer owned;   /* memory to free with the plane, or NULL */
+} TessPlane;
+
+gboolean tess__plane_prepare (TessPlane *plane, TessMethod method,
+                              TessPixelType type, gconstpointer data,
+                              gint64 width, gint64 height, GError **error);
+void tess__plane_clear (TessPlane *plane);
+/* Interpolates @n points; (x, y) NaN gives NaN.  @out has the plane's
+ * type. */
+void tess__plane_sample (const TessPlane *plane, gsize n, const double *x,
+                         const double *y, gpointer out);
+
+#endif /* TESS_PRIVATE_H */

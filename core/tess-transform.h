@@ -1,0 +1,36 @@
+/* tess-transform.h — the output-pixel → input-pixel map (transform.c). */
+#ifndef TESS_TRANSFORM_H
+#define TESS_TRANSFORM_H
+
+#include "tess-private.h"
+
+/* A private set of transforms for one thread: not thread-safe itself. */
+typedef struct _TessTransform TessTransform;
+
+/* How the map is sampled over an output of @width × @height pixels. */
+typedef struct
+{
+  gint64 width, height;
+  gint64 step;      /* grid spacing, output pixels */
+  double tolerance; /* input pixels */
+  gboolean exact;   /* every pixel exactly */
+} TessGrid;
+
+TessTransform *tess__transform_new (const TessWcs *out, const TessWcs *in,
+                                    gboolean roundtrip, GError **error);
+void tess__transform_free (TessTransform *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TessTransform, tess__transform_free)
+
+/* Output pixels → input pixels, exactly; NaN where there is no mapping
+ * (or the round trip fails, when enabled). */
+void tess__transform_exact (TessTransform *t, gsize n, const double *ox,
+                            const double *oy, double *ix, double *iy);
+/* Input pixels → output pixels, exactly (no round-trip check). */
+gboolean tess__transform_inverse (TessTransform *t, gsize n, const double *ix,
+                                  const double *iy, double *ox, double *oy);
+/* The map over a region of the output: @ix, @iy get r->width × r->height
+ * values, row by row. */
+void tess__transform_region (TessTransform *t, const TessGrid *g,
+                             const TessRect *r, double *ix, double *iy);
+
+#endif /* TESS_TRANSFORM_H */

@@ -1,0 +1,440 @@
+/* tessera.h — the public API of libtessera: reproject astronomical images
+ * from their world coordinate system (WCS) onto another.
+ *
+ * Conventions
+ * - Pixel coordinates are 0-based with pixel centres on integers (FITS
+ *   CRPIX is 1-based); pixel edges are at ±0.5.
+ * - Images are stored row-major: pixel (x, y) of plane p is element
+ *   (p * height + y) * width + x.
+ * - Errors are reported through GError in the TESS_ERROR domain; the
+ *   library never prints and never exits.
+ * - Thread safety: unless stated otherwise, a function may be called from
+ *   any thread; distinct objects may be used concurrently from different
+ *   threads; a single object must not be modified concurrently.  Objects
+ *   documented as immutable may be shared read-only between threads.
+ */
+#ifndef TESSERA_H
+#define TESSERA_H
+
+#include <gio/gio.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define TESS_ERROR (tess_error_quark ())
+GQuark tess_error_quark (void);
+
+/**
+ * TessError:
+ * @TESS_ERROR_IO: a file is missing, unreadable or cannot be written
+ * @TESS_ERROR_FORMAT: a file is not valid FITS, is corrupt, or holds no image
+ * @TESS_ERROR_WCS: no celestial WCS, or a header that wcslib rejects
+ * @TESS_ERROR_INVALID: an argument or option is out of range
+ * @TESS_ERROR_NO_OVERLAP: the target does not overlap the input
+ * @TESS_ERROR_UNSUPPORTED: valid input that this version cannot handle
+ * @TESS_ERROR_CANCELLED: the operation was cancelled
+ */
+typedef enum
+{
+  TESS_ERROR_IO,
+  TESS_ERROR_FORMAT,
+  TESS_ERROR_WCS,
+  TESS_ERROR_INVALID,
+  TESS_ERROR_NO_OVERLAP,
+  TESS_ERROR_UNSUPPORTED,
+  TESS_ERROR_CANCELLED,
+} TessError;
+
+/* Version of the library, as "MAJOR.MINOR.PATCH". */
+const char *tess_version (void);
+
+/* ---------------------------------------------------------------------- */
+/* Methods and options                                                     */
+
+/**
+ * TessMethod:
+ * @TESS_METHOD_NEAREST: nearest input pixel
+ * @TESS_METHOD_BILINEAR: linear in x and y (2×2 stencil)
+ * @TESS_METHOD_BIQUADRATIC: quadratic B-spline interpolation (3×3 stencil)
+ * @TESS_METHOD_BICUBIC: cubic B-spline interpolation (4×4 stencil)
+ *
+ * The B-spline methods interpolate (they pass through the input values):
+ * the input is prefiltered into spline coefficients first.
+ */
+typedef enum
+{
+  TESS_METHOD_NEAREST,
+  TESS_METHOD_BILINEAR,
+  TESS_METHOD_BIQUADRATIC,
+  TESS_METHOD_BICUBIC,
+} TessMethod;
+
+#define TESS_N_METHODS (TESS_METHOD_BICUBIC + 1)
+
+/* Name of a method ("nearest", "bilinear", ...). */
+const char *tess_method_name (TessMethod method);
+/* Parses a method name; returns FALSE (and sets @error) when unknown. */
+gboolean tess_method_from_name (const char *name, TessMethod *method,
+                                GError **error);
+
+/**
+ * TessOptions:
+ * @method: interpolation method (default bilinear)
+ * @roundtrip: map each output pixel to the input and back, and make it NaN
+ *   when it lands more than one pixel away (default TRUE); guards against
+ *   projections that are not one-to-one
+ * @exact_transform: compute the exact coordinate transform for every output
+ *   pixel instead of interpolating it on a grid (default FALSE)
+ * @transform_tolerance: largest error, in input pixels, allowed for the
+ *   interpolated coordinate grid; cells that exceed it are computed exactly
+ *   (default 0.001)
+ * @grid_step: spacing, in output pixels, of the exactly computed grid
+ *   (default 16)
+ *
+ * Initialise with tess_options_init() and change what you need: new fields
+ * may be added at the end.
+ */
+typedef struct
+{
+  TessMethod method;
+  gboolean roundtrip;
+  gboolean exact_transform;
+  double transform_tolerance;
+  int grid_step;
+} TessOptions;
+
+/* Fills @options with the defaults. */
+void tess_options_init (TessOptions *options);
+
+/* ---------------------------------------------------------------------- */
+/* Celestial frames                                                        */
+
+typedef enum
+{
+  TESS_FRAME_ICRS,
+  TESS_FRAME_FK5,      /* mean equator and equinox J2000 */
+  TESS_FRAME_FK4,      /* mean equator and equinox B1950, with E-terms */
+  TESS_FRAME_FK4_NO_E, /* as FK4 without the E-terms of aberration */
+  TESS_FRAME_GALACTIC,
+  TESS_FRAME_ECLIPTIC, /* mean ecliptic and equinox J2000 */
+} TessFrame;
+
+const char *tess_frame_name (TessFrame frame);
+gboolean tess_frame_from_name (const char *name, TessFrame *frame,
+                               GError **error);
+
+/**
+ * tess_frame_convert:
+ * @from: frame of the given coordinates
+ * @to: frame wanted
+ * @n: number of points
+ * @lon: (inout): longitudes in degrees
+ * @lat: (inout): latitudes in degrees
+ *
+ * Converts @n positions in place, at full precision (the frame constants
+ * of the IAU definitions as astropy uses them).  Non-finite values stay
+ * non-finite.  Thread-safe.
+ */
+void tess_frame_convert (TessFrame from, TessFrame to, gsize n, double *lon,
+                         double *lat);
+
+/* ---------------------------------------------------------------------- */
+/* World coordinate systems                                                */
+
+/**
+ * TessWcs:
+ *
+ * A celestial WCS with the image shape it describes, built from a FITS
+ * header.  Immutable once created: may be shared between threads.
+ * Reference-counted.
+ */
+typedef struct _TessWcs TessWcs;
+
+/**
+ * tess_wcs_new_from_header:
+ * @cards: the header as consecutive 80-character FITS cards (no
+ *   separators), as cfitsio's fits_hdr2str() makes it
+ * @ncards: number of cards in @cards
+ * @source: name of where the header came from, used in error messages
+ * @error: return location for an error
+ *
+ * Parses the header's primary WCS.  The two celestial axes must be pixel
+ * axes 1 and 2; further axes (spectral, Stokes, ...) are kept in the
+ * header but are not transformed.
+ *
+ * Returns: (transfer full): a new TessWcs, or %NULL with @error set
+ */
+TessWcs *tess_wcs_new_from_header (const char *cards, int ncards,
+                                   const char *source, GError **error);
+
+/**
+ * tess_wcs_load:
+ * @path: a FITS file (cfitsio extended syntax allowed: "f.fits[1]",
+ *   "f.fits[SCI]"), or a text header file with one card per line, as
+ *   Montage's .hdr files or DS9's "fits header" output
+ * @error: return location for an error
+ *
+ * Reads a header from a file and parses its WCS and NAXIS1/NAXIS2.
+ *
+ * Returns: (transfer full): a new TessWcs, or %NULL with @error set
+ */
+TessWcs *tess_wcs_load (const char *path, GError **error);
+
+/**
+ * TessWcsParams:
+ *
+ * A simple celestial WCS described by its parameters, for
+ * tess_wcs_new_from_params(): @frame, a three-letter @projection code
+ * ("TAN", "CAR", ...), the reference point @lon, @lat (degrees) placed at
+ * the 0-based pixel position @crpix_x, @crpix_y, the pixel @scale in
+ * degrees (square pixels), the @rotation of north from +y towards -x in
+ * degrees (as CROTA2), and the image @width and @height.
+ */
+typedef struct
+{
+  TessFrame frame;
+  char projection[4];
+  double lon, lat;
+  double crpix_x, crpix_y;
+  double scale;
+  double rotation;
+  gint64 width, height;
+} TessWcsParams;
+
+TessWcs *tess_wcs_new_from_params (const TessWcsParams *params,
+                                   GError **error);
+
+TessWcs *tess_wcs_ref (TessWcs *wcs);
+void tess_wcs_unref (TessWcs *wcs);
+
+/* Image size of the WCS (NAXIS1, NAXIS2), 0 when the header has none. */
+gint64 tess_wcs_get_width (const TessWcs *wcs);
+gint64 tess_wcs_get_height (const TessWcs *wcs);
+/* The same WCS with another image size. */
+TessWcs *tess_wcs_with_size (const TessWcs *wcs, gint64 width, gint64 height);
+/* The same WCS shifted so that its pixel (x0, y0) becomes (0, 0), with a
+ * new size. */
+TessWcs *tess_wcs_crop (const TessWcs *wcs, gint64 x0, gint64 y0,
+                        gint64 width, gint64 height);
+TessFrame tess_wcs_get_frame (const TessWcs *wcs);
+/* Where the header came from, as given when it was made. */
+const char *tess_wcs_get_source (const TessWcs *wcs);
+/* One-line human description: frame, projection, centre, scale, size. */
+char *tess_wcs_describe (const TessWcs *wcs);
+
+/**
+ * tess_wcs_pixel_to_world:
+ * @wcs: a WCS
+ * @n: number of points
+ * @x, @y: 0-based pixel positions
+ * @lon, @lat: (out): world positions in degrees in the WCS's own frame;
+ *   NaN where a pixel has no world position
+ *
+ * Thread-safe (works on a private copy of the transform).
+ */
+gboolean tess_wcs_pixel_to_world (const TessWcs *wcs, gsize n,
+                                  const double *x, const double *y,
+                                  double *lon, double *lat, GError **error);
+/* The inverse of tess_wcs_pixel_to_world(): NaN where there is no pixel. */
+gboolean tess_wcs_world_to_pixel (const TessWcs *wcs, gsize n,
+                                  const double *lon, const double *lat,
+                                  double *x, double *y, GError **error);
+
+/* ---------------------------------------------------------------------- */
+/* Images                                                                  */
+
+/**
+ * TessImage:
+ *
+ * An image: one or more planes of width × height pixels (the extra FITS
+ * axes, if any, are flattened into planes), a WCS, and a FITS header.
+ * Pixels are float or double; undefined pixels are NaN.  Immutable once
+ * made, except through tess_image_get_data() of an image you created.
+ * Reference-counted.
+ */
+typedef struct _TessImage TessImage;
+
+typedef enum
+{
+  TESS_TYPE_FLOAT,
+  TESS_TYPE_DOUBLE,
+} TessPixelType;
+
+/**
+ * tess_image_load:
+ * @path: a FITS file, cfitsio extended syntax allowed; the first HDU that
+ *   holds an image is used when none is named
+ * @error: return location for an error
+ *
+ * Reads an image and its WCS.  BITPIX 8/16/32/64 are scaled by
+ * BSCALE/BZERO and BLANK becomes NaN; tile-compressed images are read too.
+ * Pixels are held as double for BITPIX -64, 32 and 64, as float otherwise.
+ *
+ * Returns: (transfer full): the image, or %NULL with @error set
+ */
+TessImage *tess_image_load (const char *path, GError **error);
+
+/**
+ * tess_image_new:
+ * Makes an image of @nplanes planes of @width × @height pixels, all NaN,
+ * with the given WCS; @header_cards (80-character cards, may be %NULL)
+ * become its non-structural header keywords.
+ */
+TessImage *tess_image_new (TessWcs *wcs, TessPixelType type, gint64 width,
+                           gint64 height, gint64 nplanes,
+                           const char *header_cards, int ncards);
+
+TessImage *tess_image_ref (TessImage *image);
+void tess_image_unref (TessImage *image);
+
+gint64 tess_image_get_width (const TessImage *image);
+gint64 tess_image_get_height (const TessImage *image);
+/* Number of planes (the product of NAXIS3...). */
+gint64 tess_image_get_nplanes (const TessImage *image);
+/* The FITS axes beyond the second: their count and lengths. */
+int tess_image_get_extra_axes (const TessImage *image, gint64 *lengths,
+                               int max);
+TessPixelType tess_image_get_pixel_type (const TessImage *image);
+/* Pixel data (float or double by the pixel type), all planes. */
+gpointer tess_image_get_data (TessImage *image);
+/* Footprint plane (float, width × height), or NULL if the image has none. */
+float *tess_image_get_footprint (TessImage *image);
+TessWcs *tess_image_get_wcs (const TessImage *image);
+/* Where the image came from (a path), or NULL. */
+const char *tess_image_get_source (const TessImage *image);
+
+/**
+ * tess_image_add_history:
+ * Appends a HISTORY card (text longer than a card is split).
+ */
+void tess_image_add_history (TessImage *image, const char *text);
+/* Sets a keyword of the header (a string value). */
+void tess_image_set_keyword_string (TessImage *image, const char *key,
+                                    const char *value, const char *comment);
+
+/**
+ * TessWriteFlags:
+ * @TESS_WRITE_OVERWRITE: replace an existing file
+ * @TESS_WRITE_NO_FOOTPRINT: leave out the FOOTPRINT extension
+ */
+typedef enum
+{
+  TESS_WRITE_OVERWRITE = 1 << 0,
+  TESS_WRITE_NO_FOOTPRINT = 1 << 1,
+} TessWriteFlags;
+
+/**
+ * tess_image_save:
+ * @image: the image
+ * @path: output FITS file name
+ * @flags: TessWriteFlags
+ * @error: return location for an error
+ *
+ * Writes the image to the primary HDU (BITPIX -32 or -64) with its WCS
+ * and header keywords, and its footprint to an IMAGE extension named
+ * FOOTPRINT.  The file is written under a temporary name in the same
+ * folder and renamed when complete: it appears whole or not at all.
+ */
+gboolean tess_image_save (TessImage *image, const char *path,
+                          TessWriteFlags flags, GError **error);
+
+/* ---------------------------------------------------------------------- */
+/* Reprojection                                                            */
+
+/**
+ * TessPlan:
+ *
+ * A validated reprojection of an input image onto a target WCS: making it
+ * checks everything and computes nothing.  Any rectangle of the output can
+ * then be computed, any number of times, from any thread (each call uses
+ * its own copies of the transforms).  Reference-counted.
+ */
+typedef struct _TessPlan TessPlan;
+
+/**
+ * tess_plan_new:
+ * @input: the image to reproject
+ * @target: the output WCS; its width and height give the output size
+ * @options: (nullable): options, %NULL for the defaults
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): a plan, or %NULL with @error set (no overlap,
+ *   bad size, bad options, ...)
+ */
+TessPlan *tess_plan_new (TessImage *input, TessWcs *target,
+                         const TessOptions *options, GError **error);
+TessPlan *tess_plan_ref (TessPlan *plan);
+void tess_plan_unref (TessPlan *plan);
+
+/**
+ * TessRect: a rectangle of pixels, @x0 and @y0 its first column and row.
+ */
+typedef struct
+{
+  gint64 x0, y0, width, height;
+} TessRect;
+
+/**
+ * tess_plan_compute_region:
+ * @plan: a plan
+ * @rect: the part of the output to compute
+ * @data: (out): nplanes × rect.height × rect.width pixels of the plan's
+ *   output type (tess_plan_get_pixel_type())
+ * @footprint: (out) (nullable): rect.height × rect.width floats
+ * @error: return location for an error
+ *
+ * Computes a rectangle of the output.  The result does not depend on how
+ * the output is split into rectangles.  Thread-safe.
+ */
+gboolean tess_plan_compute_region (TessPlan *plan, const TessRect *rect,
+                                   gpointer data, float *footprint,
+                                   GError **error);
+
+TessPixelType tess_plan_get_pixel_type (const TessPlan *plan);
+
+/**
+ * TessProgress:
+ * @blocks_done, @blocks_total: blocks of the output computed, and in all
+ * @pixels_done, @pixels_total: output pixels (of one plane) computed
+ * @elapsed: seconds since the start
+ * @eta: estimated seconds left, or a negative number while unknown
+ */
+typedef struct
+{
+  gint64 blocks_done, blocks_total;
+  gint64 pixels_done, pixels_total;
+  double elapsed;
+  double eta;
+} TessProgress;
+
+/* Called in the thread that runs the job, at most about ten times a
+ * second, and once at the end. */
+typedef void (*TessProgressFunc) (const TessProgress *progress,
+                                  gpointer user_data);
+
+/**
+ * tess_plan_run:
+ * @plan: a plan
+ * @cancellable: (nullable): cancels the run (TESS_ERROR_CANCELLED)
+ * @progress: (nullable): progress callback
+ * @user_data: for @progress
+ * @error: return location for an error
+ *
+ * Computes the whole output in the calling thread and returns it as an
+ * image with footprint, target WCS, the input's non-structural keywords,
+ * and HISTORY cards saying what was done.
+ */
+TessImage *tess_plan_run (TessPlan *plan, GCancellable *cancellable,
+                          TessProgressFunc progress, gpointer user_data,
+                          GError **error);
+
+/**
+ * tess_reproject:
+ * Convenience: tess_plan_new() then tess_plan_run().
+ */
+TessImage *tess_reproject (TessImage *input, TessWcs *target,
+                           const TessOptions *options, GError **error);
+
+G_END_DECLS
+
+#endif /* TESSERA_H */

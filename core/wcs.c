@@ -1,0 +1,724 @@
+/* wcs.c — TessWcs: a celestial world coordinate system parsed by wcslib
+ * from a FITS header, with the image size it describes.
+ *
+ * wcslib's wcsset() writes into its struct lazily, and its distortion
+ * code keeps scratch memory there: a wcsprm must never be shared between
+ * threads.  A TessWcs therefore keeps a set-up template that nobody
+ * transforms with; every user takes its own copy (tess__wcs_copy_cel()).
+ */
+#include "config.h"
+
+#include "tess-private.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <wcslib/wcserr.h>
+#include <wcslib/wcshdr.h>
+#include <wcslib/wcsmath.h>
+
+static void
+wcslib_init_once (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      /* Detailed error messages; must not race with other wcslib calls,
+       * hence done once before any struct is made. */
+      wcserr_enable (1);
+      g_once_init_leave (&done, 1);
+    }
+}
+
+void
+tess__wcsprm_free (struct wcsprm *wcs)
+{
+  if (wcs == NULL)
+    return;
+  wcsfree (wcs);
+  g_free (wcs);
+}
+
+static struct wcsprm *
+wcsprm_copy (const struct wcsprm *src, int *nsub, int *axes, int *status)
+{
+  struct wcsprm *dst = g_new0 (struct wcsprm, 1);
+
+  dst->flag = -1;
+  *status = wcssub (1, src, nsub, axes, dst);
+  if (*status == 0)
+    *status = wcsset (dst);
+  if (*status)
+    {
+      /* Keep the message: callers read dst->err before freeing. */
+      return dst;
+    }
+  return dst;
+}
+
+struct wcsprm *
+tess__wcs_copy_cel (const TessWcs *wcs, GError **error)
+{
+  int status;
+  struct wcsprm *copy = wcsprm_copy (wcs->cel, NULL, NULL, &status);
+
+  if (status)
+    {
+      tess__set_wcs_error (error, copy, status, wcs->source,
+                           "cannot copy the WCS");
+      tess__wcsprm_free (copy);
+      return NULL;
+    }
+  return copy;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Keywords                                                                */
+
+void
+tess__card_keyword (const char *card, char name[9])
+{
+  int i;
+
+  for (i = 0; i < 8 && card[i] && card[i] != ' ' && card[i] != '='; i++)
+    name[i] = card[i];
+  name[i] = '\0';
+}
+
+/* Splits NAME into a prefix of letters (and '-' '_'), a number, and the
+ * rest: "CTYPE1A" → ("CTYPE", 1, "A"); "PC1_2" → ("PC", 1, "_2"). */
+static gboolean
+split_indexed (const char *name, const char *prefix, int *index,
+               const char **rest)
+{
+  gsize n = strlen (prefix);
+  char *end;
+  long v;
+
+  if (strncmp (name, prefix, n) != 0 || !g_ascii_isdigit (name[n]))
+    return FALSE;
+  v = strtol (name + n, &end, 10);
+  *index = (int)v;
+  *rest = end;
+  return TRUE;
+}
+
+/* An alternate-WCS suffix: empty or one letter A-Z. */
+static gboolean
+is_alt_suffix (const char *s)
+{
+  return s[0] == '\0' || (g_ascii_isupper (s[0]) && s[1] == '\0');
+}
+
+/* "i_j" followed by an optional alternate letter, for PCi_j, CDi_j, PVi_m,
+ * PSi_m. */
+static gboolean
+split_pair (const char *name, const char *prefix, int *i, int *j)
+{
+  const char *rest;
+  char *end;
+
+  if (!split_indexed (name, prefix, i, &rest) || rest[0] != '_'
+      || !g_ascii_isdigit (rest[1]))
+    return FALSE;
+  *j = (int)strtol (rest + 1, &end, 10);
+  return is_alt_suffix (end);
+}
+
+gboolean
+tess__is_celestial_wcs_key (const char *card)
+{
+  static const char *const axis_keys[]
+      = { "CTYPE", "CRVAL", "CRPIX", "CDELT", "CUNIT", "CROTA", "CRDER",
+          "CSYER", "CNAME", "CPDIS", "CQDIS", "CPERR", "CQERR", "DP",
+          "DQ" };
+  static const char *const pair_keys[] = { "PC", "CD", "PV", "PS" };
+  static const char *const global_keys[]
+      = { "WCSAXES", "WCSNAME", "LONPOLE", "LATPOLE", "RADESYS", "RADECSYS",
+          "EQUINOX", "EPOCH", "A_ORDER", "B_ORDER", "AP_ORDER", "BP_ORDER",
+          "A_DMAX", "B_DMAX", "CDELT", "DISTORT" };
+  static const char *const sip_prefixes[] = { "A_", "B_", "AP_", "BP_" };
+  char name[9];
+  int i, j;
+  const char *rest;
+
+  tess__card_keyword (card, name);
+  if (name[0] == '\0')
+    return FALSE;
+
+  for (unsigned k = 0; k < G_N_ELEMENTS (global_keys); k++)
+    {
+      gsize n = strlen (global_keys[k]);
+      if (strncmp (name, global_keys[k], n) == 0
+          && is_alt_suffix (name + n))
+        return TRUE;
+    }
+  for (unsigned k = 0; k < G_N_ELEMENTS (pair_keys); k++)
+    if (split_pair (name, pair_keys[k], &i, &j))
+      {
+        /* PVi_m and PSi_m belong to axis i; PCi_j and CDi_j to both. */
+        if (k >= 2)
+          return i == 1 || i == 2;
+        return i == 1 || i == 2 || j == 1 || j == 2;
+      }
+  for (unsigned k = 0; k < G_N_ELEMENTS (axis_keys); k++)
+    if (split_indexed (name, axis_keys[k], &i, &rest) && is_alt_suffix (rest))
+      return i == 1 || i == 2;
+  /* SIP polynomial coefficients A_p_q etc. */
+  for (unsigned k = 0; k < G_N_ELEMENTS (sip_prefixes); k++)
+    {
+      gsize n = strlen (sip_prefixes[k]);
+      if (strncmp (name, sip_prefixes[k], n) == 0
+          && g_ascii_isdigit (name[n]))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+tess__is_structural_key (const char *card)
+{
+  static const char *const keys[]
+      = { "SIMPLE", "BITPIX", "NAXIS",  "EXTEND",   "XTENSION", "PCOUNT",
+          "GCOUNT", "BSCALE", "BZERO",  "BLANK",    "END",      "EXTNAME",
+          "EXTVER", "EXTLEVEL", "CHECKSUM", "DATASUM", "INHERIT", "ZIMAGE",
+          "ZBITPIX", "ZNAXIS", "ZTILE", "ZCMPTYPE", "ZNAME", "ZVAL",
+          "ZQUANTIZ", "ZDITHER0", "ZSIMPLE", "ZEXTEND", "ZBLANK", "ZSCALE",
+          "ZZERO", "ZHECKSUM", "ZDATASUM", "ZTENSION", "ZPCOUNT",
+          "ZGCOUNT" };
+  char name[9];
+
+  tess__card_keyword (card, name);
+  for (unsigned k = 0; k < G_N_ELEMENTS (keys); k++)
+    {
+      gsize n = strlen (keys[k]);
+      if (strncmp (name, keys[k], n) != 0)
+        continue;
+      /* NAXIS, NAXISn, ZNAXISn, ZTILEn, ZNAMEn, ZVALn: a number may
+       * follow; other keys must match whole. */
+      if (name[n] == '\0')
+        return TRUE;
+      for (const char *p = name + n; *p; p++)
+        if (!g_ascii_isdigit (*p))
+          goto next;
+      return TRUE;
+    next:;
+    }
+  /* The two comment lines cfitsio writes into every new file. */
+  if (strncmp (card, "COMMENT   FITS (Flexible Image Transport System)", 48)
+          == 0
+      || strncmp (card, "COMMENT   and Astrophysics', volume 376", 39) == 0)
+    return TRUE;
+  return FALSE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Frames                                                                  */
+
+static gboolean
+detect_frame (TessWcs *wcs, const struct wcsprm *w, GError **error)
+{
+  const char *ctype = w->ctype[w->lng];
+  char radesys[72];
+  double equinox = w->equinox;
+
+  memcpy (wcs->lngtyp, ctype, 4);
+  wcs->lngtyp[4] = '\0';
+  g_strdelimit (wcs->lngtyp, "-", '\0');
+
+  if (strcmp (wcs->lngtyp, "GLON") == 0)
+    {
+      wcs->frame = TESS_FRAME_GALACTIC;
+      return TRUE;
+    }
+  if (strcmp (wcs->lngtyp, "ELON") == 0)
+    {
+      if (!undefined (equinox) && fabs (equinox - 2000.0) > 1e-9)
+        goto bad_equinox;
+      wcs->frame = TESS_FRAME_ECLIPTIC;
+      return TRUE;
+    }
+  if (strcmp (wcs->lngtyp, "RA") != 0)
+    {
+      /* Another celestial system (supergalactic, planetary, ...): it can
+       * only be reprojected onto the same system. */
+      wcs->frame = (TessFrame)-1;
+      return TRUE;
+    }
+
+  g_strlcpy (radesys, w->radesys, sizeof radesys);
+  g_strstrip (radesys);
+  if (radesys[0] == '\0')
+    {
+      /* The FITS standard's defaults. */
+      if (undefined (equinox) || equinox == 0.0)
+        g_strlcpy (radesys, "ICRS", sizeof radesys);
+      else if (equinox < 1984.0)
+        g_strlcpy (radesys, "FK4", sizeof radesys);
+      else
+        g_strlcpy (radesys, "FK5", sizeof radesys);
+    }
+  if (strcmp (radesys, "ICRS") == 0)
+    wcs->frame = TESS_FRAME_ICRS;
+  else if (strcmp (radesys, "FK5") == 0)
+    {
+      if (!undefined (equinox) && fabs (equinox - 2000.0) > 1e-9)
+        goto bad_equinox;
+      wcs->frame = TESS_FRAME_FK5;
+    }
+  else if (strcmp (radesys, "FK4") == 0 || strcmp (radesys, "FK4-NO-E") == 0)
+    {
+      if (!undefined (equinox) && fabs (equinox - 1950.0) > 1e-9)
+        goto bad_equinox;
+      wcs->frame
+          = radesys[3] == '\0' ? TESS_FRAME_FK4 : TESS_FRAME_FK4_NO_E;
+    }
+  else
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
+                   "%s: unsupported RADESYS '%s'", wcs->source, radesys);
+      return FALSE;
+    }
+  return TRUE;
+
+bad_equinox:
+  g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
+               "%s: unsupported EQUINOX %g (FK5 and ecliptic need 2000, FK4 "
+               "1950)",
+               wcs->source, equinox);
+  return FALSE;
+}
+
+gboolean
+tess__wcs_same_frame (const TessWcs *a, const TessWcs *b)
+{
+  if ((int)a->frame >= 0 && (int)b->frame >= 0)
+    return a->frame == b->frame;
+  return strcmp (a->lngtyp, b->lngtyp) == 0;
+}
+
+TessFrame
+tess_wcs_get_frame (const TessWcs *wcs)
+{
+  return wcs->frame;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Construction                                                            */
+
+TessWcs *
+tess_wcs_new_from_header (const char *cards, int ncards, const char *source,
+                          GError **error)
+{
+  g_autofree char *header = NULL;
+  struct wcsprm *all = NULL, *primary = NULL;
+  int nreject = 0, nwcs = 0, status;
+  int axes[2] = { 1, 2 }, nsub = 2;
+  TessWcs *wcs;
+  gint64 v;
+
+  g_return_val_if_fail (cards != NULL, NULL);
+  wcslib_init_once ();
+  if (source == NULL)
+    source = "header";
+  if (ncards <= 0 || ncards > TESS_MAX_CARDS)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_FORMAT,
+                   "%s: empty or oversized header", source);
+      return NULL;
+    }
+
+  header = g_strndup (cards, (gsize)ncards * 80);
+  status = wcspih (header, ncards, WCSHDR_all, 0, &nreject, &nwcs, &all);
+  if (status)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                   "%s: the WCS in the header cannot be parsed: %s", source,
+                   wcs_errmsg[status]);
+      return NULL;
+    }
+  for (int i = 0; i < nwcs; i++)
+    if (all[i].alt[0] == ' ' || all[i].alt[0] == '\0')
+      primary = &all[i];
+  if (primary == NULL)
+    {
+      wcsvfree (&nwcs, &all);
+      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                   "%s: no celestial WCS in the header", source);
+      return NULL;
+    }
+  status = wcsset (primary);
+  if (status)
+    {
+      tess__set_wcs_error (error, primary, status, source,
+                           "the WCS is rejected by wcslib");
+      wcsvfree (&nwcs, &all);
+      return NULL;
+    }
+  if (primary->lng < 0 || primary->lat < 0)
+    {
+      wcsvfree (&nwcs, &all);
+      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                   "%s: no celestial WCS in the header (no longitude and "
+                   "latitude axes)",
+                   source);
+      return NULL;
+    }
+  if (!((primary->lng == 0 && primary->lat == 1)
+        || (primary->lng == 1 && primary->lat == 0)))
+    {
+      wcsvfree (&nwcs, &all);
+      g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
+                   "%s: the celestial axes must be axes 1 and 2 (they are "
+                   "%d and %d)",
+                   source, primary->lng + 1, primary->lat + 1);
+      return NULL;
+    }
+
+  wcs = g_new0 (TessWcs, 1);
+  wcs->ref_count = 1;
+  wcs->source = g_strdup (source);
+  wcs->cards = g_strndup (cards, (gsize)ncards * 80);
+  wcs->ncards = ncards;
+  wcs->cel = wcsprm_copy (primary, &nsub, axes, &status);
+  if (status)
+    {
+      tess__set_wcs_error (error, wcs->cel, status, source,
+                           "the celestial axes cannot be separated");
+      wcsvfree (&nwcs, &all);
+      tess_wcs_unref (wcs);
+      return NULL;
+    }
+  if (!detect_frame (wcs, primary, error))
+    {
+      wcsvfree (&nwcs, &all);
+      tess_wcs_unref (wcs);
+      return NULL;
+    }
+  wcsvfree (&nwcs, &all);
+
+  if (tess__cards_get_int (cards, ncards, "NAXIS1", &v))
+    wcs->width = v;
+  if (tess__cards_get_int (cards, ncards, "NAXIS2", &v))
+    wcs->height = v;
+  if (wcs->width < 0 || wcs->height < 0 || wcs->width > TESS_MAX_SIDE
+      || wcs->height > TESS_MAX_SIDE)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "%s: image size %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                   " is out of range",
+                   source, wcs->width, wcs->height);
+      tess_wcs_unref (wcs);
+      return NULL;
+    }
+  return wcs;
+}
+
+/* A text header has line ends within its first 81 bytes; a FITS file
+ * (or a name with cfitsio's [ext] syntax, a URL, ...) does not. */
+static gboolean
+looks_like_text (const char *path)
+{
+  char buf[81];
+  FILE *f = fopen (path, "rb");
+  gsize n;
+
+  if (f == NULL)
+    return FALSE; /* let cfitsio open it or report it */
+  n = fread (buf, 1, sizeof buf, f);
+  fclose (f);
+  return memchr (buf, '\n', n) != NULL;
+}
+
+TessWcs *
+tess_wcs_load (const char *path, GError **error)
+{
+  fitsfile *fptr = NULL;
+  int status = 0, nkeys = 0, hdutype;
+  char *header = NULL;
+  TessWcs *wcs;
+
+  if (looks_like_text (path))
+    {
+      char *cards = NULL;
+      int ncards = 0;
+
+      if (!tess__read_text_header (path, &cards, &ncards, error))
+        return NULL;
+      wcs = tess_wcs_new_from_header (cards, ncards, path, error);
+      g_free (cards);
+      return wcs;
+    }
+
+  if (fits_open_file (&fptr, path, READONLY, &status))
+    {
+      tess__set_fits_error (error, status, path, "cannot open");
+      return NULL;
+    }
+  fits_get_hdu_type (fptr, &hdutype, &status);
+  fits_hdr2str (fptr, 0, NULL, 0, &header, &nkeys, &status);
+  if (status)
+    {
+      tess__set_fits_error (error, status, path, "cannot read the header");
+      status = 0;
+      fits_close_file (fptr, &status);
+      return NULL;
+    }
+  wcs = tess_wcs_new_from_header (header, nkeys, path, error);
+  fits_free_memory (header, &status);
+  fits_close_file (fptr, &status);
+  return wcs;
+}
+
+TessWcs *
+tess_wcs_new_from_params (const TessWcsParams *p, GError **error)
+{
+  static const char *const lng[] = { "RA--", "RA--", "RA--", "RA--",
+                                     "GLON", "ELON" };
+  static const char *const lat[] = { "DEC-", "DEC-", "DEC-", "DEC-",
+                                     "GLAT", "ELAT" };
+  GString *cards;
+  char ctype[16];
+  TessWcs *wcs;
+  double c, s;
+
+  if ((unsigned)p->frame >= G_N_ELEMENTS (lng))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID, "unknown frame");
+      return NULL;
+    }
+  if (!(p->scale > 0.0) || !isfinite (p->scale) || !isfinite (p->lon)
+      || !isfinite (p->lat) || !isfinite (p->rotation)
+      || !isfinite (p->crpix_x) || !isfinite (p->crpix_y))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "WCS parameters must be finite, and the scale positive");
+      return NULL;
+    }
+  if (p->width <= 0 || p->height <= 0 || p->width > TESS_MAX_SIDE
+      || p->height > TESS_MAX_SIDE)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "image size %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                   " is out of range",
+                   p->width, p->height);
+      return NULL;
+    }
+  if (strlen (p->projection) != 3)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "projection code '%s' must have three letters",
+                   p->projection);
+      return NULL;
+    }
+
+  cards = g_string_new (NULL);
+  tess__cards_set_int (cards, "NAXIS", 2, NULL);
+  tess__cards_set_int (cards, "NAXIS1", p->width, NULL);
+  tess__cards_set_int (cards, "NAXIS2", p->height, NULL);
+  g_snprintf (ctype, sizeof ctype, "'%s-%s'", lng[p->frame], p->projection);
+  tess__cards_set_string (cards, "CTYPE1", ctype, NULL);
+  g_snprintf (ctype, sizeof ctype, "'%s-%s'", lat[p->frame], p->projection);
+  tess__cards_set_string (cards, "CTYPE2", ctype, NULL);
+  tess__cards_set_double (cards, "CRVAL1", p->lon, NULL);
+  tess__cards_set_double (cards, "CRVAL2", p->lat, NULL);
+  tess__cards_set_double (cards, "CRPIX1", p->crpix_x + 1.0, NULL);
+  tess__cards_set_double (cards, "CRPIX2", p->crpix_y + 1.0, NULL);
+  tess__cards_set_double (cards, "CDELT1", -p->scale, NULL);
+  tess__cards_set_double (cards, "CDELT2", p->scale, NULL);
+  c = cos (p->rotation * G_PI / 180.0);
+  s = sin (p->rotation * G_PI / 180.0);
+  tess__cards_set_double (cards, "PC1_1", c, NULL);
+  tess__cards_set_double (cards, "PC1_2", -s, NULL);
+  tess__cards_set_double (cards, "PC2_1", s, NULL);
+  tess__cards_set_double (cards, "PC2_2", c, NULL);
+  tess__cards_set_string (cards, "CUNIT1", "'deg'", NULL);
+  tess__cards_set_string (cards, "CUNIT2", "'deg'", NULL);
+  switch (p->frame)
+    {
+    case TESS_FRAME_ICRS:
+      tess__cards_set_string (cards, "RADESYS", "'ICRS'", NULL);
+      break;
+    case TESS_FRAME_FK5:
+      tess__cards_set_string (cards, "RADESYS", "'FK5'", NULL);
+      tess__cards_set_double (cards, "EQUINOX", 2000.0, NULL);
+      break;
+    case TESS_FRAME_FK4:
+    case TESS_FRAME_FK4_NO_E:
+      tess__cards_set_string (cards, "RADESYS",
+                              p->frame == TESS_FRAME_FK4 ? "'FK4'"
+                                                         : "'FK4-NO-E'",
+                              NULL);
+      tess__cards_set_double (cards, "EQUINOX", 1950.0, NULL);
+      break;
+    case TESS_FRAME_ECLIPTIC:
+      tess__cards_set_double (cards, "EQUINOX", 2000.0, NULL);
+      break;
+    default:
+      break;
+    }
+  wcs = tess_wcs_new_from_header (cards->str, (int)(cards->len / 80),
+                                  "WCS parameters", error);
+  g_string_free (cards, TRUE);
+  return wcs;
+}
+
+TessWcs *
+tess_wcs_ref (TessWcs *wcs)
+{
+  g_atomic_int_inc (&wcs->ref_count);
+  return wcs;
+}
+
+void
+tess_wcs_unref (TessWcs *wcs)
+{
+  if (wcs == NULL || !g_atomic_int_dec_and_test (&wcs->ref_count))
+    return;
+  tess__wcsprm_free (wcs->cel);
+  g_free (wcs->cards);
+  g_free (wcs->source);
+  g_free (wcs);
+}
+
+gint64
+tess_wcs_get_width (const TessWcs *wcs)
+{
+  return wcs->width;
+}
+
+gint64
+tess_wcs_get_height (const TessWcs *wcs)
+{
+  return wcs->height;
+}
+
+const char *
+tess_wcs_get_source (const TessWcs *wcs)
+{
+  return wcs->source;
+}
+
+/* Rewrites the header with another reference pixel and size. */
+static TessWcs *
+wcs_rewrite (const TessWcs *wcs, double dx, double dy, gint64 width,
+             gint64 height)
+{
+  GString *cards = g_string_new_len (wcs->cards, (gssize)wcs->ncards * 80);
+  TessWcs *copy;
+  GError *error = NULL;
+
+  if (dx != 0.0 || dy != 0.0)
+    {
+      double crpix[2] = { wcs->cel->crpix[0], wcs->cel->crpix[1] };
+      tess__cards_set_double (cards, "CRPIX1", crpix[0] - dx, NULL);
+      tess__cards_set_double (cards, "CRPIX2", crpix[1] - dy, NULL);
+    }
+  tess__cards_set_int (cards, "NAXIS1", width, NULL);
+  tess__cards_set_int (cards, "NAXIS2", height, NULL);
+  copy = tess_wcs_new_from_header (cards->str, (int)(cards->len / 80),
+                                   wcs->source, &error);
+  /* The header parsed before and only two numbers changed. */
+  g_assert_no_error (error);
+  g_string_free (cards, TRUE);
+  return copy;
+}
+
+TessWcs *
+tess_wcs_with_size (const TessWcs *wcs, gint64 width, gint64 height)
+{
+  return wcs_rewrite (wcs, 0.0, 0.0, width, height);
+}
+
+TessWcs *
+tess_wcs_crop (const TessWcs *wcs, gint64 x0, gint64 y0, gint64 width,
+               gint64 height)
+{
+  return wcs_rewrite (wcs, (double)x0, (double)y0, width, height);
+}
+
+char *
+tess_wcs_describe (const TessWcs *wcs)
+{
+  double x[1] = { (double)(wcs->width - 1) / 2.0 };
+  double y[1] = { (double)(wcs->height - 1) / 2.0 };
+  double lon[1], lat[1];
+  const struct wcsprm *w = wcs->cel;
+  double scale;
+  const char *frame;
+
+  if (!tess_wcs_pixel_to_world (wcs, 1, x, y, lon, lat, NULL))
+    lon[0] = lat[0] = NAN;
+  /* Pixel scale from the determinant of CDELT·PC (degrees); wcsset()
+   * has folded any CDi_j into PC. */
+  {
+    const double *pc = w->pc, *cd = w->cdelt;
+    scale = sqrt (fabs (cd[0] * cd[1] * (pc[0] * pc[3] - pc[1] * pc[2])));
+  }
+  frame = (int)wcs->frame >= 0 ? tess_frame_name (wcs->frame) : wcs->lngtyp;
+  return g_strdup_printf ("%s %s, centre %.6f %+.6f, %.4g\"/pixel, %" G_GINT64_FORMAT
+                          "x%" G_GINT64_FORMAT,
+                          frame, w->ctype[0] + 5, lon[0], lat[0],
+                          scale * 3600.0, wcs->width, wcs->height);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Transforms                                                              */
+
+gboolean
+tess_wcs_pixel_to_world (const TessWcs *wcs, gsize n, const double *x,
+                         const double *y, double *lon, double *lat,
+                         GError **error)
+{
+  struct wcsprm *w = tess__wcs_copy_cel (wcs, error);
+  double pix[2], img[2], phi, theta, world[2];
+  int stat;
+
+  if (w == NULL)
+    return FALSE;
+  for (gsize k = 0; k < n; k++)
+    {
+      pix[0] = x[k] + 1.0;
+      pix[1] = y[k] + 1.0;
+      if (wcsp2s (w, 1, 2, pix, img, &phi, &theta, world, &stat) == 0
+          && stat == 0)
+        {
+          lon[k] = world[w->lng];
+          lat[k] = world[w->lat];
+        }
+      else
+        lon[k] = lat[k] = NAN;
+    }
+  tess__wcsprm_free (w);
+  return TRUE;
+}
+
+gboolean
+tess_wcs_world_to_pixel (const TessWcs *wcs, gsize n, const double *lon,
+                         const double *lat, double *x, double *y,
+                         GError **error)
+{
+  struct wcsprm *w = tess__wcs_copy_cel (wcs, error);
+  double pix[2], img[2], phi, theta, world[2];
+  int stat;
+
+  if (w == NULL)
+    return FALSE;
+  for (gsize k = 0; k < n; k++)
+    {
+      world[w->lng] = lon[k];
+      world[w->lat] = lat[k];
+      if (isfinite (lon[k]) && isfinite (lat[k])
+          && wcss2p (w, 1, 2, world, &phi, &theta, img, pix, &stat) == 0
+          && stat == 0)
+        {
+          x[k] = pix[0] - 1.0;
+          y[k] = pix[1] - 1.0;
+        }
+      else
+        x[k] = y[k] = NAN;
+    }
+  tess__wcsprm_free (w);
+  return TRUE;
+}
