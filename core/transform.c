@@ -171,10 +171,57 @@ tess__transform_inverse (TessTransform *t, gsize n, const double *ix,
 /* ---------------------------------------------------------------------- */
 /* The grid                                                                */
 
-static inline gint64
-node_pos (gint64 i, gint64 step, gint64 size)
+/* Cubic Lagrange weights for nodes -1, 0, 1, 2 at 0 <= t < 1. */
+static inline void
+lagrange4 (double t, double w[4])
 {
-  return MIN (i * step, size - 1);
+  w[0] = -t * (t - 1.0) * (t - 2.0) / 6.0;
+  w[1] = (t + 1.0) * (t - 1.0) * (t - 2.0) / 2.0;
+  w[2] = -(t + 1.0) * t * (t - 2.0) / 2.0;
+  w[3] = (t + 1.0) * t * (t - 1.0) / 6.0;
+}
+
+/* Test points of a cell, as fractions of the step. */
+static const double test_u[] = { 0.5, 0.5, 0.0, 0.75 };
+static const double test_v[] = { 0.5, 0.0, 0.5, 0.75 };
+#define NTEST 4
+
+static void
+fill_nan (double *ix, double *iy, gsize w, const TessRect *r, gint64 xa,
+          gint64 xb, gint64 ya, gint64 yb)
+{
+  for (gint64 y = ya; y <= yb; y++)
+    for (gint64 x = xa; x <= xb; x++)
+      {
+        gsize o = (gsize)(y - r->y0) * w + (gsize)(x - r->x0);
+        ix[o] = iy[o] = NAN;
+      }
+}
+
+static void
+exact_cell (TessTransform *t, double *ix, double *iy, gsize w,
+            const TessRect *r, gint64 xa, gint64 xb, gint64 ya, gint64 yb)
+{
+  gsize n = (gsize)((xb - xa + 1) * (yb - ya + 1)), e = 0;
+  double *buf = g_new (double, 4 * n);
+  double *ox = buf, *oy = buf + n, *ex = buf + 2 * n, *ey = buf + 3 * n;
+
+  for (gint64 y = ya; y <= yb; y++)
+    for (gint64 x = xa; x <= xb; x++, e++)
+      {
+        ox[e] = (double)x;
+        oy[e] = (double)y;
+      }
+  tess__transform_exact (t, n, ox, oy, ex, ey);
+  e = 0;
+  for (gint64 y = ya; y <= yb; y++)
+    for (gint64 x = xa; x <= xb; x++, e++)
+      {
+        gsize o = (gsize)(y - r->y0) * w + (gsize)(x - r->x0);
+        ix[o] = ex[e];
+        iy[o] = ey[e];
+      }
+  g_free (buf);
 }
 
 void
@@ -182,126 +229,70 @@ tess__transform_region (TessTransform *t, const TessGrid *g,
                         const TessRect *r, double *ix, double *iy)
 {
   gint64 S = g->step;
-  gint64 W = g->width, H = g->height;
   gint64 x1 = r->x0 + r->width - 1, y1 = r->y0 + r->height - 1;
   gsize w = (gsize)r->width;
 
-  if (g->exact)
+  if (g->exact || S == 1)
     {
-      double *ox = g_new (double, w), *oy = g_new (double, w);
-      for (gint64 y = r->y0; y <= y1; y++)
-        {
-          for (gsize k = 0; k < w; k++)
-            {
-              ox[k] = (double)r->x0 + (double)k;
-              oy[k] = (double)y;
-            }
-          tess__transform_exact (t, w, ox, oy, ix + (gsize)(y - r->y0) * w,
-                                 iy + (gsize)(y - r->y0) * w);
-        }
-      g_free (ox);
-      g_free (oy);
+      exact_cell (t, ix, iy, w, r, r->x0, x1, r->y0, y1);
       return;
     }
 
-  /* Node indices covering the region. */
-  gint64 last_nx = (W - 1 + S - 1) / S, last_ny = (H - 1 + S - 1) / S;
-  /* A pixel on a node belongs to the cell on its right (below it), except
-   * on the last node. */
-  gint64 i0 = MIN (r->x0 / S, MAX (last_nx - 1, 0));
-  gint64 j0 = MIN (r->y0 / S, MAX (last_ny - 1, 0));
-  gint64 i1 = MIN (x1 / S + 1, last_nx), j1 = MIN (y1 / S + 1, last_ny);
-  gsize nx = (gsize)(i1 - i0 + 1), ny = (gsize)(j1 - j0 + 1);
-  gsize ncells_x = nx > 1 ? nx - 1 : 1, ncells_y = ny > 1 ? ny - 1 : 1;
-
-  /* Exact points: nodes, then for each cell its centre, then the middle of
-   * horizontal edges (nx-1 per node row), then of vertical edges. */
-  gsize nnodes = nx * ny;
-  gsize ncent = ncells_x * ncells_y;
-  gsize nhe = ncells_x * ny, nve = nx * ncells_y;
-  gsize ntot = nnodes + ncent + nhe + nve;
-  double *px = g_new (double, ntot), *py = g_new (double, ntot);
-  double *qx = g_new (double, ntot), *qy = g_new (double, ntot);
+  /* Cells [c·S, (c+1)·S) covering the region; node c sits at c·S, and a
+   * cell interpolates from nodes c-1 … c+2 (they may lie beyond the
+   * image). */
+  gint64 c0 = r->x0 / S, c1 = x1 / S, d0 = r->y0 / S, d1 = y1 / S;
+  gsize ncx = (gsize)(c1 - c0 + 1), ncy = (gsize)(d1 - d0 + 1);
+  gsize nx = ncx + 3, ny = ncy + 3; /* nodes c0-1 … c1+2 */
+  gsize nnodes = nx * ny, ntest = ncx * ncy * NTEST;
+  gsize ntot = nnodes + ntest;
+  double *buf = g_new (double, 4 * ntot);
+  double *px = buf, *py = buf + ntot, *qx = buf + 2 * ntot,
+         *qy = buf + 3 * ntot;
+  double (*wx)[4] = g_malloc (sizeof (double[4]) * (gsize)S);
   gsize k = 0;
 
-#define NX(i) ((double)node_pos (i0 + (gint64)(i), S, W))
-#define NY(j) ((double)node_pos (j0 + (gint64)(j), S, H))
   for (gsize j = 0; j < ny; j++)
     for (gsize i = 0; i < nx; i++, k++)
       {
-        px[k] = NX (i);
-        py[k] = NY (j);
+        px[k] = (double)((c0 - 1 + (gint64)i) * S);
+        py[k] = (double)((d0 - 1 + (gint64)j) * S);
       }
-  for (gsize j = 0; j < ncells_y; j++)
-    for (gsize i = 0; i < ncells_x; i++, k++)
-      {
-        px[k] = 0.5 * (NX (i) + NX (MIN (i + 1, nx - 1)));
-        py[k] = 0.5 * (NY (j) + NY (MIN (j + 1, ny - 1)));
-      }
-  for (gsize j = 0; j < ny; j++)
-    for (gsize i = 0; i < ncells_x; i++, k++)
-      {
-        px[k] = 0.5 * (NX (i) + NX (MIN (i + 1, nx - 1)));
-        py[k] = NY (j);
-      }
-  for (gsize j = 0; j < ncells_y; j++)
-    for (gsize i = 0; i < nx; i++, k++)
-      {
-        px[k] = NX (i);
-        py[k] = 0.5 * (NY (j) + NY (MIN (j + 1, ny - 1)));
-      }
-  g_assert (k == ntot);
+  for (gsize cj = 0; cj < ncy; cj++)
+    for (gsize ci = 0; ci < ncx; ci++)
+      for (int m = 0; m < NTEST; m++, k++)
+        {
+          px[k] = (double)((c0 + (gint64)ci) * S) + test_u[m] * (double)S;
+          py[k] = (double)((d0 + (gint64)cj) * S) + test_v[m] * (double)S;
+        }
   tess__transform_exact (t, ntot, px, py, qx, qy);
+  for (gint64 s = 0; s < S; s++)
+    lagrange4 ((double)s / (double)S, wx[s]);
 
-  double *cx = qx, *cy = qy;                         /* nodes */
-  double *mx = qx + nnodes, *my = qy + nnodes;       /* centres */
-  double *hx = mx + ncent, *hy = my + ncent;         /* horizontal edges */
-  double *vx = hx + nhe, *vy = hy + nhe;             /* vertical edges */
-  double *ex = NULL, *ey = NULL, *eox = NULL, *eoy = NULL;
-
-  for (gsize cj = 0; cj < ncells_y; cj++)
-    for (gsize ci = 0; ci < ncells_x; ci++)
+  for (gsize cj = 0; cj < ncy; cj++)
+    for (gsize ci = 0; ci < ncx; ci++)
       {
-        gsize ci1 = MIN (ci + 1, nx - 1), cj1 = MIN (cj + 1, ny - 1);
-        double xa = NX (ci), xb = NX (ci1), ya = NY (cj), yb = NY (cj1);
-        /* Pixels of this cell: [xa, xb) × [ya, yb), the last cell of the
-         * image including its far edge; clipped to the region. */
-        gint64 pxa = (gint64)xa, pya = (gint64)ya;
-        gint64 pxb = (gint64)ci1 + i0 == last_nx ? (gint64)xb : (gint64)xb - 1;
-        gint64 pyb = (gint64)cj1 + j0 == last_ny ? (gint64)yb : (gint64)yb - 1;
-        if (nx == 1)
-          pxb = pxa;
-        if (ny == 1)
-          pyb = pya;
-        gint64 rx0 = MAX (pxa, r->x0), rx1 = MIN (pxb, x1);
-        gint64 ry0 = MAX (pya, r->y0), ry1 = MIN (pyb, y1);
-        if (rx0 > rx1 || ry0 > ry1)
-          continue;
+        gint64 cx = c0 + (gint64)ci, cy = d0 + (gint64)cj;
+        gint64 xa = MAX (cx * S, r->x0), xb = MIN (cx * S + S - 1, x1);
+        gint64 ya = MAX (cy * S, r->y0), yb = MIN (cy * S + S - 1, y1);
+        /* Node (cx + a, cy + b) is at index [(cj + 1 + b) nx + ci + 1 + a]. */
+        const double *nxv = qx + (cj + 1) * nx + ci + 1;
+        const double *nyv = qy + (cj + 1) * nx + ci + 1;
+        const double *tx = qx + nnodes + (cj * ncx + ci) * NTEST;
+        const double *ty = qy + nnodes + (cj * ncx + ci) * NTEST;
+        gboolean any_bad = FALSE, all_bad = TRUE, smooth = TRUE;
 
-        double c00x = cx[cj * nx + ci], c10x = cx[cj * nx + ci1];
-        double c01x = cx[cj1 * nx + ci], c11x = cx[cj1 * nx + ci1];
-        double c00y = cy[cj * nx + ci], c10y = cy[cj * nx + ci1];
-        double c01y = cy[cj1 * nx + ci], c11y = cy[cj1 * nx + ci1];
-        double tx[5] = { mx[cj * ncells_x + ci], hx[cj * ncells_x + ci],
-                         hx[cj1 * ncells_x + ci], vx[cj * nx + ci],
-                         vx[cj * nx + ci1] };
-        double ty[5] = { my[cj * ncells_x + ci], hy[cj * ncells_x + ci],
-                         hy[cj1 * ncells_x + ci], vy[cj * nx + ci],
-                         vy[cj * nx + ci1] };
-        /* (u, v) of the test points within the cell. */
-        static const double tu[5] = { 0.5, 0.5, 0.5, 0.0, 1.0 };
-        static const double tv[5] = { 0.5, 0.0, 1.0, 0.5, 0.5 };
-        gboolean all_bad = TRUE, any_bad = FALSE, smooth = TRUE;
-        double corners[8] = { c00x, c10x, c01x, c11x, c00y, c10y, c01y, c11y };
-
-        for (int m = 0; m < 4; m++)
-          {
-            if (isnan (corners[m]) || isnan (corners[4 + m]))
-              any_bad = TRUE;
-            else
-              all_bad = FALSE;
-          }
-        for (int m = 0; m < 5; m++)
+        for (int b = -1; b <= 2; b++)
+          for (int a = -1; a <= 2; a++)
+            {
+              gsize o = (gsize)((gint64)b * (gint64)nx + a);
+              gboolean bad = isnan (nxv[o]) || isnan (nyv[o]);
+              any_bad |= bad;
+              /* The cell's own corners decide whether it is empty. */
+              if (!bad && a >= 0 && a <= 1 && b >= 0 && b <= 1)
+                all_bad = FALSE;
+            }
+        for (int m = 0; m < NTEST; m++)
           {
             if (isnan (tx[m]) || isnan (ty[m]))
               any_bad = TRUE;
@@ -310,78 +301,58 @@ tess__transform_region (TessTransform *t, const TessGrid *g,
           }
         if (all_bad)
           {
-            for (gint64 y = ry0; y <= ry1; y++)
-              for (gint64 x = rx0; x <= rx1; x++)
-                {
-                  gsize o = (gsize)(y - r->y0) * w + (gsize)(x - r->x0);
-                  ix[o] = iy[o] = NAN;
-                }
+            fill_nan (ix, iy, w, r, xa, xb, ya, yb);
             continue;
           }
         if (!any_bad)
-          for (int m = 0; m < 5 && smooth; m++)
+          for (int m = 0; m < NTEST && smooth; m++)
             {
-              double u = tu[m], v = tv[m];
-              double ax = (1 - u) * (1 - v) * c00x + u * (1 - v) * c10x
-                          + (1 - u) * v * c01x + u * v * c11x;
-              double ay = (1 - u) * (1 - v) * c00y + u * (1 - v) * c10y
-                          + (1 - u) * v * c01y + u * v * c11y;
+              double lu[4], lv[4], ax = 0.0, ay = 0.0;
+              lagrange4 (test_u[m], lu);
+              lagrange4 (test_v[m], lv);
+              for (int b = 0; b < 4; b++)
+                for (int a = 0; a < 4; a++)
+                  {
+                    gsize o = (gsize)((gint64)(b - 1) * (gint64)nx + a - 1);
+                    ax += lu[a] * lv[b] * nxv[o];
+                    ay += lu[a] * lv[b] * nyv[o];
+                  }
               if (!(fabs (ax - tx[m]) <= g->tolerance
                     && fabs (ay - ty[m]) <= g->tolerance))
                 smooth = FALSE;
             }
         if (any_bad || !smooth)
           {
-            /* Exact, pixel by pixel. */
-            gsize n = (gsize)((rx1 - rx0 + 1) * (ry1 - ry0 + 1));
-            gsize e = 0;
-            ex = g_renew (double, ex, n);
-            ey = g_renew (double, ey, n);
-            eox = g_renew (double, eox, n);
-            eoy = g_renew (double, eoy, n);
-            for (gint64 y = ry0; y <= ry1; y++)
-              for (gint64 x = rx0; x <= rx1; x++, e++)
-                {
-                  eox[e] = (double)x;
-                  eoy[e] = (double)y;
-                }
-            tess__transform_exact (t, n, eox, eoy, ex, ey);
-            e = 0;
-            for (gint64 y = ry0; y <= ry1; y++)
-              for (gint64 x = rx0; x <= rx1; x++, e++)
-                {
-                  gsize o = (gsize)(y - r->y0) * w + (gsize)(x - r->x0);
-                  ix[o] = ex[e];
-                  iy[o] = ey[e];
-                }
+            exact_cell (t, ix, iy, w, r, xa, xb, ya, yb);
             continue;
           }
-        /* Interpolate: along each row, the map is linear in x. */
-        double dxw = xb > xa ? 1.0 / (xb - xa) : 0.0;
-        double dyh = yb > ya ? 1.0 / (yb - ya) : 0.0;
-        for (gint64 y = ry0; y <= ry1; y++)
+        for (gint64 y = ya; y <= yb; y++)
           {
-            double v = ((double)y - ya) * dyh;
-            double lx = (1 - v) * c00x + v * c01x, rxv = (1 - v) * c10x + v * c11x;
-            double ly = (1 - v) * c00y + v * c01y, ryv = (1 - v) * c10y + v * c11y;
-            double *ox_row = ix + (gsize)(y - r->y0) * w;
-            double *oy_row = iy + (gsize)(y - r->y0) * w;
-            for (gint64 x = rx0; x <= rx1; x++)
+            const double *lv = wx[y - cy * S];
+            double colx[4], coly[4];
+            double *ox_row = ix + (gsize)(y - r->y0) * w - r->x0;
+            double *oy_row = iy + (gsize)(y - r->y0) * w - r->x0;
+            /* Along y first, for the four node columns. */
+            for (int a = 0; a < 4; a++)
               {
-                double u = ((double)x - xa) * dxw;
-                ox_row[x - r->x0] = (1 - u) * lx + u * rxv;
-                oy_row[x - r->x0] = (1 - u) * ly + u * ryv;
+                colx[a] = coly[a] = 0.0;
+                for (int b = 0; b < 4; b++)
+                  {
+                    gsize o = (gsize)((gint64)(b - 1) * (gint64)nx + a - 1);
+                    colx[a] += lv[b] * nxv[o];
+                    coly[a] += lv[b] * nyv[o];
+                  }
+              }
+            for (gint64 x = xa; x <= xb; x++)
+              {
+                const double *lu = wx[x - cx * S];
+                ox_row[x] = lu[0] * colx[0] + lu[1] * colx[1]
+                            + lu[2] * colx[2] + lu[3] * colx[3];
+                oy_row[x] = lu[0] * coly[0] + lu[1] * coly[1]
+                            + lu[2] * coly[2] + lu[3] * coly[3];
               }
           }
       }
-#undef NX
-#undef NY
-  g_free (ex);
-  g_free (ey);
-  g_free (eox);
-  g_free (eoy);
-  g_free (px);
-  g_free (py);
-  g_free (qx);
-  g_free (qy);
+  g_free (wx);
+  g_free (buf);
 }
