@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,13 +93,13 @@ static const char *const projections[]
 /* Everything the command line sets. */
 typedef struct
 {
-  char *output;    /* output name as given, less a leading '!' */
+  char *output; /* output name as given, less a leading '!' */
   gboolean overwrite;
   gint64 width, height;
   guint64 seed;
-  double lon, lat;  /* CRVAL1, CRVAL2, degrees */
-  double scale;     /* arcsec per pixel */
-  double rotation;  /* degrees, as CROTA2 */
+  double lon, lat; /* CRVAL1, CRVAL2, degrees */
+  double scale;    /* arcsec per pixel */
+  double rotation; /* degrees, as CROTA2 */
   char proj[4];
   Frame frame;
   double crpix1, crpix2;
@@ -113,15 +114,19 @@ typedef struct
   char *history; /* the command line */
 } Config;
 
-/* SIP coefficients, indexed [p][q] for the term u^p v^q. */
+/* A SIP polynomial: c[p][q] is the coefficient of u^p v^q. */
+typedef struct
+{
+  double c[SIP_ORDER + 1][SIP_ORDER + 1];
+} SipPoly;
+
+/* SIP distortion: forward (A, B) and inverse (AP, BP) polynomials. */
 typedef struct
 {
   gboolean enabled;
-  double a[SIP_ORDER + 1][SIP_ORDER + 1];
-  double b[SIP_ORDER + 1][SIP_ORDER + 1];
+  SipPoly a, b;
   gboolean inverse; /* whether ap/bp are good enough to be written */
-  double ap[SIP_ORDER + 1][SIP_ORDER + 1];
-  double bp[SIP_ORDER + 1][SIP_ORDER + 1];
+  SipPoly ap, bp;
   double inverse_error; /* worst round trip error of ap/bp, pixels */
 } Sip;
 
@@ -129,11 +134,10 @@ typedef struct
 typedef struct
 {
   gint64 width, height;
-  float *sky;  /* emission and sources; NaN where blanked */
-  double bg0;  /* background at the image centre */
-  double bgx;  /* background gradient, per pixel along x */
-  double bgy;  /* and along y */
-  gint64 nblank;
+  float *sky; /* emission and sources; NaN where blanked */
+  double bg0; /* background at the image centre */
+  double bgx; /* background gradient, per pixel along x */
+  double bgy; /* and along y */
 } Scene;
 
 /* Linear mapping of data values to stored integers. */
@@ -422,8 +426,8 @@ parse_options (int argc, char **argv, Config *cfg)
       "Replace the output file if it exists", NULL },
     { "size", 0, 0, G_OPTION_ARG_STRING, &size,
       "Image size in pixels (default 1024x1024)", "WxH" },
-    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed,
-      "Random seed (default 1)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "Random seed (default 1)",
+      "N" },
     { "center", 0, 0, G_OPTION_ARG_STRING, &center,
       "Reference sky position in degrees (default 150.0,2.2)", "LON,LAT" },
     { "scale", 0, 0, G_OPTION_ARG_STRING, &scale,
@@ -609,12 +613,13 @@ parse_options (int argc, char **argv, Config *cfg)
           goto done;
         }
     }
-  cfg->crpix1 = (cfg->width + 1) / 2.0;
-  cfg->crpix2 = (cfg->height + 1) / 2.0;
+  cfg->crpix1 = ((double)cfg->width + 1.0) / 2.0;
+  cfg->crpix2 = ((double)cfg->height + 1.0) / 2.0;
   if (crpix != NULL
       && !parse_pair (crpix, ",", FALSE, &cfg->crpix1, &cfg->crpix2))
     {
-      status = usage_error ("--crpix: expected X,Y in pixels, got '%s'", crpix);
+      status
+          = usage_error ("--crpix: expected X,Y in pixels, got '%s'", crpix);
       goto done;
     }
   if (stars != NULL)
@@ -649,12 +654,12 @@ parse_options (int argc, char **argv, Config *cfg)
   if (bitpix != NULL)
     {
       if (!parse_int (bitpix, &n)
-          || (n != -32 && n != -64 && n != 8 && n != 16 && n != 32
-              && n != 64))
+          || (n != -32 && n != -64 && n != 8 && n != 16 && n != 32 && n != 64))
         {
-          status = usage_error ("--bitpix: expected -32, -64, 8, 16, 32 or 64, "
-                                "got '%s'",
-                                bitpix);
+          status
+              = usage_error ("--bitpix: expected -32, -64, 8, 16, 32 or 64, "
+                             "got '%s'",
+                             bitpix);
           goto done;
         }
       cfg->bitpix = (int)n;
@@ -672,8 +677,8 @@ parse_options (int argc, char **argv, Config *cfg)
     }
   if (cfg->sip && strcmp (cfg->proj, "TAN") != 0)
     {
-      status = usage_error ("--sip needs the TAN projection, not %s",
-                            cfg->proj);
+      status
+          = usage_error ("--sip needs the TAN projection, not %s", cfg->proj);
       goto done;
     }
   if (extname != NULL)
@@ -717,7 +722,7 @@ done:
 
 /* Evaluates the SIP polynomial C at (u, v). */
 static double
-sip_eval (const double c[SIP_ORDER + 1][SIP_ORDER + 1], double u, double v)
+sip_eval (const SipPoly *poly, double u, double v)
 {
   double sum = 0.0, up = 1.0;
 
@@ -727,7 +732,7 @@ sip_eval (const double c[SIP_ORDER + 1][SIP_ORDER + 1], double u, double v)
 
       for (int q = 0; p + q <= SIP_ORDER; q++)
         {
-          sum += c[p][q] * up * vq;
+          sum += poly->c[p][q] * up * vq;
           vq *= v;
         }
       up *= u;
@@ -786,7 +791,7 @@ solve2 (int n, double m[][10], double r[][2])
 /* Sets up the forward SIP coefficients and fits the inverse ones.
  *
  * The distortion is a mild pincushion plus some quadratic terms, scaled to
- * the image so that it reaches about 1.8 pixels at the farthest corner.  The
+ * the image so that it reaches about 2 pixels at the farthest corner.  The
  * inverse (AP, BP, all terms up to order 3) is a least squares fit on a grid
  * over the image; it is kept only if it inverts A, B to SIP_MAX_INVERSE_ERROR
  * pixels everywhere on the image. */
@@ -811,10 +816,9 @@ sip_setup (const Config *cfg, Sip *sip)
   };
   double u_lo = 1.0 - cfg->crpix1, u_hi = (double)cfg->width - cfg->crpix1;
   double v_lo = 1.0 - cfg->crpix2, v_hi = (double)cfg->height - cfg->crpix2;
-  double r = MAX (MAX (fabs (u_lo), fabs (u_hi)),
-                  MAX (fabs (v_lo), fabs (v_hi)));
-  double an[SIP_ORDER + 1][SIP_ORDER + 1] = { { 0 } };
-  double bn[SIP_ORDER + 1][SIP_ORDER + 1] = { { 0 } };
+  double r
+      = MAX (MAX (fabs (u_lo), fabs (u_hi)), MAX (fabs (v_lo), fabs (v_hi)));
+  SipPoly an = { { { 0 } } }, bn = { { { 0 } } };
   double m[NTERMS][10] = { { 0 } }, rhs[NTERMS][2] = { { 0 } };
   int tp[NTERMS], tq[NTERMS], nt = 0;
 
@@ -828,10 +832,10 @@ sip_setup (const Config *cfg, Sip *sip)
     {
       double f = pow (r, terms[i].p + terms[i].q);
 
-      an[terms[i].p][terms[i].q] = terms[i].a;
-      bn[terms[i].p][terms[i].q] = terms[i].b;
-      sip->a[terms[i].p][terms[i].q] = terms[i].a / f;
-      sip->b[terms[i].p][terms[i].q] = terms[i].b / f;
+      an.c[terms[i].p][terms[i].q] = terms[i].a;
+      bn.c[terms[i].p][terms[i].q] = terms[i].b;
+      sip->a.c[terms[i].p][terms[i].q] = terms[i].a / f;
+      sip->b.c[terms[i].p][terms[i].q] = terms[i].b / f;
     }
 
   /* Least squares for the inverse, in normalised coordinates: at points
@@ -849,7 +853,7 @@ sip_setup (const Config *cfg, Sip *sip)
       {
         double s = (u_lo + (u_hi - u_lo) * i / (GRID - 1)) / r;
         double t = (v_lo + (v_hi - v_lo) * j / (GRID - 1)) / r;
-        double da = sip_eval (an, s, t), db = sip_eval (bn, s, t);
+        double da = sip_eval (&an, s, t), db = sip_eval (&bn, s, t);
         double ss = s + da / r, tt = t + db / r;
         double basis[NTERMS];
 
@@ -869,8 +873,8 @@ sip_setup (const Config *cfg, Sip *sip)
     {
       double f = pow (r, tp[k] + tq[k]);
 
-      sip->ap[tp[k]][tq[k]] = rhs[k][0] / f;
-      sip->bp[tp[k]][tq[k]] = rhs[k][1] / f;
+      sip->ap.c[tp[k]][tq[k]] = rhs[k][0] / f;
+      sip->bp.c[tp[k]][tq[k]] = rhs[k][1] / f;
     }
 
   /* Check the round trip pixel -> distorted -> pixel on a finer grid. */
@@ -879,10 +883,10 @@ sip_setup (const Config *cfg, Sip *sip)
       {
         double u = u_lo + (u_hi - u_lo) * i / (CHECK - 1);
         double v = v_lo + (v_hi - v_lo) * j / (CHECK - 1);
-        double uu = u + sip_eval (sip->a, u, v);
-        double vv = v + sip_eval (sip->b, u, v);
-        double eu = uu + sip_eval (sip->ap, uu, vv) - u;
-        double ev = vv + sip_eval (sip->bp, uu, vv) - v;
+        double uu = u + sip_eval (&sip->a, u, v);
+        double vv = v + sip_eval (&sip->b, u, v);
+        double eu = uu + sip_eval (&sip->ap, uu, vv) - u;
+        double ev = vv + sip_eval (&sip->bp, uu, vv) - v;
 
         sip->inverse_error = MAX (sip->inverse_error, hypot (eu, ev));
       }
@@ -895,9 +899,8 @@ sip_setup (const Config *cfg, Sip *sip)
 /* Writes one group of SIP coefficient cards ("A", "B", "AP" or "BP"); only
  * terms of order MIN_ORDER and more, and only non-zero ones. */
 static void
-write_sip_group (fitsfile *f, const char *name,
-                 const double c[SIP_ORDER + 1][SIP_ORDER + 1], int min_order,
-                 int *status)
+write_sip_group (fitsfile *f, const char *name, const SipPoly *poly,
+                 int min_order, int *status)
 {
   char key[FLEN_KEYWORD];
 
@@ -905,10 +908,10 @@ write_sip_group (fitsfile *f, const char *name,
   fits_write_key_lng (f, key, SIP_ORDER, "SIP polynomial order", status);
   for (int p = 0; p <= SIP_ORDER; p++)
     for (int q = 0; p + q <= SIP_ORDER; q++)
-      if (p + q >= min_order && c[p][q] != 0.0)
+      if (p + q >= min_order && poly->c[p][q] != 0.0)
         {
           g_snprintf (key, sizeof key, "%s_%d_%d", name, p, q);
-          fits_write_key_dbl (f, key, c[p][q], -15, NULL, status);
+          fits_write_key_dbl (f, key, poly->c[p][q], -15, NULL, status);
         }
 }
 
@@ -961,16 +964,14 @@ write_header_cards (fitsfile *f, const Config *cfg, const Sip *sip,
     }
 
   if (cfg->extname != NULL)
-    fits_write_key_str (f, "EXTNAME", cfg->extname, "extension name",
-                        status);
+    fits_write_key_str (f, "EXTNAME", cfg->extname, "extension name", status);
   fits_write_key_str (f, "BUNIT", "Jy/beam", "brightness unit", status);
   fits_write_key_str (f, "OBJECT", "Tessera synthetic sky", NULL, status);
   fits_write_key_str (f, "TELESCOP", "TESSERA-SIM", "not a real telescope",
                       status);
   fits_write_key_str (f, "ORIGIN", PROGRAM, "program that made this file",
                       status);
-  fits_write_key_str (f, "DATE-OBS", DATE_OBS, "[UTC] fictitious",
-                      status);
+  fits_write_key_str (f, "DATE-OBS", DATE_OBS, "[UTC] fictitious", status);
   fits_write_key_fixdbl (f, "MJD-OBS", MJD_OBS, 9, "[d] same as DATE-OBS",
                          status);
 
@@ -1010,8 +1011,7 @@ write_header_cards (fitsfile *f, const Config *cfg, const Sip *sip,
   if (strcmp (cfg->proj, "ZPN") == 0)
     fits_write_key_dbl (f, "PV2_1", 1.0, -15, "ZPN P1 (like ARC)", status);
   else if (cfg->proj[0] == 'C' && cfg->proj[1] == 'O')
-    fits_write_key_dbl (f, "PV2_1", 45.0, -15, "[deg] conic theta_a",
-                        status);
+    fits_write_key_dbl (f, "PV2_1", 45.0, -15, "[deg] conic theta_a", status);
   else if (strcmp (cfg->proj, "BON") == 0)
     fits_write_key_dbl (f, "PV2_1", 45.0, -15, "[deg] Bonne theta_1", status);
 
@@ -1026,12 +1026,12 @@ write_header_cards (fitsfile *f, const Config *cfg, const Sip *sip,
 
   if (sip->enabled)
     {
-      write_sip_group (f, "A", sip->a, 2, status);
-      write_sip_group (f, "B", sip->b, 2, status);
+      write_sip_group (f, "A", &sip->a, 2, status);
+      write_sip_group (f, "B", &sip->b, 2, status);
       if (sip->inverse)
         {
-          write_sip_group (f, "AP", sip->ap, 0, status);
-          write_sip_group (f, "BP", sip->bp, 0, status);
+          write_sip_group (f, "AP", &sip->ap, 0, status);
+          write_sip_group (f, "BP", &sip->bp, 0, status);
         }
     }
 
@@ -1053,25 +1053,39 @@ image_axes (const Config *cfg, long naxes[3])
 
 /* Builds the text header: the cards an image would get, without the
  * scaling cards, one 80-character card per line, ending with END.  Returns
- * NULL and sets *status on error. */
+ * NULL and sets *status on error.
+ *
+ * The cards are made by cfitsio in a memory file, for the same formatting
+ * as in images; that file has 1-pixel axes (its data unit would otherwise be
+ * allocated in memory) and the NAXISn cards are then rewritten. */
 static char *
 header_text (const Config *cfg, const Sip *sip, int *status)
 {
   fitsfile *f = NULL;
-  long naxes[3];
+  long naxes[3], ones[3] = { 1, 1, 1 };
   int naxis = image_axes (cfg, naxes);
   int nkeys = 0, more = 0;
   GString *text = g_string_new (NULL);
 
   fits_create_file (&f, "mem://", status);
-  fits_create_img (f, cfg->bitpix, naxis, naxes, status);
+  fits_create_img (f, cfg->bitpix, naxis, ones, status);
   write_header_cards (f, cfg, sip, status);
   fits_get_hdrspace (f, &nkeys, &more, status);
   for (int i = 1; i <= nkeys && *status == 0; i++)
     {
-      char card[FLEN_CARD];
+      char card[FLEN_CARD], value[FLEN_VALUE], comment[FLEN_COMMENT];
 
       fits_read_record (f, i, card, status);
+      if (strncmp (card, "NAXIS", 5) == 0 && card[5] >= '1'
+          && card[5] < '1' + naxis && card[6] == ' ')
+        {
+          char key[FLEN_KEYWORD];
+
+          g_snprintf (key, sizeof key, "NAXIS%c", card[5]);
+          fits_parse_value (card, value, comment, status);
+          g_snprintf (value, sizeof value, "%ld", naxes[card[5] - '1']);
+          fits_make_key (key, value, comment, card, status);
+        }
       g_string_append_printf (text, "%-80.80s\n", card);
     }
   g_string_append_printf (text, "%-80s\n", "END");
@@ -1111,8 +1125,8 @@ add_emission (const Config *cfg, float *sky)
     gint64 xlo, xhi, ylo, yhi;
   } blob[NBLOBS];
   double kx[NWAVES], ky[NWAVES], phase[NWAVES], amp[NWAVES];
-  double *sx = g_new (double, NWAVES * w);
-  double *cx = g_new (double, NWAVES * w);
+  double *sx = g_new (double, (gsize)(NWAVES * w));
+  double *cx = g_new (double, (gsize)(NWAVES * w));
   double *wave = g_new (double, w);
   double *sum = g_new (double, w);
   double norm = 0.0;
@@ -1124,7 +1138,8 @@ add_emission (const Config *cfg, float *sky)
       double major = rng_range (&rng, 0.08, 0.30) * d;
       double minor = major * rng_range (&rng, 0.3, 1.0);
       double theta = rng_range (&rng, 0.0, G_PI);
-      double ra = major * sqrt (2.0 * cutoff), rb = minor * sqrt (2.0 * cutoff);
+      double ra = major * sqrt (2.0 * cutoff),
+             rb = minor * sqrt (2.0 * cutoff);
       double hx, hy;
 
       blob[k].x = rng_range (&rng, -0.1, 1.1) * (double)w;
@@ -1291,9 +1306,8 @@ add_galaxies (const Config *cfg, float *sky)
 }
 
 /* Blanks (sets to NaN) round(nan_fraction * W * H) pixels: about 60% of them
- * in a few irregular blobs, the rest scattered singly.  Returns the number
- * of NaN pixels. */
-static gint64
+ * in a few irregular blobs, the rest scattered singly. */
+static void
 add_blanks (const Config *cfg, float *sky)
 {
   const gint64 w = cfg->width, h = cfg->height, npix = w * h;
@@ -1376,7 +1390,6 @@ add_blanks (const Config *cfg, float *sky)
           free_pix--;
         }
     }
-  return target;
 }
 
 /* Renders everything but the background and the noise into sc->sky.
@@ -1402,7 +1415,7 @@ render_scene (const Config *cfg, Scene *sc)
   add_emission (cfg, sc->sky);
   add_stars (cfg, sc->sky);
   add_galaxies (cfg, sc->sky);
-  sc->nblank = add_blanks (cfg, sc->sky);
+  add_blanks (cfg, sc->sky);
   return TRUE;
 }
 
@@ -1529,8 +1542,8 @@ write_row (fitsfile *f, const Config *cfg, const IntScale *is, gint64 k,
       if (isnan (row[x]))
         v = is->blank;
       else
-        v = (gint64)llround (CLAMP ((row[x] - is->bzero) / is->bscale,
-                                    is->qmin, is->qmax));
+        v = (gint64)llround (
+            CLAMP ((row[x] - is->bzero) / is->bscale, is->qmin, is->qmax));
       switch (cfg->bitpix)
         {
         case 8:
@@ -1663,8 +1676,8 @@ create_temporary (const char *path)
 
   for (int attempt = 0; attempt < 100; attempt++)
     {
-      char *name = g_strdup_printf (".%s-%08x-%s", PROGRAM, g_random_int (),
-                                    base);
+      char *name
+          = g_strdup_printf (".%s-%08x-%s", PROGRAM, g_random_int (), base);
       int fd;
 
       tmp = g_build_filename (dir, name, NULL);
@@ -1771,8 +1784,8 @@ run_image (const Config *cfg, const Sip *sip)
     }
   if (!render_scene (cfg, &sc))
     {
-      message ("%s: not enough memory for a %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
-               " image",
+      message ("%s: not enough memory for a %" G_GINT64_FORMAT
+               "x%" G_GINT64_FORMAT " image",
                path, cfg->width, cfg->height);
       goto done;
     }
@@ -1826,7 +1839,12 @@ main (int argc, char **argv)
 {
   Config cfg = { 0 };
   Sip sip;
-  int status = parse_options (argc, argv, &cfg);
+  int status;
+
+  /* The user's locale for messages, but C number formatting throughout. */
+  setlocale (LC_ALL, "");
+  setlocale (LC_NUMERIC, "C");
+  status = parse_options (argc, argv, &cfg);
 
   if (status == 0)
     {

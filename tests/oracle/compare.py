@@ -18,8 +18,9 @@ Measures, on each plane of N pixels:
            puts many values near 0, where a pure relative error means
            nothing.  Max and median are reported.
   mask     fraction of the N pixels finite in one image and NaN in the other
-  equal    (with --nearest-min-equal) pixels with the same value in both,
-           over the pixels finite in at least one of them.
+  equal    (with --nearest-min-equal) pixels with the same value in both
+           (REF rounded to float32 first if OURS is float32), over the
+           pixels finite in at least one of them.
 
 Bars: max rel <= --rtol (default 1e-5, none in nearest mode unless given),
 mask <= --max-mask-diff (default 0.001), equal >= --nearest-min-equal,
@@ -59,8 +60,9 @@ def floor_of(ref, frac):
     return max(frac * scale, 1e-30)
 
 
-def plane_stats(ours, ref, floor_frac):
-    """Measures of one plane, as a dict."""
+def plane_stats(ours, ref, floor_frac, out_dtype):
+    """Measures of one plane, as a dict.  For 'equal', ref is first rounded
+    to the precision of OURS' pixels (out_dtype)."""
     fin_o, fin_r = np.isfinite(ours), np.isfinite(ref)
     both = fin_o & fin_r
     either = fin_o | fin_r
@@ -84,7 +86,7 @@ def plane_stats(ours, ref, floor_frac):
         stats["max_rel"] = stats["median_rel"] = float("nan")
         stats["worst"] = None
     n_either = int(either.sum())
-    equal = both & (ours == ref)
+    equal = both & (ours == ref.astype(out_dtype).astype(np.float64))
     stats["equal"] = float(equal.sum()) / n_either if n_either else 1.0
     return stats
 
@@ -269,7 +271,7 @@ def main():
     planes_r = ref.reshape((-1,) + ref.shape[-2:])
     for index, (po, pr) in enumerate(zip(planes_o, planes_r)):
         label = "compare" if len(planes_o) == 1 else f"compare plane {index}"
-        stats = plane_stats(po, pr, args.floor_frac)
+        stats = plane_stats(po, pr, args.floor_frac, np.float32 if bitpix == -32 else np.float64)
         print(summary(label, stats, args))
         failed += [f"plane {index}: {f}" if len(planes_o) > 1 else f for f in judge(stats, args)]
 

@@ -1,0 +1,468 @@
+/* test-reproject.c — whole reprojections: identity, integer shifts,
+ * independence from how the output is split into regions, cubes, the
+ * interpolated coordinate grid against exact transforms, errors, progress,
+ * cancellation and concurrent use from several threads.
+ */
+#include "config.h"
+
+#include "testutil.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { W = 120, H = 100 };
+
+static TessImage *
+run (TessImage *in, TessWcs *target, TessMethod method, gboolean exact)
+{
+  TessOptions opt;
+  GError *error = NULL;
+  TessImage *out;
+
+  tess_options_init (&opt);
+  opt.method = method;
+  opt.exact_transform = exact;
+  out = tess_reproject (in, target, &opt, &error);
+  tu_assert_no_error (error);
+  return out;
+}
+
+START_TEST (test_identity_exact)
+{
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 17.0);
+  TessImage *in = tu_image (wcs, 1, 40);
+
+  for (int m = TESS_METHOD_NEAREST; m <= TESS_METHOD_BILINEAR; m++)
+    {
+      TessImage *out = run (in, wcs, (TessMethod)m, FALSE);
+      ck_assert_msg (tu_equal_f (tess_image_get_data (in),
+                                 tess_image_get_data (out), W * H),
+                     "%s identity changed the image",
+                     tess_method_name ((TessMethod)m));
+      /* Footprint: 1 exactly where the data are finite. */
+      for (int i = 0; i < W * H; i++)
+        ck_assert_float_eq (tess_image_get_footprint (out)[i],
+                            isnan (((float *)tess_image_get_data (in))[i])
+                                ? 0.0f
+                                : 1.0f);
+      tess_image_unref (out);
+    }
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+}
+END_TEST
+
+START_TEST (test_integer_shift)
+{
+  const int dx = 7, dy = -3;
+  TessWcs *wcs = tu_wcs_shifted (TESS_FRAME_ICRS, 30.0, -40.0, W, H, 2.0, 0, 0);
+  TessWcs *t = tu_wcs_shifted (TESS_FRAME_ICRS, 30.0, -40.0, W, H, 2.0, dx, dy);
+  TessImage *in = tu_image (wcs, 1, 25);
+  const float *a = tess_image_get_data (in);
+
+  for (int m = 0; m < TESS_N_METHODS; m++)
+    {
+      TessImage *out = run (in, t, (TessMethod)m, FALSE);
+      const float *b = tess_image_get_data (out);
+      for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+          {
+            int sx = x - dx, sy = y - dy;
+            float got = b[y * W + x];
+            if (sx < 0 || sy < 0 || sx >= W || sy >= H)
+              {
+                ck_assert_msg (isnan (got), "(%d,%d) outside but %g", x, y,
+                               got);
+                continue;
+              }
+            float want = a[sy * W + sx];
+            if (m <= TESS_METHOD_BILINEAR)
+              ck_assert_msg (want == got || (isnan (want) && isnan (got)),
+                             "%s (%d,%d): %g, want %g",
+                             tess_method_name ((TessMethod)m), x, y, got,
+                             want);
+            else if (!isnan (got))
+              /* Splines interpolate; NaN may spread over their stencil. */
+              ck_assert_msg (fabs (got - want) <= 1e-5 * fabs (want),
+                             "%s (%d,%d): %g, want %g",
+                             tess_method_name ((TessMethod)m), x, y, got,
+                             want);
+          }
+      tess_image_unref (out);
+    }
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+  tess_wcs_unref (t);
+}
+END_TEST
+
+/* A target in another frame and projection, rotated and rescaled. */
+static TessWcs *
+awkward_target (void)
+{
+  return tu_wcs (TESS_FRAME_GALACTIC, "CAR", 236.7356, 42.0212, 90, 110, 1.3,
+                 0.0);
+}
+
+START_TEST (test_regions_bit_identical)
+{
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
+  TessWcs *t = awkward_target ();
+  TessImage *in = tu_image (wcs, 1, 30);
+  gint64 tw = tess_wcs_get_width (t), th = tess_wcs_get_height (t);
+
+  for (int m = 0; m < TESS_N_METHODS; m++)
+    for (int exact = 0; exact <= 1; exact++)
+      {
+        TessOptions opt;
+        GError *error = NULL;
+        TessPlan *plan;
+        TessImage *whole = run (in, t, (TessMethod)m, exact);
+        float *parts = g_new (float, tw * th);
+        float *fp = g_new (float, tw * th);
+        const int bw[] = { 1, 7, 16, 33, 64 }, bh[] = { 1, 5, 17, 40, 128 };
+
+        tess_options_init (&opt);
+        opt.method = (TessMethod)m;
+        opt.exact_transform = exact;
+        plan = tess_plan_new (in, t, &opt, &error);
+        tu_assert_no_error (error);
+        for (unsigned s = 0; s < G_N_ELEMENTS (bw); s++)
+          {
+            for (gint64 y0 = 0; y0 < th; y0 += bh[s])
+              for (gint64 x0 = 0; x0 < tw; x0 += bw[s])
+                {
+                  TessRect r = { x0, y0, MIN (bw[s], tw - x0),
+                                 MIN (bh[s], th - y0) };
+                  float *block = g_new (float, r.width * r.height);
+                  float *bfp = g_new (float, r.width * r.height);
+                  ck_assert (tess_plan_compute_region (plan, &r, block, bfp,
+                                                       &error));
+                  for (gint64 y = 0; y < r.height; y++)
+                    {
+                      memcpy (parts + (y0 + y) * tw + x0,
+                              block + y * r.width, r.width * sizeof (float));
+                      memcpy (fp + (y0 + y) * tw + x0, bfp + y * r.width,
+                              r.width * sizeof (float));
+                    }
+                  g_free (block);
+                  g_free (bfp);
+                }
+            ck_assert_msg (memcmp (parts, tess_image_get_data (whole),
+                                   tw * th * sizeof (float))
+                               == 0,
+                           "%s exact=%d: %dx%d blocks differ",
+                           tess_method_name ((TessMethod)m), exact, bw[s],
+                           bh[s]);
+            ck_assert (memcmp (fp, tess_image_get_footprint (whole),
+                               tw * th * sizeof (float))
+                       == 0);
+          }
+        g_free (parts);
+        g_free (fp);
+        tess_plan_unref (plan);
+        tess_image_unref (whole);
+      }
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+  tess_wcs_unref (t);
+}
+END_TEST
+
+START_TEST (test_grid_matches_exact)
+{
+  /* The interpolated coordinate grid agrees with exact transforms: output
+   * values differ by far less than the tolerance would allow. */
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
+  TessWcs *t = awkward_target ();
+  TessImage *in = tu_image (wcs, 1, 0);
+  TessImage *a = run (in, t, TESS_METHOD_BILINEAR, FALSE);
+  TessImage *b = run (in, t, TESS_METHOD_BILINEAR, TRUE);
+  const float *da = tess_image_get_data (a), *db = tess_image_get_data (b);
+  gint64 n = tess_image_get_width (a) * tess_image_get_height (a);
+  int finite = 0;
+
+  for (gint64 i = 0; i < n; i++)
+    {
+      ck_assert (isnan (da[i]) == isnan (db[i]));
+      if (isnan (da[i]))
+        continue;
+      finite++;
+      ck_assert_msg (fabs (da[i] - db[i]) <= 1e-6 * fabs (db[i]),
+                     "pixel %ld: grid %g, exact %g", (long)i, da[i], db[i]);
+    }
+  ck_assert_int_gt (finite, n / 4);
+  tess_image_unref (a);
+  tess_image_unref (b);
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+  tess_wcs_unref (t);
+}
+END_TEST
+
+START_TEST (test_cube_broadcast)
+{
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
+  TessWcs *t = tu_wcs (TESS_FRAME_FK5, "TAN", 150.003, 2.201, 80, 70, 1.4,
+                       25.0);
+  TessImage *cube = tu_image (wcs, 3, 20);
+  TessImage *out = run (cube, t, TESS_METHOD_BICUBIC, FALSE);
+  gint64 extra[2];
+
+  ck_assert_int_eq (tess_image_get_nplanes (out), 3);
+  ck_assert_int_eq (tess_image_get_extra_axes (out, extra, 2), 1);
+  ck_assert_int_eq (extra[0], 3);
+  for (int p = 0; p < 3; p++)
+    {
+      /* Each plane alone gives the same result. */
+      TessImage *plane = tess_image_new (wcs, TESS_TYPE_FLOAT, W, H, 1, NULL,
+                                         0);
+      TessImage *single;
+      memcpy (tess_image_get_data (plane),
+              (float *)tess_image_get_data (cube) + p * W * H,
+              W * H * sizeof (float));
+      single = run (plane, t, TESS_METHOD_BICUBIC, FALSE);
+      ck_assert (tu_equal_f (tess_image_get_data (single),
+                             (float *)tess_image_get_data (out) + p * 80 * 70,
+                             80 * 70));
+      tess_image_unref (single);
+      tess_image_unref (plane);
+    }
+  tess_image_unref (out);
+  tess_image_unref (cube);
+  tess_wcs_unref (wcs);
+  tess_wcs_unref (t);
+}
+END_TEST
+
+START_TEST (test_frame_round_trip_image)
+{
+  /* Reprojecting ICRS → Galactic → ICRS with nearest returns the input
+   * pixels wherever the double trip lands on the same pixel: at equal pixel
+   * scale and no rotation about the centre, almost everywhere. */
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
+  TessWcs *gal = tu_wcs (TESS_FRAME_GALACTIC, "TAN", 236.7356, 42.0212,
+                         4 * W, 4 * H, 0.25, 0.0);
+  TessImage *in = tu_image (wcs, 1, 0);
+  TessImage *mid = run (in, gal, TESS_METHOD_NEAREST, FALSE);
+  TessImage *back = run (mid, wcs, TESS_METHOD_NEAREST, FALSE);
+  const float *a = tess_image_get_data (in), *b = tess_image_get_data (back);
+  int same = 0, finite = 0;
+
+  for (int i = 0; i < W * H; i++)
+    if (!isnan (b[i]))
+      {
+        finite++;
+        same += a[i] == b[i];
+      }
+  ck_assert_int_gt (finite, W * H / 3);
+  ck_assert_msg (same >= finite * 0.999, "%d of %d pixels back", same,
+                 finite);
+  tess_image_unref (back);
+  tess_image_unref (mid);
+  tess_image_unref (in);
+  tess_wcs_unref (gal);
+  tess_wcs_unref (wcs);
+}
+END_TEST
+
+START_TEST (test_no_overlap)
+{
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
+  TessWcs *far = tu_wcs (TESS_FRAME_ICRS, "TAN", 10.0, -60.0, W, H, 1.0, 0.0);
+  TessImage *in = tu_image (wcs, 1, 0);
+  GError *error = NULL;
+  TessPlan *plan = tess_plan_new (in, far, NULL, &error);
+
+  ck_assert (plan == NULL);
+  ck_assert (g_error_matches (error, TESS_ERROR, TESS_ERROR_NO_OVERLAP));
+  g_error_free (error);
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+  tess_wcs_unref (far);
+}
+END_TEST
+
+START_TEST (test_small_input_in_large_target)
+{
+  /* The input covers a few target pixels only: found by sampling the
+   * input, not the target. */
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, 20, 20, 1.0, 0.0);
+  TessWcs *big = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.5, 2.0, 500, 500, 8.0,
+                         0.0);
+  TessImage *in = tu_image (wcs, 1, 0);
+  TessImage *out = run (in, big, TESS_METHOD_BILINEAR, FALSE);
+  const float *d = tess_image_get_data (out);
+  int finite = 0;
+
+  for (int i = 0; i < 500 * 500; i++)
+    finite += !isnan (d[i]);
+  ck_assert_int_ge (finite, 1);
+  ck_assert_int_le (finite, 9);
+  tess_image_unref (out);
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+  tess_wcs_unref (big);
+}
+END_TEST
+
+START_TEST (test_bad_options)
+{
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
+  TessImage *in = tu_image (wcs, 1, 0);
+  TessOptions opt;
+  GError *error = NULL;
+  TessMethod m;
+  TessRect r = { 0, 0, W + 1, H };
+  TessPlan *plan;
+  float *buf = g_new (float, (W + 1) * H);
+
+  tess_options_init (&opt);
+  opt.transform_tolerance = 0.0;
+  ck_assert (tess_plan_new (in, wcs, &opt, &error) == NULL);
+  ck_assert (g_error_matches (error, TESS_ERROR, TESS_ERROR_INVALID));
+  g_clear_error (&error);
+  tess_options_init (&opt);
+  opt.method = (TessMethod)99;
+  ck_assert (tess_plan_new (in, wcs, &opt, &error) == NULL);
+  g_clear_error (&error);
+  ck_assert (!tess_method_from_name ("cubic-ish", &m, &error));
+  ck_assert (strstr (error->message, "cubic-ish") != NULL);
+  g_clear_error (&error);
+  ck_assert (tess_method_from_name ("BICUBIC", &m, NULL));
+  ck_assert_int_eq (m, TESS_METHOD_BICUBIC);
+
+  plan = tess_plan_new (in, wcs, NULL, &error);
+  tu_assert_no_error (error);
+  ck_assert (!tess_plan_compute_region (plan, &r, buf, NULL, &error));
+  ck_assert (g_error_matches (error, TESS_ERROR, TESS_ERROR_INVALID));
+  g_clear_error (&error);
+  g_free (buf);
+  tess_plan_unref (plan);
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+}
+END_TEST
+
+static void
+count_progress (const TessProgress *p, gpointer data)
+{
+  TessProgress *last = data;
+
+  ck_assert_int_le (p->blocks_done, p->blocks_total);
+  ck_assert_int_le (p->pixels_done, p->pixels_total);
+  ck_assert (p->elapsed >= 0.0);
+  *last = *p;
+}
+
+START_TEST (test_progress_and_cancel)
+{
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
+  TessImage *in = tu_image (wcs, 1, 0);
+  TessProgress last = { 0 };
+  GError *error = NULL;
+  TessPlan *plan = tess_plan_new (in, wcs, NULL, &error);
+  GCancellable *c = g_cancellable_new ();
+  TessImage *out;
+
+  out = tess_plan_run (plan, NULL, count_progress, &last, &error);
+  tu_assert_no_error (error);
+  ck_assert_int_gt (last.blocks_total, 0);
+  ck_assert_int_eq (last.blocks_done, last.blocks_total);
+  ck_assert_int_eq (last.pixels_done, (gint64)W * H);
+  tess_image_unref (out);
+
+  g_cancellable_cancel (c);
+  out = tess_plan_run (plan, c, NULL, NULL, &error);
+  ck_assert (out == NULL);
+  ck_assert (g_error_matches (error, TESS_ERROR, TESS_ERROR_CANCELLED));
+  g_clear_error (&error);
+  g_object_unref (c);
+  tess_plan_unref (plan);
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+}
+END_TEST
+
+/* Two reprojections at once, from two threads, give the results of a
+ * serial run: the library keeps no shared mutable state. */
+typedef struct
+{
+  TessImage *in;
+  TessWcs *target;
+  TessMethod method;
+  TessImage *out;
+} Job;
+
+static gpointer
+job_thread (gpointer data)
+{
+  Job *j = data;
+
+  for (int k = 0; k < 3; k++)
+    {
+      if (j->out)
+        tess_image_unref (j->out);
+      j->out = run (j->in, j->target, j->method, FALSE);
+    }
+  return NULL;
+}
+
+START_TEST (test_threads)
+{
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
+  TessWcs *t1 = awkward_target ();
+  TessWcs *t2 = tu_wcs (TESS_FRAME_FK5, "SIN", 150.01, 2.21, 90, 80, 1.2, 33);
+  TessImage *in = tu_image (wcs, 1, 10);
+  Job jobs[2] = { { in, t1, TESS_METHOD_BICUBIC, NULL },
+                  { in, t2, TESS_METHOD_BIQUADRATIC, NULL } };
+  GThread *th[2];
+
+  for (int i = 0; i < 2; i++)
+    th[i] = g_thread_new ("job", job_thread, &jobs[i]);
+  for (int i = 0; i < 2; i++)
+    g_thread_join (th[i]);
+  for (int i = 0; i < 2; i++)
+    {
+      TessImage *serial = run (in, jobs[i].target, jobs[i].method, FALSE);
+      gint64 n = tess_image_get_width (serial) * tess_image_get_height (serial);
+      ck_assert (memcmp (tess_image_get_data (serial),
+                         tess_image_get_data (jobs[i].out), n * sizeof (float))
+                 == 0);
+      tess_image_unref (serial);
+      tess_image_unref (jobs[i].out);
+    }
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+  tess_wcs_unref (t1);
+  tess_wcs_unref (t2);
+}
+END_TEST
+
+static Suite *
+reproject_suite (void)
+{
+  Suite *s = suite_create ("reproject");
+  TCase *tc = tcase_create ("reproject");
+
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_identity_exact);
+  tcase_add_test (tc, test_integer_shift);
+  tcase_add_test (tc, test_regions_bit_identical);
+  tcase_add_test (tc, test_grid_matches_exact);
+  tcase_add_test (tc, test_cube_broadcast);
+  tcase_add_test (tc, test_frame_round_trip_image);
+  tcase_add_test (tc, test_no_overlap);
+  tcase_add_test (tc, test_small_input_in_large_target);
+  tcase_add_test (tc, test_bad_options);
+  tcase_add_test (tc, test_progress_and_cancel);
+  tcase_add_test (tc, test_threads);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return tu_run (reproject_suite ());
+}

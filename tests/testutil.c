@@ -1,0 +1,138 @@
+/* testutil.c — helpers shared by the unit tests. */
+#include "config.h"
+
+#include "testutil.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+
+TessWcs *
+tu_wcs (TessFrame frame, const char *proj, double lon, double lat, gint64 w,
+        gint64 h, double scale_arcsec, double rot_deg)
+{
+  TessWcsParams p = { 0 };
+  GError *error = NULL;
+  TessWcs *wcs;
+
+  p.frame = frame;
+  g_strlcpy (p.projection, proj, sizeof p.projection);
+  p.lon = lon;
+  p.lat = lat;
+  p.crpix_x = (double)(w - 1) / 2.0;
+  p.crpix_y = (double)(h - 1) / 2.0;
+  p.scale = scale_arcsec / 3600.0;
+  p.rotation = rot_deg;
+  p.width = w;
+  p.height = h;
+  wcs = tess_wcs_new_from_params (&p, &error);
+  tu_assert_no_error (error);
+  return wcs;
+}
+
+TessWcs *
+tu_wcs_shifted (TessFrame frame, double lon, double lat, gint64 w, gint64 h,
+                double scale_arcsec, double dx, double dy)
+{
+  TessWcsParams p = { 0 };
+  GError *error = NULL;
+  TessWcs *wcs;
+
+  p.frame = frame;
+  g_strlcpy (p.projection, "TAN", sizeof p.projection);
+  p.lon = lon;
+  p.lat = lat;
+  p.crpix_x = (double)(w - 1) / 2.0 + dx;
+  p.crpix_y = (double)(h - 1) / 2.0 + dy;
+  p.scale = scale_arcsec / 3600.0;
+  p.width = w;
+  p.height = h;
+  wcs = tess_wcs_new_from_params (&p, &error);
+  tu_assert_no_error (error);
+  return wcs;
+}
+
+TessImage *
+tu_image (TessWcs *wcs, gint64 nplanes, int nnan)
+{
+  gint64 w = tess_wcs_get_width (wcs), h = tess_wcs_get_height (wcs);
+  TessImage *img = tess_image_new (wcs, TESS_TYPE_FLOAT, w, h, nplanes, NULL,
+                                   0);
+  float *d = tess_image_get_data (img);
+  GRand *rand = g_rand_new_with_seed (42);
+
+  for (gint64 p = 0; p < nplanes; p++)
+    for (gint64 y = 0; y < h; y++)
+      for (gint64 x = 0; x < w; x++)
+        {
+          double v = 100.0 + 20.0 * sin (x * 0.05) * cos (y * 0.07)
+                     + 3.0 * p;
+          /* A few Gaussian "stars". */
+          for (int s = 0; s < 5; s++)
+            {
+              double sx = (double)w * (0.15 + 0.17 * s);
+              double sy = (double)h * (0.8 - 0.13 * s);
+              double r2 = (x - sx) * (x - sx) + (y - sy) * (y - sy);
+              v += 500.0 * exp (-r2 / (2.0 * 1.5 * 1.5));
+            }
+          d[(p * h + y) * w + x] = (float)v;
+        }
+  for (int k = 0; k < nnan; k++)
+    {
+      gint64 x = g_rand_int_range (rand, 0, (gint32)w);
+      gint64 y = g_rand_int_range (rand, 0, (gint32)h);
+      for (gint64 p = 0; p < nplanes; p++)
+        d[(p * h + y) * w + x] = NAN;
+    }
+  g_rand_free (rand);
+  return img;
+}
+
+char *
+tu_tmpdir (void)
+{
+  GError *error = NULL;
+  char *dir = g_dir_make_tmp ("tessera-test-XXXXXX", &error);
+
+  tu_assert_no_error (error);
+  return dir;
+}
+
+void
+tu_rmdir (const char *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  if (d == NULL)
+    return;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      char *p = g_build_filename (dir, name, NULL);
+      g_unlink (p);
+      g_free (p);
+    }
+  g_dir_close (d);
+  g_rmdir (dir);
+}
+
+gboolean
+tu_equal_f (const float *a, const float *b, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!(a[i] == b[i] || (isnan (a[i]) && isnan (b[i]))))
+      return FALSE;
+  return TRUE;
+}
+
+int
+tu_run (Suite *s)
+{
+  SRunner *sr = srunner_create (s);
+  int failed;
+
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,33 @@
+/* testutil.h — helpers shared by the unit tests: synthetic images with a
+ * WCS, temporary folders, array comparisons. */
+#ifndef TESS_TESTUTIL_H
+#define TESS_TESTUTIL_H
+
+#include "tessera.h"
+
+#include <check.h>
+
+/* A TAN WCS centred on (lon, lat) with the given size, scale (arcsec) and
+ * rotation (degrees), reference at the image centre. */
+TessWcs *tu_wcs (TessFrame frame, const char *proj, double lon, double lat,
+                 gint64 w, gint64 h, double scale_arcsec, double rot_deg);
+/* The same WCS with its reference pixel moved by (dx, dy). */
+TessWcs *tu_wcs_shifted (TessFrame frame, double lon, double lat, gint64 w,
+                         gint64 h, double scale_arcsec, double dx, double dy);
+/* A float image on @wcs with a smooth pattern plus point sources; NaN at
+ * @nnan pseudo-random pixels. */
+TessImage *tu_image (TessWcs *wcs, gint64 nplanes, int nnan);
+/* A fresh temporary folder (removed by tu_rmdir). */
+char *tu_tmpdir (void);
+void tu_rmdir (const char *dir);
+/* TRUE when a and b are equal, NaN matching NaN. */
+gboolean tu_equal_f (const float *a, const float *b, gsize n);
+/* Fails the test with the error's message when @error is set. */
+#define tu_assert_no_error(error)                                              \
+  ck_assert_msg ((error) == NULL, "unexpected error: %s",                      \
+                 (error) ? (error)->message : "")
+
+/* Runs a suite; returns the process exit status. */
+int tu_run (Suite *s);
+
+#endif
