@@ -4,6 +4,8 @@
 
 #include "cli.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,36 @@ same_file (const char *a, const char *b)
   return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* SIGINT and SIGTERM cancel the job: they are blocked in every thread and
+ * taken by this one, which may then call GLib safely. */
+static gpointer
+signal_thread (gpointer data)
+{
+  GCancellable *cancellable = data;
+  sigset_t set;
+  int sig;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  if (sigwait (&set, &sig) == 0)
+    g_cancellable_cancel (cancellable);
+  return NULL;
+}
+
+static void
+catch_signals (GCancellable *cancellable)
+{
+  sigset_t set;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  pthread_sigmask (SIG_BLOCK, &set, NULL);
+  g_thread_unref (g_thread_new ("signals", signal_thread,
+                                g_object_ref (cancellable)));
+}
+
 int
 tess_cmd_reproject (int argc, char **argv)
 {
@@ -101,6 +133,7 @@ tess_cmd_reproject (int argc, char **argv)
   TessProgressBar *bar = NULL;
   gint64 width = 0, height = 0;
   GTimer *timer = g_timer_new ();
+  GCancellable *cancellable = g_cancellable_new ();
   const char *in_path;
   int ret = TESS_EXIT_FAILURE;
 
@@ -223,6 +256,7 @@ tess_cmd_reproject (int argc, char **argv)
       tess_cli_verbose (verb, "target: %s", d);
     }
 
+  catch_signals (cancellable);
   g_timer_start (timer);
   input = tess_image_load (in_path, &error);
   if (input == NULL)
@@ -241,7 +275,8 @@ tess_cmd_reproject (int argc, char **argv)
   if (plan == NULL)
     goto fail;
   bar = tess_progress_bar_new ("reproject", verb >= TESS_VERBOSITY_NORMAL);
-  output = tess_plan_run (plan, NULL, tess_progress_bar_update, bar, &error);
+  output = tess_plan_run (plan, cancellable, tess_progress_bar_update, bar,
+                          &error);
   tess_progress_bar_free (bar);
   if (output == NULL)
     goto fail;
@@ -275,6 +310,8 @@ out:
   if (target)
     tess_wcs_unref (target);
   g_timer_destroy (timer);
+  /* The signal thread keeps its own reference. */
+  g_object_unref (cancellable);
   args_clear (&a);
   return ret;
 }
