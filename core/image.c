@@ -229,51 +229,50 @@ tess_image_set_keyword_string (TessImage *image, const char *key,
 /* ---------------------------------------------------------------------- */
 /* Reading                                                                 */
 
-/* Moves to the first HDU that holds an image when the path names none. */
+/* Moves to the first HDU that holds an image of two or more axes when the
+ * path names none (an empty primary HDU, tables, ... are passed over). */
 static gboolean
 find_image_hdu (fitsfile *fptr, const char *path, int *naxis, long *naxes,
                 GError **error)
 {
   int status = 0, hdunum = 0, nhdu = 0, hdutype;
+  gboolean named = strchr (path, '[') != NULL;
 
   fits_get_hdu_num (fptr, &hdunum);
+  if (!named)
+    fits_get_num_hdus (fptr, &nhdu, &status);
   for (;;)
     {
       fits_get_hdu_type (fptr, &hdutype, &status);
       if (status == 0 && hdutype == IMAGE_HDU)
         {
           fits_get_img_dim (fptr, naxis, &status);
-          if (status == 0 && *naxis >= 2 && *naxis <= 9)
-            {
-              fits_get_img_size (fptr, 9, naxes, &status);
-              if (status == 0)
-                return TRUE;
-            }
-          else if (status == 0 && *naxis > 9)
+          if (status == 0 && *naxis > 9)
             {
               g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
                            "%s: image has %d axes (at most 9)", path, *naxis);
               return FALSE;
             }
+          if (status == 0 && *naxis >= 2)
+            {
+              fits_get_img_size (fptr, 9, naxes, &status);
+              if (status == 0)
+                return TRUE;
+            }
         }
-      if (status)
-        break;
-      /* Only the primary HDU may be skipped implicitly. */
-      if (strchr (path, '[') != NULL || hdunum != 1)
-        break;
-      fits_get_num_hdus (fptr, &nhdu, &status);
-      if (status || hdunum >= nhdu)
+      if (status || named || hdunum >= nhdu)
         break;
       hdunum++;
       fits_movabs_hdu (fptr, hdunum, NULL, &status);
-      if (status)
-        break;
     }
   if (status)
     tess__set_fits_error (error, status, path, "cannot read the image");
+  else if (named)
+    g_set_error (error, TESS_ERROR, TESS_ERROR_FORMAT,
+                 "%s: this HDU holds no image with at least two axes", path);
   else
     g_set_error (error, TESS_ERROR, TESS_ERROR_FORMAT,
-                 "%s: no image with at least two axes in this HDU", path);
+                 "%s: no image with at least two axes in the file", path);
   return FALSE;
 }
 
@@ -477,6 +476,8 @@ fail:
   tess_image_unref (image);
   image = NULL;
 out:
+  /* cfitsio calls are no-ops while status is set: clear it first. */
+  status = 0;
   if (header)
     fits_free_memory (header, &status);
   status = 0;
@@ -561,13 +562,42 @@ write_hdu (fitsfile *fptr, TessImage *image, gboolean primary,
   return TRUE;
 }
 
+/* Renames @tmp to @path; without @overwrite, never replaces a file that
+ * appeared meanwhile: renameat2(RENAME_NOREPLACE), or a hard link where
+ * that is not supported, or (on file systems without either) a check
+ * just before the rename. */
+static gboolean
+publish (const char *tmp, const char *path, gboolean overwrite)
+{
+  if (overwrite)
+    return rename (tmp, path) == 0;
+#ifdef RENAME_NOREPLACE
+  if (renameat2 (AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+    return TRUE;
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+    return FALSE;
+#endif
+  if (link (tmp, path) == 0)
+    {
+      g_unlink (tmp);
+      return TRUE;
+    }
+  if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP)
+    return FALSE;
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      errno = EEXIST;
+      return FALSE;
+    }
+  return rename (tmp, path) == 0;
+}
+
 gboolean
 tess_image_save (TessImage *image, const char *path, TessWriteFlags flags,
                  GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *tmp = NULL;
-  g_autofree char *url = NULL;
   fitsfile *fptr = NULL;
   int status = 0, fd;
   gboolean ok;
@@ -595,9 +625,11 @@ tess_image_save (TessImage *image, const char *path, TessWriteFlags flags,
       return FALSE;
     }
   close (fd);
-  /* "!" lets cfitsio replace the empty file we just reserved. */
-  url = g_strconcat ("!", tmp, NULL);
-  fits_create_file (&fptr, url, &status);
+  /* The name must not go through cfitsio's parser ("[...]", "!", URLs):
+   * fits_create_diskfile takes it literally, but refuses an existing file,
+   * so the reserved one is removed first. */
+  g_unlink (tmp);
+  fits_create_diskfile (&fptr, tmp, &status);
   if (status)
     {
       tess__set_fits_error (error, status, path, "cannot create");
@@ -615,18 +647,8 @@ tess_image_save (TessImage *image, const char *path, TessWriteFlags flags,
     }
   if (ok)
     {
-      /* Make the file visible only when complete; without OVERWRITE, a
-       * hard link refuses to replace a file that appeared meanwhile. */
-      int r;
-      if (flags & TESS_WRITE_OVERWRITE)
-        r = rename (tmp, path);
-      else
-        {
-          r = link (tmp, path);
-          if (r == 0)
-            g_unlink (tmp);
-        }
-      if (r != 0)
+      /* Make the file visible only when complete. */
+      if (!publish (tmp, path, (flags & TESS_WRITE_OVERWRITE) != 0))
         {
           g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: cannot write: %s",
                        path, g_strerror (errno));

@@ -61,6 +61,8 @@ void tess__frame_matrix (TessFrame from, TessFrame to, double m[3][3]);
  * tess__wcsprm_free(). */
 struct wcsprm *tess__wcs_copy_cel (const TessWcs *wcs, GError **error);
 void tess__wcsprm_free (struct wcsprm *wcs);
+/* Frees the messages a failed transform left in the struct. */
+void tess__wcsprm_clear_errors (struct wcsprm *wcs);
 gboolean tess__wcs_same_frame (const TessWcs *a, const TessWcs *b);
 /* TRUE when the keyword belongs to the celestial WCS of axes 1 and 2, or
  * to the WCS as a whole (WCSAXES, RADESYS, SIP, ...). */

@@ -85,6 +85,8 @@ pix_to_pix (TessTransform *t, struct wcsprm *a, TessFrame fa,
     }
   status = wcsp2s (a, (int)n, 2, t->pix, t->img, t->phi, t->theta, t->world,
                    t->stat);
+  if (status)
+    tess__wcsprm_clear_errors (a);
   if (status != 0 && status != WCSERR_BAD_PIX)
     {
       for (gsize k = 0; k < n; k++)
@@ -115,6 +117,8 @@ pix_to_pix (TessTransform *t, struct wcsprm *a, TessFrame fa,
   {
     status = wcss2p (b, (int)n, 2, t->world, t->phi, t->theta, t->img,
                      t->pix, t->stat);
+    if (status)
+      tess__wcsprm_clear_errors (b);
     if (status != 0 && status != WCSERR_BAD_WORLD)
       {
         for (gsize k = 0; k < n; k++)

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <wcslib/dis.h>
 #include <wcslib/wcserr.h>
 #include <wcslib/wcshdr.h>
 #include <wcslib/wcsmath.h>
@@ -29,6 +30,22 @@ wcslib_init_once (void)
       wcserr_enable (1);
       g_once_init_leave (&done, 1);
     }
+}
+
+void
+tess__wcsprm_clear_errors (struct wcsprm *w)
+{
+  /* wcslib allocates a message for every failed transform (messages are
+   * enabled) and does not free the previous one. */
+  wcserr_clear (&w->err);
+  wcserr_clear (&w->lin.err);
+  wcserr_clear (&w->cel.err);
+  wcserr_clear (&w->cel.prj.err);
+  wcserr_clear (&w->spc.err);
+  if (w->lin.dispre)
+    wcserr_clear (&w->lin.dispre->err);
+  if (w->lin.disseq)
+    wcserr_clear (&w->lin.disseq->err);
 }
 
 void
@@ -368,11 +385,12 @@ tess_wcs_new_from_header (const char *cards, int ncards, const char *source,
   if (!((primary->lng == 0 && primary->lat == 1)
         || (primary->lng == 1 && primary->lat == 0)))
     {
+      int lng = primary->lng + 1, lat = primary->lat + 1;
       wcsvfree (&nwcs, &all);
       g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
                    "%s: the celestial axes must be axes 1 and 2 (they are "
                    "%d and %d)",
-                   source, primary->lng + 1, primary->lat + 1);
+                   source, lng, lat);
       return NULL;
     }
 
@@ -415,12 +433,13 @@ tess_wcs_new_from_header (const char *cards, int ncards, const char *source,
   return wcs;
 }
 
-/* A text header has line ends within its first 81 bytes; a FITS file
+/* A text header has line ends within its first 82 bytes (80-character
+ * cards, perhaps with CRLF); a FITS file
  * (or a name with cfitsio's [ext] syntax, a URL, ...) does not. */
 static gboolean
 looks_like_text (const char *path)
 {
-  char buf[81];
+  char buf[162];
   FILE *f = fopen (path, "rb");
   gsize n;
 
@@ -530,8 +549,9 @@ tess_wcs_new_from_params (const TessWcsParams *p, GError **error)
   c = cos (p->rotation * G_PI / 180.0);
   s = sin (p->rotation * G_PI / 180.0);
   tess__cards_set_double (cards, "PC1_1", c, NULL);
-  tess__cards_set_double (cards, "PC1_2", -s, NULL);
-  tess__cards_set_double (cards, "PC2_1", s, NULL);
+  /* CROTA2 convention with CDELT1 = -CDELT2. */
+  tess__cards_set_double (cards, "PC1_2", s, NULL);
+  tess__cards_set_double (cards, "PC2_1", -s, NULL);
   tess__cards_set_double (cards, "PC2_2", c, NULL);
   tess__cards_set_string (cards, "CUNIT1", "'deg'", NULL);
   tess__cards_set_string (cards, "CUNIT2", "'deg'", NULL);
@@ -688,7 +708,10 @@ tess_wcs_pixel_to_world (const TessWcs *wcs, gsize n, const double *x,
           lat[k] = world[w->lat];
         }
       else
-        lon[k] = lat[k] = NAN;
+        {
+          lon[k] = lat[k] = NAN;
+          tess__wcsprm_clear_errors (w);
+        }
     }
   tess__wcsprm_free (w);
   return TRUE;
@@ -717,7 +740,10 @@ tess_wcs_world_to_pixel (const TessWcs *wcs, gsize n, const double *lon,
           y[k] = pix[1] - 1.0;
         }
       else
-        x[k] = y[k] = NAN;
+        {
+          x[k] = y[k] = NAN;
+          tess__wcsprm_clear_errors (w);
+        }
     }
   tess__wcsprm_free (w);
   return TRUE;
