@@ -231,9 +231,9 @@ tess_image_set_keyword_string (TessImage *image, const char *key,
 
 /* Moves to the first HDU that holds an image of two or more axes when the
  * path names none (an empty primary HDU, tables, ... are passed over). */
-static gboolean
-find_image_hdu (fitsfile *fptr, const char *path, int *naxis, long *naxes,
-                GError **error)
+gboolean
+tess__fits_find_image (fitsfile *fptr, const char *path, int *naxis,
+                       long *naxes, GError **error)
 {
   int status = 0, hdunum = 0, nhdu = 0, hdutype;
   gboolean named = strchr (path, '[') != NULL;
@@ -403,10 +403,11 @@ tess_image_load (const char *path, GError **error)
       tess__set_fits_error (error, status, path, "cannot open");
       return NULL;
     }
-  if (!find_image_hdu (fptr, path, &naxis, naxes, error))
+  if (!tess__fits_find_image (fptr, path, &naxis, naxes, error))
     goto out;
   fits_get_img_equivtype (fptr, &bitpix, &status);
-  fits_hdr2str (fptr, 0, NULL, 0, &header, &nkeys, &status);
+  /* For a tile-compressed image, the header of the image it holds. */
+  fits_convert_hdr2str (fptr, 0, NULL, 0, &header, &nkeys, &status);
   if (status)
     {
       tess__set_fits_error (error, status, path, "cannot read the header");

@@ -174,8 +174,12 @@ DEFINE_FILL_NANS (double, d)
         dst[0] = src[0];                                                       \
         memcpy (dst + 1, src, w * sizeof (T));                                 \
         dst[pw - 1] = src[w - 1];                                              \
-        for (gsize x = 0; x < pw && !any_nan; x++)                             \
-          any_nan = isnan (dst[x]);                                            \
+        for (gsize x = 0; x < pw; x++)                                         \
+          if (!isfinite (dst[x]))                                              \
+            {                                                                  \
+              dst[x] = (T)NAN; /* Inf is as undefined as NaN */                \
+              any_nan = TRUE;                                                  \
+            }                                                                  \
       }                                                                        \
     if (any_nan)                                                               \
       {                                                                        \
@@ -421,6 +425,9 @@ quadratic_weights (double t, double w[3])
             out[k] = (T)NAN;                                                   \
             break;                                                             \
           }                                                                    \
+        /* An Inf input pixel gives no value either. */                        \
+        if (!isfinite (out[k]))                                                \
+          out[k] = (T)NAN;                                                     \
       }                                                                        \
   }
 

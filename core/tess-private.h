@@ -89,6 +89,10 @@ void tess__cards_set_string (GString *cards, const char *key,
 void tess__cards_append (GString *cards, const char *card);
 
 /* image.c */
+/* Moves to the first HDU holding an image of two or more axes (only the
+ * named one when @path names an HDU); its dimensions in @naxis, @naxes[9]. */
+gboolean tess__fits_find_image (fitsfile *fptr, const char *path, int *naxis,
+                                long *naxes, GError **error);
 TessImage *tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
                               gint64 height, int n_extra,
                               const gint64 *extra, GError **error);

@@ -454,7 +454,8 @@ TessWcs *
 tess_wcs_load (const char *path, GError **error)
 {
   fitsfile *fptr = NULL;
-  int status = 0, nkeys = 0, hdutype;
+  int status = 0, nkeys = 0, hdutype, naxis = 0;
+  long naxes[9];
   char *header = NULL;
   TessWcs *wcs;
 
@@ -475,8 +476,10 @@ tess_wcs_load (const char *path, GError **error)
       tess__set_fits_error (error, status, path, "cannot open");
       return NULL;
     }
-  fits_get_hdu_type (fptr, &hdutype, &status);
-  fits_hdr2str (fptr, 0, NULL, 0, &header, &nkeys, &status);
+  /* The first image, or (for a header-only file) the primary header. */
+  if (!tess__fits_find_image (fptr, path, &naxis, naxes, NULL))
+    fits_movabs_hdu (fptr, 1, &hdutype, &status);
+  fits_convert_hdr2str (fptr, 0, NULL, 0, &header, &nkeys, &status);
   if (status)
     {
       tess__set_fits_error (error, status, path, "cannot read the header");

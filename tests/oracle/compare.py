@@ -41,11 +41,6 @@ import numpy as np
 
 from oraclelib import OracleError, celestial_wcs, die, fits, load_header, load_image, parse_size
 
-try:
-    from astropy.wcs.utils import wcs_to_celestial_frame
-except ImportError as exc:  # pragma: no cover - environment problem
-    die(f"cannot import astropy.wcs.utils ({exc})")
-
 WCS_TOL = 1e-10
 
 
@@ -127,6 +122,8 @@ def summary(label, stats, args):
 
 
 def frame_name(wcs):
+    from astropy.wcs.utils import wcs_to_celestial_frame  # slow import: only here
+
     try:
         frame = wcs_to_celestial_frame(wcs)
     except ValueError as exc:
@@ -159,7 +156,8 @@ def check_wcs(ours_header, data, hdul, args):
     ):
         diff = float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
         if not diff <= WCS_TOL:
-            problems.append(f"{name} differs from the target's by {diff:.3g}: {np.asarray(a).tolist()} vs {np.asarray(b).tolist()}")
+            problems.append(f"{name} differs from the target's by {diff:.3g}: "
+                            f"{np.asarray(a).tolist()} vs {np.asarray(b).tolist()}")
     fo, ft = frame_name(ow), frame_name(tw)
     if fo != ft:
         problems.append(f"celestial frame {fo} != target {ft}")
@@ -232,7 +230,8 @@ def main():
     parser.add_argument("ours")
     parser.add_argument("ref")
     parser.add_argument("--rtol", type=float, default=None,
-                        help="bar on the max relative difference (default 1e-5; none with --nearest-min-equal)")
+                        help="bar on the max relative difference "
+                        "(default 1e-5; none with --nearest-min-equal)")
     parser.add_argument("--max-mask-diff", type=float, default=0.001)
     parser.add_argument("--nearest-min-equal", type=float, default=None)
     parser.add_argument("--min-finite", type=float, default=0.05)

@@ -22,6 +22,7 @@ Checking files (exit 1 with a message when the check fails):
                                   (0-based, NaN where the source is NaN or
                                   outside INPUT)
   check-const OURS VALUE          every finite pixel equals VALUE within --rtol
+  check-mask OURS REF             OURS is NaN exactly where REF's image is NaN
   check-finite OURS               no infinite pixel, --min-finite fraction finite
 """
 
@@ -258,6 +259,24 @@ def cmd_check_const(args):
     return 1 if problems else 0
 
 
+def cmd_check_mask(args):
+    ours, _, _ = load_image(args.ours, primary_only=True)
+    ref, _, _ = load_image(args.reference)
+    if ours.shape != ref.shape:
+        print(f"check-mask: FAIL: shape {ours.shape} != {ref.shape}")
+        return 1
+    nan_o, nan_r = np.isnan(ours), np.isnan(ref)
+    wrong = int((nan_o != nan_r).sum())
+    print(f"check-mask: {int(nan_r.sum())} NaN pixels expected, {int(nan_o.sum())} found, "
+          f"{wrong} pixels disagree")
+    if wrong:
+        idx = np.argwhere(nan_o != nan_r)[:3]
+        examples = "; ".join(f"x={i[-1]} y={i[-2]}: ours {ours[tuple(i)]!r}" for i in idx)
+        print(f"check-mask: FAIL: NaN masks differ on {wrong} pixels (e.g. {examples})")
+        return 1
+    return 0
+
+
 def cmd_check_finite(args):
     ours, _, _ = load_image(args.ours, primary_only=True)
     n_inf = int(np.isinf(ours).sum())
@@ -299,6 +318,7 @@ def build_parser():
         (["dx"], {"type": int}), (["dy"], {"type": int}), (["--expect-bitpix"], {"type": int}))
     add("check-const", cmd_check_const, (["ours"], {}), (["value"], {"type": float}),
         (["--rtol"], {"type": float, "default": 1e-6}), (["--min-finite"], {"type": float, "default": 0.1}))
+    add("check-mask", cmd_check_mask, (["ours"], {}), (["reference"], {}))
     add("check-finite", cmd_check_finite, (["ours"], {}),
         (["--min-finite"], {"type": float, "default": 0.0}))
     return parser

@@ -72,9 +72,14 @@ done
 unset _var
 [ -x "$TESSERA" ] || fail "TESSERA=$TESSERA is not an executable file (not built?)"
 [ -x "$MKSKY" ] || fail "MKSKY=$MKSKY is not an executable file (not built?)"
+[ "$PYTHON_ORACLE" != no ] ||
+	fail "configure found no /usr/bin/python3 (PYTHON_ORACLE=no): the reference needs it, with astropy and reproject (Debian: apt-get install python3-reproject)"
 [ -x "$PYTHON_ORACLE" ] ||
 	fail "PYTHON_ORACLE=$PYTHON_ORACLE is not an executable: the reference needs /usr/bin/python3 with astropy and reproject (Debian: apt-get install python3-reproject)"
 [ -f "$ORACLE_DIR/reference.py" ] || fail "ORACLE_DIR=$ORACLE_DIR does not hold reference.py"
+
+# The Python scripts live in the source tree: leave no __pycache__ there.
+export PYTHONDONTWRITEBYTECODE=1
 
 TIMEOUT_SECS=${TESSERA_TEST_TIMEOUT:-300}
 if command -v timeout >/dev/null 2>&1; then

@@ -12,16 +12,21 @@ import numpy as np
 
 try:
     from astropy.io import fits
-    from astropy.wcs import WCS, FITSFixedWarning
 except ImportError as exc:  # pragma: no cover - environment problem
     sys.exit(
         f"{sys.argv[0]}: cannot import astropy ({exc}); run this script with "
         "the interpreter that has astropy and reproject (e.g. /usr/bin/python3)"
     )
 
-# astropy "fixes" some headers (DATE-OBS, RADECSYS...) and says so; the
-# oracle output should stay readable.
-warnings.simplefilter("ignore", FITSFixedWarning)
+
+def _wcs_class():
+    """astropy.wcs.WCS, imported on first use (it takes a while to import)."""
+    from astropy.wcs import WCS, FITSFixedWarning
+
+    # astropy "fixes" some headers (DATE-OBS, RADECSYS...) and says so; the
+    # oracle output should stay readable.
+    warnings.simplefilter("ignore", FITSFixedWarning)
+    return WCS
 
 _SUFFIX = re.compile(r"^(?P<path>.+?)\[(?P<ext>[^\[\]]*)\]$")
 
@@ -145,7 +150,7 @@ def load_header(name):
 
 def celestial_wcs(header):
     """The 2-D celestial WCS of a header (SIP kept for 2-D headers)."""
-    wcs = WCS(header)
+    wcs = _wcs_class()(header)
     if wcs.naxis == 2 and wcs.has_celestial:
         return wcs
     cel = wcs.celestial
