@@ -31,14 +31,12 @@ void tess_cli_verbose (TessVerbosity v, const char *format, ...)
     G_GNUC_PRINTF (2, 3);
 
 /* Parses "WIDTHxHEIGHT". */
-gboolean tess_cli_parse_size (const char *text, gint64 *width,
-                              gint64 *height);
+gboolean tess_cli_parse_size (const char *text, gint64 *width, gint64 *height);
 
 /* A progress bar on stderr, drawn only when stderr is a terminal. */
 typedef struct _TessProgressBar TessProgressBar;
 TessProgressBar *tess_progress_bar_new (const char *label, gboolean enabled);
-void tess_progress_bar_update (const TessProgress *progress,
-                               gpointer bar);
+void tess_progress_bar_update (const TessProgress *progress, gpointer bar);
 void tess_progress_bar_free (TessProgressBar *bar);
 
 int tess_cmd_reproject (int argc, char **argv);

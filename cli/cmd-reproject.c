@@ -84,8 +84,8 @@ catch_signals (GCancellable *cancellable)
   sigaddset (&set, SIGINT);
   sigaddset (&set, SIGTERM);
   pthread_sigmask (SIG_BLOCK, &set, NULL);
-  g_thread_unref (g_thread_new ("signals", signal_thread,
-                                g_object_ref (cancellable)));
+  g_thread_unref (
+      g_thread_new ("signals", signal_thread, g_object_ref (cancellable)));
 }
 
 int
@@ -115,8 +115,8 @@ tess_cmd_reproject (int argc, char **argv)
       "Do not write the FOOTPRINT extension", NULL },
     { "overwrite", 0, 0, G_OPTION_ARG_NONE, &a.overwrite,
       "Replace OUTPUT if it exists", NULL },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a.quiet,
-      "Print nothing but errors", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a.quiet, "Print nothing but errors",
+      NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &a.verbose,
       "Say what is being done, with timings", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &a.rest, NULL,
@@ -189,8 +189,7 @@ tess_cmd_reproject (int argc, char **argv)
     }
   if (a.method && !tess_method_from_name (a.method, &opt.method, &error))
     {
-      ret = tess_cli_usage_error ("reproject", "--method: %s",
-                                  error->message);
+      ret = tess_cli_usage_error ("reproject", "--method: %s", error->message);
       goto out;
     }
   if (a.size)
@@ -198,8 +197,8 @@ tess_cmd_reproject (int argc, char **argv)
       if (!tess_cli_parse_size (a.size, &width, &height))
         {
           ret = tess_cli_usage_error (
-              "reproject", "--size '%s': expected WIDTHxHEIGHT, e.g. 2048x2048",
-              a.size);
+              "reproject",
+              "--size '%s': expected WIDTHxHEIGHT, e.g. 2048x2048", a.size);
           goto out;
         }
       if (width < 1 || height < 1 || width > (1 << 24) || height > (1 << 24))
@@ -236,8 +235,7 @@ tess_cmd_reproject (int argc, char **argv)
     }
   if (same_file (in_path, a.output) || same_file (a.target, a.output))
     {
-      tess_cli_error ("%s: the output would replace an input file",
-                      a.output);
+      tess_cli_error ("%s: the output would replace an input file", a.output);
       goto out;
     }
 
@@ -266,8 +264,7 @@ tess_cmd_reproject (int argc, char **argv)
       g_autofree char *d = tess_wcs_describe (tess_image_get_wcs (input));
       tess_cli_verbose (verb, "input: %s, %" G_GINT64_FORMAT " plane(s)", d,
                         tess_image_get_nplanes (input));
-      tess_cli_verbose (verb, "read in %.3f s",
-                        g_timer_elapsed (timer, NULL));
+      tess_cli_verbose (verb, "read in %.3f s", g_timer_elapsed (timer, NULL));
     }
 
   g_timer_start (timer);
@@ -285,8 +282,7 @@ tess_cmd_reproject (int argc, char **argv)
                     g_timer_elapsed (timer, NULL));
 
   g_timer_start (timer);
-  if (!tess_image_save (output,
-                        a.output,
+  if (!tess_image_save (output, a.output,
                         (a.overwrite ? TESS_WRITE_OVERWRITE : 0)
                             | (a.no_footprint ? TESS_WRITE_NO_FOOTPRINT : 0),
                         &error))

@@ -27,7 +27,10 @@ void
 tess_progress_bar_update (const TessProgress *p, gpointer data)
 {
   TessProgressBar *bar = data;
-  enum { WIDTH = 30 };
+  enum
+  {
+    WIDTH = 30
+  };
   char cells[WIDTH + 1];
   double frac;
   int filled;
@@ -41,12 +44,14 @@ tess_progress_bar_update (const TessProgress *p, gpointer data)
     cells[i] = i < filled ? '#' : '.';
   cells[WIDTH] = '\0';
   if (p->eta >= 0.0 && p->blocks_done < p->blocks_total)
-    fprintf (stderr, "\r%s [%s] %3.0f%%  %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+    fprintf (stderr,
+             "\r%s [%s] %3.0f%%  %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
              " blocks  ETA %.1f s ",
              bar->label, cells, frac * 100.0, p->blocks_done, p->blocks_total,
              p->eta);
   else
-    fprintf (stderr, "\r%s [%s] %3.0f%%  %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+    fprintf (stderr,
+             "\r%s [%s] %3.0f%%  %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
              " blocks  %.1f s      ",
              bar->label, cells, frac * 100.0, p->blocks_done, p->blocks_total,
              p->elapsed);

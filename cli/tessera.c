@@ -76,21 +76,20 @@ tess_cli_parse_size (const char *text, gint64 *width, gint64 *height)
 static void
 usage (FILE *out)
 {
-  fprintf (out,
-           "Usage: tessera COMMAND [OPTIONS...]\n"
-           "\n"
-           "Fast, exact reprojection of astronomical images.\n"
-           "\n"
-           "Commands:\n"
-           "  reproject   reproject a FITS image onto a target WCS\n"
-           "\n"
-           "Options:\n"
-           "  -h, --help     show this help\n"
-           "  -V, --version  show the version\n"
-           "\n"
-           "Run 'tessera COMMAND --help' for the options of a command.\n"
-           "Exit status: 0 success, 1 failure, 2 bad command line, 130 "
-           "cancelled.\n");
+  fprintf (out, "Usage: tessera COMMAND [OPTIONS...]\n"
+                "\n"
+                "Fast, exact reprojection of astronomical images.\n"
+                "\n"
+                "Commands:\n"
+                "  reproject   reproject a FITS image onto a target WCS\n"
+                "\n"
+                "Options:\n"
+                "  -h, --help     show this help\n"
+                "  -V, --version  show the version\n"
+                "\n"
+                "Run 'tessera COMMAND --help' for the options of a command.\n"
+                "Exit status: 0 success, 1 failure, 2 bad command line, 130 "
+                "cancelled.\n");
 }
 
 int

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <wcslib/wcserr.h>
 
-G_DEFINE_QUARK (tess-error-quark, tess_error)
+G_DEFINE_QUARK (tess - error - quark, tess_error)
 
 /* cfitsio keeps a per-process stack of messages; its first entry is the
  * most specific one.  Drain it so that later errors start clean. */
@@ -67,6 +67,6 @@ tess__set_wcs_error (GError **error, const struct wcsprm *wcs, int status,
     msg = wcs_errmsg[status];
   else
     msg = "unknown WCS error";
-  g_set_error (error, TESS_ERROR, TESS_ERROR_WCS, "%s: %s: %s", source,
-               what, msg);
+  g_set_error (error, TESS_ERROR, TESS_ERROR_WCS, "%s: %s: %s", source, what,
+               msg);
 }

@@ -80,8 +80,8 @@ icrs_to_fk5 (Mat3 m)
 {
   Mat3 a, b;
 
-  mat_rot (m, 0, 19.9e-3 * ARCSEC); /* -eta0 */
-  mat_rot (a, 1, 9.1e-3 * ARCSEC);  /* xi0 */
+  mat_rot (m, 0, 19.9e-3 * ARCSEC);  /* -eta0 */
+  mat_rot (a, 1, 9.1e-3 * ARCSEC);   /* xi0 */
   mat_rot (b, 2, -22.9e-3 * ARCSEC); /* da0 */
   mat_mul (m, m, a);
   mat_mul (m, m, b);
@@ -120,9 +120,9 @@ icrs_to_ecliptic (Mat3 m)
 
   /* Bias: R1(-eps0)·R3(-psib)·R1(phib)·R3(gamb); then R1(eps0): the two
    * obliquity rotations cancel. */
-  mat_rot (m, 2, 0.041775 * ARCSEC);       /* R3(-psib) */
-  mat_rot (a, 0, 84381.412819 * ARCSEC);   /* R1(phib) */
-  mat_rot (b, 2, -0.052928 * ARCSEC);      /* R3(gamb) */
+  mat_rot (m, 2, 0.041775 * ARCSEC);     /* R3(-psib) */
+  mat_rot (a, 0, 84381.412819 * ARCSEC); /* R1(phib) */
+  mat_rot (b, 2, -0.052928 * ARCSEC);    /* R3(gamb) */
   mat_mul (m, m, a);
   mat_mul (m, m, b);
 }

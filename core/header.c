@@ -36,7 +36,7 @@ tess__read_text_header (const char *path, char **cards_out, int *ncards_out,
       /* GLib's message names the file already, in its own words. */
       g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: cannot read: %s",
                    path,
-                   g_strerror (local->code == G_FILE_ERROR_NOENT ? ENOENT
+                   g_strerror (local->code == G_FILE_ERROR_NOENT   ? ENOENT
                                : local->code == G_FILE_ERROR_ACCES ? EACCES
                                : local->code == G_FILE_ERROR_ISDIR ? EISDIR
                                                                    : EIO));

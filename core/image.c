@@ -7,8 +7,8 @@
 #include "tess-private.h"
 
 #include <errno.h>
-#include <glib/gstdio.h>
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,8 +25,8 @@ tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
 {
   TessImage *image;
   gint64 nplanes = 1;
-  gsize npix, elem = type == TESS_TYPE_DOUBLE ? sizeof (double)
-                                              : sizeof (float);
+  gsize npix,
+      elem = type == TESS_TYPE_DOUBLE ? sizeof (double) : sizeof (float);
 
   if (width <= 0 || height <= 0 || width > TESS_MAX_SIDE
       || height > TESS_MAX_SIDE || n_extra > TESS_MAX_EXTRA_AXES)
@@ -75,8 +75,7 @@ tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
   if (image->data == NULL)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "not enough memory for an image of %" G_GSIZE_FORMAT
-                   " MiB",
+                   "not enough memory for an image of %" G_GSIZE_FORMAT " MiB",
                    npix * elem >> 20);
       tess_image_unref (image);
       return NULL;
@@ -85,9 +84,8 @@ tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
 }
 
 TessImage *
-tess_image_new (TessWcs *wcs, TessPixelType type, gint64 width,
-                gint64 height, gint64 nplanes, const char *header_cards,
-                int ncards)
+tess_image_new (TessWcs *wcs, TessPixelType type, gint64 width, gint64 height,
+                gint64 nplanes, const char *header_cards, int ncards)
 {
   gint64 extra[1] = { nplanes };
   TessImage *image = tess__image_alloc (wcs, type, width, height,
@@ -313,8 +311,7 @@ direct_file (fitsfile *fptr, int bitpix, LONGLONG *datastart)
   f = fopen (name, "rb");
   if (f == NULL)
     return NULL;
-  if (fread (magic, 1, 6, f) != 6
-      || (memcmp (magic, "SIMPLE", 6) != 0))
+  if (fread (magic, 1, 6, f) != 6 || (memcmp (magic, "SIMPLE", 6) != 0))
     {
       fclose (f);
       return NULL;
@@ -492,8 +489,8 @@ out:
 /* Writing                                                                 */
 
 static gboolean
-write_hdu (fitsfile *fptr, TessImage *image, gboolean primary,
-           GError **error, const char *path)
+write_hdu (fitsfile *fptr, TessImage *image, gboolean primary, GError **error,
+           const char *path)
 {
   int status = 0;
   int naxis = 2 + image->n_extra;
@@ -531,8 +528,7 @@ write_hdu (fitsfile *fptr, TessImage *image, gboolean primary,
       }
   else
     fits_write_key_str (fptr, "EXTNAME", "FOOTPRINT",
-                        "fraction of the pixel covered by the input",
-                        &status);
+                        "fraction of the pixel covered by the input", &status);
   if (wcs)
     for (int i = 0; i < wcs->ncards; i++)
       {
@@ -603,7 +599,8 @@ tess_image_save (TessImage *image, const char *path, TessWriteFlags flags,
   int status = 0, fd;
   gboolean ok;
 
-  if (!(flags & TESS_WRITE_OVERWRITE) && g_file_test (path, G_FILE_TEST_EXISTS))
+  if (!(flags & TESS_WRITE_OVERWRITE)
+      && g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
                    "%s: the file exists (use --overwrite to replace it)",
@@ -651,8 +648,8 @@ tess_image_save (TessImage *image, const char *path, TessWriteFlags flags,
       /* Make the file visible only when complete. */
       if (!publish (tmp, path, (flags & TESS_WRITE_OVERWRITE) != 0))
         {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: cannot write: %s",
-                       path, g_strerror (errno));
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                       "%s: cannot write: %s", path, g_strerror (errno));
           ok = FALSE;
         }
     }

@@ -32,8 +32,7 @@
 static double
 spline_pole (TessMethod method)
 {
-  return method == TESS_METHOD_BICUBIC ? sqrt (3.0) - 2.0
-                                       : sqrt (8.0) - 3.0;
+  return method == TESS_METHOD_BICUBIC ? sqrt (3.0) - 2.0 : sqrt (8.0) - 3.0;
 }
 
 /* In-place recursive filter of @n samples spaced @step apart in a double
@@ -90,133 +89,133 @@ filter_line (double *c, gsize n, double z)
 
 /* Fills the NaN pixels of a padded plane with the mean of their finite
  * 8-neighbours, in passes, so that holes fill from their edges. */
-#define DEFINE_FILL_NANS(T, SUFFIX)                                            \
-  static void fill_nans_##SUFFIX (T *p, gsize w, gsize h)                      \
-  {                                                                            \
-    GArray *todo = g_array_new (FALSE, FALSE, sizeof (gsize));                 \
-    GArray *next = g_array_new (FALSE, FALSE, sizeof (gsize));                 \
-    GArray *vals = g_array_new (FALSE, FALSE, sizeof (T));                     \
-    double total = 0.0;                                                        \
-    gsize nfinite = 0;                                                         \
-                                                                               \
-    for (gsize i = 0; i < w * h; i++)                                          \
-      {                                                                        \
-        if (isnan (p[i]))                                                      \
-          g_array_append_val (todo, i);                                        \
-        else                                                                   \
-          {                                                                    \
-            total += p[i];                                                     \
-            nfinite++;                                                         \
-          }                                                                    \
-      }                                                                        \
-    for (int pass = 0; pass < 16 && todo->len > 0; pass++)                     \
-      {                                                                        \
-        g_array_set_size (next, 0);                                            \
-        g_array_set_size (vals, 0);                                            \
-        for (guint k = 0; k < todo->len; k++)                                  \
-          {                                                                    \
-            gsize i = g_array_index (todo, gsize, k);                          \
-            gsize x = i % w, y = i / w;                                        \
-            double s = 0.0;                                                    \
-            int m = 0;                                                         \
-            T v;                                                               \
-            for (gsize yy = y > 0 ? y - 1 : 0; yy <= y + 1 && yy < h; yy++)    \
-              for (gsize xx = x > 0 ? x - 1 : 0; xx <= x + 1 && xx < w; xx++)  \
-                if (!isnan (p[yy * w + xx]))                                   \
-                  {                                                            \
-                    s += p[yy * w + xx];                                       \
-                    m++;                                                       \
-                  }                                                            \
-            v = m ? (T)(s / m) : (T)NAN;                                       \
-            g_array_append_val (vals, v);                                      \
-          }                                                                    \
-        for (guint k = 0; k < todo->len; k++)                                  \
-          {                                                                    \
-            gsize i = g_array_index (todo, gsize, k);                          \
-            p[i] = g_array_index (vals, T, k);                                 \
-            if (isnan (p[i]))                                                  \
-              g_array_append_val (next, i);                                    \
-          }                                                                    \
-        {                                                                      \
-          GArray *t = todo;                                                    \
-          todo = next;                                                         \
-          next = t;                                                            \
-        }                                                                      \
-      }                                                                        \
-    for (guint k = 0; k < todo->len; k++)                                      \
-      p[g_array_index (todo, gsize, k)]                                        \
-          = (T)(nfinite ? total / (double)nfinite : 0.0);                      \
-    g_array_free (todo, TRUE);                                                 \
-    g_array_free (next, TRUE);                                                 \
-    g_array_free (vals, TRUE);                                                 \
+#define DEFINE_FILL_NANS(T, SUFFIX)                                           \
+  static void fill_nans_##SUFFIX (T *p, gsize w, gsize h)                     \
+  {                                                                           \
+    GArray *todo = g_array_new (FALSE, FALSE, sizeof (gsize));                \
+    GArray *next = g_array_new (FALSE, FALSE, sizeof (gsize));                \
+    GArray *vals = g_array_new (FALSE, FALSE, sizeof (T));                    \
+    double total = 0.0;                                                       \
+    gsize nfinite = 0;                                                        \
+                                                                              \
+    for (gsize i = 0; i < w * h; i++)                                         \
+      {                                                                       \
+        if (isnan (p[i]))                                                     \
+          g_array_append_val (todo, i);                                       \
+        else                                                                  \
+          {                                                                   \
+            total += p[i];                                                    \
+            nfinite++;                                                        \
+          }                                                                   \
+      }                                                                       \
+    for (int pass = 0; pass < 16 && todo->len > 0; pass++)                    \
+      {                                                                       \
+        g_array_set_size (next, 0);                                           \
+        g_array_set_size (vals, 0);                                           \
+        for (guint k = 0; k < todo->len; k++)                                 \
+          {                                                                   \
+            gsize i = g_array_index (todo, gsize, k);                         \
+            gsize x = i % w, y = i / w;                                       \
+            double s = 0.0;                                                   \
+            int m = 0;                                                        \
+            T v;                                                              \
+            for (gsize yy = y > 0 ? y - 1 : 0; yy <= y + 1 && yy < h; yy++)   \
+              for (gsize xx = x > 0 ? x - 1 : 0; xx <= x + 1 && xx < w; xx++) \
+                if (!isnan (p[yy * w + xx]))                                  \
+                  {                                                           \
+                    s += p[yy * w + xx];                                      \
+                    m++;                                                      \
+                  }                                                           \
+            v = m ? (T)(s / m) : (T)NAN;                                      \
+            g_array_append_val (vals, v);                                     \
+          }                                                                   \
+        for (guint k = 0; k < todo->len; k++)                                 \
+          {                                                                   \
+            gsize i = g_array_index (todo, gsize, k);                         \
+            p[i] = g_array_index (vals, T, k);                                \
+            if (isnan (p[i]))                                                 \
+              g_array_append_val (next, i);                                   \
+          }                                                                   \
+        {                                                                     \
+          GArray *t = todo;                                                   \
+          todo = next;                                                        \
+          next = t;                                                           \
+        }                                                                     \
+      }                                                                       \
+    for (guint k = 0; k < todo->len; k++)                                     \
+      p[g_array_index (todo, gsize, k)]                                       \
+          = (T)(nfinite ? total / (double)nfinite : 0.0);                     \
+    g_array_free (todo, TRUE);                                                \
+    g_array_free (next, TRUE);                                                \
+    g_array_free (vals, TRUE);                                                \
   }
 
 DEFINE_FILL_NANS (float, f)
 DEFINE_FILL_NANS (double, d)
 
 /* Builds the spline coefficients of the edge-padded plane. */
-#define DEFINE_PREFILTER(T, SUFFIX)                                            \
-  static T *prefilter_##SUFFIX (const T *in, gsize w, gsize h, double z)       \
-  {                                                                            \
-    gsize pw = w + 2, ph = h + 2;                                              \
-    T *c = g_try_malloc (pw * ph * sizeof (T));                                \
-    double *line;                                                              \
-    guint8 *nan_mask = NULL;                                                   \
-    gboolean any_nan = FALSE;                                                  \
-                                                                               \
-    if (c == NULL)                                                             \
-      return NULL;                                                             \
-    for (gsize y = 0; y < ph; y++)                                             \
-      {                                                                        \
-        gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                       \
-        const T *src = in + sy * w;                                            \
-        T *dst = c + y * pw;                                                   \
-        dst[0] = src[0];                                                       \
-        memcpy (dst + 1, src, w * sizeof (T));                                 \
-        dst[pw - 1] = src[w - 1];                                              \
-        for (gsize x = 0; x < pw; x++)                                         \
-          if (!isfinite (dst[x]))                                              \
-            {                                                                  \
-              dst[x] = (T)NAN; /* Inf is as undefined as NaN */                \
-              any_nan = TRUE;                                                  \
-            }                                                                  \
-      }                                                                        \
-    if (any_nan)                                                               \
-      {                                                                        \
-        nan_mask = g_malloc (pw * ph);                                         \
-        for (gsize i = 0; i < pw * ph; i++)                                    \
-          nan_mask[i] = isnan (c[i]) != 0;                                     \
-        fill_nans_##SUFFIX (c, pw, ph);                                        \
-      }                                                                        \
-    /* Rows. */                                                                \
-    line = g_new (double, MAX (pw, ph));                                       \
-    for (gsize y = 0; y < ph; y++)                                             \
-      {                                                                        \
-        T *row = c + y * pw;                                                   \
-        for (gsize x = 0; x < pw; x++)                                         \
-          line[x] = row[x];                                                    \
-        filter_line (line, pw, z);                                             \
-        for (gsize x = 0; x < pw; x++)                                         \
-          row[x] = (T)line[x];                                                 \
-      }                                                                        \
+#define DEFINE_PREFILTER(T, SUFFIX)                                           \
+  static T *prefilter_##SUFFIX (const T *in, gsize w, gsize h, double z)      \
+  {                                                                           \
+    gsize pw = w + 2, ph = h + 2;                                             \
+    T *c = g_try_malloc (pw * ph * sizeof (T));                               \
+    double *line;                                                             \
+    guint8 *nan_mask = NULL;                                                  \
+    gboolean any_nan = FALSE;                                                 \
+                                                                              \
+    if (c == NULL)                                                            \
+      return NULL;                                                            \
+    for (gsize y = 0; y < ph; y++)                                            \
+      {                                                                       \
+        gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
+        const T *src = in + sy * w;                                           \
+        T *dst = c + y * pw;                                                  \
+        dst[0] = src[0];                                                      \
+        memcpy (dst + 1, src, w * sizeof (T));                                \
+        dst[pw - 1] = src[w - 1];                                             \
+        for (gsize x = 0; x < pw; x++)                                        \
+          if (!isfinite (dst[x]))                                             \
+            {                                                                 \
+              dst[x] = (T)NAN; /* Inf is as undefined as NaN */               \
+              any_nan = TRUE;                                                 \
+            }                                                                 \
+      }                                                                       \
+    if (any_nan)                                                              \
+      {                                                                       \
+        nan_mask = g_malloc (pw * ph);                                        \
+        for (gsize i = 0; i < pw * ph; i++)                                   \
+          nan_mask[i] = isnan (c[i]) != 0;                                    \
+        fill_nans_##SUFFIX (c, pw, ph);                                       \
+      }                                                                       \
+    /* Rows. */                                                               \
+    line = g_new (double, MAX (pw, ph));                                      \
+    for (gsize y = 0; y < ph; y++)                                            \
+      {                                                                       \
+        T *row = c + y * pw;                                                  \
+        for (gsize x = 0; x < pw; x++)                                        \
+          line[x] = row[x];                                                   \
+        filter_line (line, pw, z);                                            \
+        for (gsize x = 0; x < pw; x++)                                        \
+          row[x] = (T)line[x];                                                \
+      }                                                                       \
     /* Columns, one at a time through a line buffer: simple and exact. */     \
-    for (gsize x = 0; x < pw; x++)                                             \
-      {                                                                        \
-        for (gsize y = 0; y < ph; y++)                                         \
-          line[y] = c[y * pw + x];                                             \
-        filter_line (line, ph, z);                                             \
-        for (gsize y = 0; y < ph; y++)                                         \
-          c[y * pw + x] = (T)line[y];                                          \
-      }                                                                        \
-    g_free (line);                                                             \
-    if (nan_mask)                                                              \
-      {                                                                        \
-        for (gsize i = 0; i < pw * ph; i++)                                    \
-          if (nan_mask[i])                                                     \
-            c[i] = (T)NAN;                                                     \
-        g_free (nan_mask);                                                     \
-      }                                                                        \
-    return c;                                                                  \
+    for (gsize x = 0; x < pw; x++)                                            \
+      {                                                                       \
+        for (gsize y = 0; y < ph; y++)                                        \
+          line[y] = c[y * pw + x];                                            \
+        filter_line (line, ph, z);                                            \
+        for (gsize y = 0; y < ph; y++)                                        \
+          c[y * pw + x] = (T)line[y];                                         \
+      }                                                                       \
+    g_free (line);                                                            \
+    if (nan_mask)                                                             \
+      {                                                                       \
+        for (gsize i = 0; i < pw * ph; i++)                                   \
+          if (nan_mask[i])                                                    \
+            c[i] = (T)NAN;                                                    \
+        g_free (nan_mask);                                                    \
+      }                                                                       \
+    return c;                                                                 \
   }
 
 DEFINE_PREFILTER (float, f)
@@ -237,11 +236,10 @@ tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
   if (method == TESS_METHOD_BIQUADRATIC || method == TESS_METHOD_BICUBIC)
     {
       double z = spline_pole (method);
-      gpointer c = type == TESS_TYPE_DOUBLE
-                       ? (gpointer)prefilter_d (data, (gsize)width,
-                                                (gsize)height, z)
-                       : (gpointer)prefilter_f (data, (gsize)width,
-                                                (gsize)height, z);
+      gpointer c
+          = type == TESS_TYPE_DOUBLE
+                ? (gpointer)prefilter_d (data, (gsize)width, (gsize)height, z)
+                : (gpointer)prefilter_f (data, (gsize)width, (gsize)height, z);
       if (c == NULL)
         {
           g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
@@ -302,133 +300,132 @@ quadratic_weights (double t, double w[3])
   w[2] = 0.5 * (0.5 + t) * (0.5 + t);
 }
 
-#define DEFINE_SAMPLE(T, SUFFIX)                                               \
-  static void sample_##SUFFIX (const TessPlane *pl, gsize n, const double *xs, \
-                               const double *ys, T *out)                       \
-  {                                                                            \
-    const T *v = pl->values;                                                   \
-    gint64 w = pl->width, h = pl->height;                                      \
-    gsize stride = pl->stride;                                                 \
-    double xmax = (double)w - 0.5, ymax = (double)h - 0.5;                     \
-                                                                               \
-    for (gsize k = 0; k < n; k++)                                              \
-      {                                                                        \
-        double x = xs[k], y = ys[k];                                           \
-        if (!(x >= -0.5 && x <= xmax && y >= -0.5 && y <= ymax))               \
-          {                                                                    \
-            out[k] = (T)NAN;                                                   \
-            continue;                                                          \
-          }                                                                    \
-        switch (pl->method)                                                    \
-          {                                                                    \
-          case TESS_METHOD_NEAREST:                                            \
-            {                                                                  \
-              gint64 i = clamp64 ((gint64)floor (x + 0.5), 0, w - 1);          \
-              gint64 j = clamp64 ((gint64)floor (y + 0.5), 0, h - 1);          \
-              out[k] = v[(gsize)j * stride + (gsize)i];                        \
-              break;                                                           \
-            }                                                                  \
-          case TESS_METHOD_BILINEAR:                                           \
-            {                                                                  \
-              double fx0 = floor (x), fy0 = floor (y);                         \
-              double fx = x - fx0, fy = y - fy0;                               \
-              gint64 i0 = (gint64)fx0, j0 = (gint64)fy0, i1, j1;               \
-              double r0, r1;                                                   \
-              if (fx < SNAP)                                                   \
-                fx = 0.0;                                                      \
-              else if (fx > 1.0 - SNAP)                                        \
-                {                                                              \
-                  fx = 0.0;                                                    \
-                  i0++;                                                        \
-                }                                                              \
-              if (fy < SNAP)                                                   \
-                fy = 0.0;                                                      \
-              else if (fy > 1.0 - SNAP)                                        \
-                {                                                              \
-                  fy = 0.0;                                                    \
-                  j0++;                                                        \
-                }                                                              \
-              i1 = clamp64 (i0 + 1, 0, w - 1);                                 \
-              j1 = clamp64 (j0 + 1, 0, h - 1);                                 \
-              i0 = clamp64 (i0, 0, w - 1);                                     \
-              j0 = clamp64 (j0, 0, h - 1);                                     \
-              {                                                                \
-                const T *a = v + (gsize)j0 * stride;                           \
-                const T *b = v + (gsize)j1 * stride;                           \
-                r0 = fx == 0.0 ? (double)a[i0]                                 \
-                               : (1.0 - fx) * a[i0] + fx * a[i1];              \
-                if (fy == 0.0)                                                 \
-                  out[k] = (T)r0;                                              \
-                else                                                           \
-                  {                                                            \
-                    r1 = fx == 0.0 ? (double)b[i0]                             \
-                                   : (1.0 - fx) * b[i0] + fx * b[i1];          \
-                    out[k] = (T)((1.0 - fy) * r0 + fy * r1);                   \
-                  }                                                            \
-              }                                                                \
-              break;                                                           \
-            }                                                                  \
-          case TESS_METHOD_BIQUADRATIC:                                        \
-          case TESS_METHOD_BICUBIC:                                            \
-            {                                                                  \
-              /* Positions in the padded coefficient grid. */                  \
-              gint64 pw = w + 2, ph = h + 2;                                   \
-              double px = x + 1.0, py = y + 1.0, wx[4], wy[4];                 \
-              gint64 i0, j0;                                                   \
-              int m;                                                           \
-              double s = 0.0;                                                  \
-              if (pl->method == TESS_METHOD_BICUBIC)                           \
-                {                                                              \
-                  double fx0 = floor (px), fy0 = floor (py);                   \
-                  cubic_weights (px - fx0, wx);                                \
-                  cubic_weights (py - fy0, wy);                                \
-                  i0 = (gint64)fx0 - 1;                                        \
-                  j0 = (gint64)fy0 - 1;                                        \
-                  m = 4;                                                       \
-                }                                                              \
-              else                                                             \
-                {                                                              \
-                  double rx = floor (px + 0.5), ry = floor (py + 0.5);         \
-                  quadratic_weights (px - rx, wx);                             \
-                  quadratic_weights (py - ry, wy);                             \
-                  i0 = (gint64)rx - 1;                                         \
-                  j0 = (gint64)ry - 1;                                         \
-                  m = 3;                                                       \
-                }                                                              \
-              if (i0 >= 0 && j0 >= 0 && i0 + m <= pw && j0 + m <= ph)          \
-                {                                                              \
-                  for (int b = 0; b < m; b++)                                  \
-                    {                                                          \
-                      const T *row = v + (gsize)(j0 + b) * stride + i0;        \
-                      double r = 0.0;                                          \
-                      for (int a = 0; a < m; a++)                              \
-                        r += wx[a] * row[a];                                   \
-                      s += wy[b] * r;                                          \
-                    }                                                          \
-                }                                                              \
-              else                                                             \
-                {                                                              \
-                  for (int b = 0; b < m; b++)                                  \
-                    {                                                          \
-                      const T *row                                             \
-                          = v + (gsize)mirror (j0 + b, ph) * stride;           \
-                      double r = 0.0;                                          \
-                      for (int a = 0; a < m; a++)                              \
-                        r += wx[a] * row[mirror (i0 + a, pw)];                 \
-                      s += wy[b] * r;                                          \
-                    }                                                          \
-                }                                                              \
-              out[k] = (T)s;                                                   \
-              break;                                                           \
-            }                                                                  \
-          default:                                                             \
-            out[k] = (T)NAN;                                                   \
-            break;                                                             \
-          }                                                                    \
-        /* An Inf input pixel gives no value either. */                        \
-        if (!isfinite (out[k]))                                                \
-          out[k] = (T)NAN;                                                     \
-      }                                                                        \
+#define DEFINE_SAMPLE(T, SUFFIX)                                              \
+  static void sample_##SUFFIX (const TessPlane *pl, gsize n,                  \
+                               const double *xs, const double *ys, T *out)    \
+  {                                                                           \
+    const T *v = pl->values;                                                  \
+    gint64 w = pl->width, h = pl->height;                                     \
+    gsize stride = pl->stride;                                                \
+    double xmax = (double)w - 0.5, ymax = (double)h - 0.5;                    \
+                                                                              \
+    for (gsize k = 0; k < n; k++)                                             \
+      {                                                                       \
+        double x = xs[k], y = ys[k];                                          \
+        if (!(x >= -0.5 && x <= xmax && y >= -0.5 && y <= ymax))              \
+          {                                                                   \
+            out[k] = (T)NAN;                                                  \
+            continue;                                                         \
+          }                                                                   \
+        switch (pl->method)                                                   \
+          {                                                                   \
+          case TESS_METHOD_NEAREST:                                           \
+            {                                                                 \
+              gint64 i = clamp64 ((gint64)floor (x + 0.5), 0, w - 1);         \
+              gint64 j = clamp64 ((gint64)floor (y + 0.5), 0, h - 1);         \
+              out[k] = v[(gsize)j * stride + (gsize)i];                       \
+              break;                                                          \
+            }                                                                 \
+          case TESS_METHOD_BILINEAR:                                          \
+            {                                                                 \
+              double fx0 = floor (x), fy0 = floor (y);                        \
+              double fx = x - fx0, fy = y - fy0;                              \
+              gint64 i0 = (gint64)fx0, j0 = (gint64)fy0, i1, j1;              \
+              double r0, r1;                                                  \
+              if (fx < SNAP)                                                  \
+                fx = 0.0;                                                     \
+              else if (fx > 1.0 - SNAP)                                       \
+                {                                                             \
+                  fx = 0.0;                                                   \
+                  i0++;                                                       \
+                }                                                             \
+              if (fy < SNAP)                                                  \
+                fy = 0.0;                                                     \
+              else if (fy > 1.0 - SNAP)                                       \
+                {                                                             \
+                  fy = 0.0;                                                   \
+                  j0++;                                                       \
+                }                                                             \
+              i1 = clamp64 (i0 + 1, 0, w - 1);                                \
+              j1 = clamp64 (j0 + 1, 0, h - 1);                                \
+              i0 = clamp64 (i0, 0, w - 1);                                    \
+              j0 = clamp64 (j0, 0, h - 1);                                    \
+              {                                                               \
+                const T *a = v + (gsize)j0 * stride;                          \
+                const T *b = v + (gsize)j1 * stride;                          \
+                r0 = fx == 0.0 ? (double)a[i0]                                \
+                               : (1.0 - fx) * a[i0] + fx * a[i1];             \
+                if (fy == 0.0)                                                \
+                  out[k] = (T)r0;                                             \
+                else                                                          \
+                  {                                                           \
+                    r1 = fx == 0.0 ? (double)b[i0]                            \
+                                   : (1.0 - fx) * b[i0] + fx * b[i1];         \
+                    out[k] = (T)((1.0 - fy) * r0 + fy * r1);                  \
+                  }                                                           \
+              }                                                               \
+              break;                                                          \
+            }                                                                 \
+          case TESS_METHOD_BIQUADRATIC:                                       \
+          case TESS_METHOD_BICUBIC:                                           \
+            {                                                                 \
+              /* Positions in the padded coefficient grid. */                 \
+              gint64 pw = w + 2, ph = h + 2;                                  \
+              double px = x + 1.0, py = y + 1.0, wx[4], wy[4];                \
+              gint64 i0, j0;                                                  \
+              int m;                                                          \
+              double s = 0.0;                                                 \
+              if (pl->method == TESS_METHOD_BICUBIC)                          \
+                {                                                             \
+                  double fx0 = floor (px), fy0 = floor (py);                  \
+                  cubic_weights (px - fx0, wx);                               \
+                  cubic_weights (py - fy0, wy);                               \
+                  i0 = (gint64)fx0 - 1;                                       \
+                  j0 = (gint64)fy0 - 1;                                       \
+                  m = 4;                                                      \
+                }                                                             \
+              else                                                            \
+                {                                                             \
+                  double rx = floor (px + 0.5), ry = floor (py + 0.5);        \
+                  quadratic_weights (px - rx, wx);                            \
+                  quadratic_weights (py - ry, wy);                            \
+                  i0 = (gint64)rx - 1;                                        \
+                  j0 = (gint64)ry - 1;                                        \
+                  m = 3;                                                      \
+                }                                                             \
+              if (i0 >= 0 && j0 >= 0 && i0 + m <= pw && j0 + m <= ph)         \
+                {                                                             \
+                  for (int b = 0; b < m; b++)                                 \
+                    {                                                         \
+                      const T *row = v + (gsize)(j0 + b) * stride + i0;       \
+                      double r = 0.0;                                         \
+                      for (int a = 0; a < m; a++)                             \
+                        r += wx[a] * row[a];                                  \
+                      s += wy[b] * r;                                         \
+                    }                                                         \
+                }                                                             \
+              else                                                            \
+                {                                                             \
+                  for (int b = 0; b < m; b++)                                 \
+                    {                                                         \
+                      const T *row = v + (gsize)mirror (j0 + b, ph) * stride; \
+                      double r = 0.0;                                         \
+                      for (int a = 0; a < m; a++)                             \
+                        r += wx[a] * row[mirror (i0 + a, pw)];                \
+                      s += wy[b] * r;                                         \
+                    }                                                         \
+                }                                                             \
+              out[k] = (T)s;                                                  \
+              break;                                                          \
+            }                                                                 \
+          default:                                                            \
+            out[k] = (T)NAN;                                                  \
+            break;                                                            \
+          }                                                                   \
+        /* An Inf input pixel gives no value either. */                       \
+        if (!isfinite (out[k]))                                               \
+          out[k] = (T)NAN;                                                    \
+      }                                                                       \
   }
 
 DEFINE_SAMPLE (float, f)

@@ -84,8 +84,8 @@ check_options (const TessOptions *o, GError **error)
 {
   if ((unsigned)o->method >= TESS_N_METHODS)
     {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "unknown method %d", (int)o->method);
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID, "unknown method %d",
+                   (int)o->method);
       return FALSE;
     }
   if (!(o->transform_tolerance > 0.0) || !isfinite (o->transform_tolerance))
@@ -110,7 +110,10 @@ static gboolean
 check_overlap (TessImage *input, TessWcs *target, gboolean roundtrip,
                GError **error)
 {
-  enum { N = 65 };
+  enum
+  {
+    N = 65
+  };
   g_autoptr (TessTransform) t
       = tess__transform_new (target, input->wcs, roundtrip, error);
   double *ax, *ay, *bx, *by;
@@ -120,10 +123,10 @@ check_overlap (TessImage *input, TessWcs *target, gboolean roundtrip,
 
   if (t == NULL)
     return FALSE;
-  ax = g_new (double, N * N);
-  ay = g_new (double, N * N);
-  bx = g_new (double, N * N);
-  by = g_new (double, N * N);
+  ax = g_new (double, N *N);
+  ay = g_new (double, N *N);
+  bx = g_new (double, N *N);
+  by = g_new (double, N *N);
 
   /* Target grid → input. */
   for (int j = 0; j < N; j++)
@@ -261,9 +264,9 @@ get_plane (TessPlan *plan, gint64 p, GError **error)
   if (!plan->ready[p])
     {
       gsize elem = in->type == TESS_TYPE_DOUBLE ? 8 : 4;
-      const char *data = (const char *)in->data
-                         + (gsize)p * (gsize)in->width * (gsize)in->height
-                               * elem;
+      const char *data
+          = (const char *)in->data
+            + (gsize)p * (gsize)in->width * (gsize)in->height * elem;
       if (tess__plane_prepare (&plan->planes[p], plan->options.method,
                                in->type, data, in->width, in->height, error))
         plan->ready[p] = TRUE;
@@ -288,14 +291,13 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
       || rect->x0 + rect->width > plan->grid.width
       || rect->y0 + rect->height > plan->grid.height)
     {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "region %" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
-                   ",%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
-                   " is not inside the %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
-                   " output",
-                   rect->x0, rect->x0 + rect->width, rect->y0,
-                   rect->y0 + rect->height, plan->grid.width,
-                   plan->grid.height);
+      g_set_error (
+          error, TESS_ERROR, TESS_ERROR_INVALID,
+          "region %" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
+          ":%" G_GINT64_FORMAT " is not inside the %" G_GINT64_FORMAT
+          "x%" G_GINT64_FORMAT " output",
+          rect->x0, rect->x0 + rect->width, rect->y0, rect->y0 + rect->height,
+          plan->grid.width, plan->grid.height);
       return FALSE;
     }
   t = tess__transform_new (plan->target, in->wcs, plan->options.roundtrip,
@@ -310,8 +312,8 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
   rh = (gsize)rect->height;
   oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
   convert = in->type != plan->out_type;
-  ix = g_new (double, TILE * TILE);
-  iy = g_new (double, TILE * TILE);
+  ix = g_new (double, TILE *TILE);
+  iy = g_new (double, TILE *TILE);
   if (convert)
     tmp = g_new (double, TILE);
 
@@ -393,10 +395,10 @@ report (TessProgressFunc progress, gpointer user_data, GTimer *timer,
   pr.pixels_total = pixels_total;
   pr.elapsed = now;
   /* An estimate only once a tenth of the work is done. */
-  pr.eta = pixels_done * 10 >= pixels_total && pixels_done > 0
-               ? now * (double)(pixels_total - pixels_done)
-                     / (double)pixels_done
-               : -1.0;
+  pr.eta
+      = pixels_done * 10 >= pixels_total && pixels_done > 0
+            ? now * (double)(pixels_total - pixels_done) / (double)pixels_done
+            : -1.0;
   progress (&pr, user_data);
 }
 
@@ -419,7 +421,7 @@ tess_plan_run (TessPlan *plan, GCancellable *cancellable,
                            in->extra, error);
   if (out == NULL)
     return NULL;
-  out->footprint = g_try_new (float, (gsize)W * (gsize)H);
+  out->footprint = g_try_new (float, (gsize)W *(gsize)H);
   if (out->footprint == NULL)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
@@ -445,12 +447,11 @@ tess_plan_run (TessPlan *plan, GCancellable *cancellable,
           g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
           goto fail;
         }
-      report (progress, user_data, timer, &last, b, nblocks, r.y0 * W,
-              W * H);
+      report (progress, user_data, timer, &last, b, nblocks, r.y0 * W, W * H);
       if (strip)
         {
-          ok = tess_plan_compute_region (plan, &r, strip,
-                                         out->footprint + off, error);
+          ok = tess_plan_compute_region (plan, &r, strip, out->footprint + off,
+                                         error);
           for (gint64 p = 0; ok && p < in->nplanes; p++)
             memcpy ((char *)out->data + (gsize)p * plane_bytes + off * oelem,
                     (char *)strip + (gsize)p * strip_bytes, strip_bytes);
@@ -469,13 +470,11 @@ tess_plan_run (TessPlan *plan, GCancellable *cancellable,
   /* The input's keywords; its celestial WCS is replaced by the target's
    * when written. */
   g_string_append_len (out->cards, in->cards->str, (gssize)in->cards->len);
-  history = g_strdup_printf ("Reprojected by Tessera %s (%s%s) from %s",
-                             PACKAGE_VERSION,
-                             tess_method_name (plan->options.method),
-                             plan->options.exact_transform
-                                 ? ", exact transform"
-                                 : "",
-                             in->source ? in->source : "an image");
+  history = g_strdup_printf (
+      "Reprojected by Tessera %s (%s%s) from %s", PACKAGE_VERSION,
+      tess_method_name (plan->options.method),
+      plan->options.exact_transform ? ", exact transform" : "",
+      in->source ? in->source : "an image");
   tess_image_add_history (out, history);
   g_free (history);
   history = g_strdup_printf ("Target WCS from %s", plan->target->source);

@@ -50,8 +50,8 @@ struct _TessImage
 /* errors.c */
 void tess__set_fits_error (GError **error, int status, const char *path,
                            const char *what);
-void tess__set_wcs_error (GError **error, const struct wcsprm *wcs,
-                          int status, const char *source, const char *what);
+void tess__set_wcs_error (GError **error, const struct wcsprm *wcs, int status,
+                          const char *source, const char *what);
 
 /* frames.c */
 void tess__frame_matrix (TessFrame from, TessFrame to, double m[3][3]);
@@ -74,8 +74,8 @@ void tess__card_keyword (const char *card, char name[9]);
 
 /* header.c */
 /* Reads a text header file (one card per line) into 80-character cards. */
-gboolean tess__read_text_header (const char *path, char **cards,
-                                 int *ncards, GError **error);
+gboolean tess__read_text_header (const char *path, char **cards, int *ncards,
+                                 GError **error);
 /* Looks up an integer keyword in a card string. */
 gboolean tess__cards_get_int (const char *cards, int ncards, const char *key,
                               gint64 *value);
@@ -94,8 +94,8 @@ void tess__cards_append (GString *cards, const char *card);
 gboolean tess__fits_find_image (fitsfile *fptr, const char *path, int *naxis,
                                 long *naxes, GError **error);
 TessImage *tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
-                              gint64 height, int n_extra,
-                              const gint64 *extra, GError **error);
+                              gint64 height, int n_extra, const gint64 *extra,
+                              GError **error);
 
 /* interp.c: an input plane ready for interpolation. */
 typedef struct
@@ -103,10 +103,10 @@ typedef struct
   TessMethod method;
   TessPixelType type;
   gint64 width, height;
-  gsize stride;     /* elements per row of @values */
+  gsize stride;         /* elements per row of @values */
   gconstpointer values; /* the samples, or spline coefficients (see below) */
-  gint64 offset;    /* 1 for spline coefficients of the edge-padded image */
-  gpointer owned;   /* memory to free with the plane, or NULL */
+  gint64 offset;  /* 1 for spline coefficients of the edge-padded image */
+  gpointer owned; /* memory to free with the plane, or NULL */
 } TessPlane;
 
 gboolean tess__plane_prepare (TessPlane *plane, TessMethod method,

@@ -214,8 +214,8 @@ gint64 tess_wcs_get_height (const TessWcs *wcs);
 TessWcs *tess_wcs_with_size (const TessWcs *wcs, gint64 width, gint64 height);
 /* The same WCS shifted so that its pixel (x0, y0) becomes (0, 0), with a
  * new size. */
-TessWcs *tess_wcs_crop (const TessWcs *wcs, gint64 x0, gint64 y0,
-                        gint64 width, gint64 height);
+TessWcs *tess_wcs_crop (const TessWcs *wcs, gint64 x0, gint64 y0, gint64 width,
+                        gint64 height);
 TessFrame tess_wcs_get_frame (const TessWcs *wcs);
 /* Where the header came from, as given when it was made. */
 const char *tess_wcs_get_source (const TessWcs *wcs);
@@ -232,9 +232,9 @@ char *tess_wcs_describe (const TessWcs *wcs);
  *
  * Thread-safe (works on a private copy of the transform).
  */
-gboolean tess_wcs_pixel_to_world (const TessWcs *wcs, gsize n,
-                                  const double *x, const double *y,
-                                  double *lon, double *lat, GError **error);
+gboolean tess_wcs_pixel_to_world (const TessWcs *wcs, gsize n, const double *x,
+                                  const double *y, double *lon, double *lat,
+                                  GError **error);
 /* The inverse of tess_wcs_pixel_to_world(): NaN where there is no pixel. */
 gboolean tess_wcs_world_to_pixel (const TessWcs *wcs, gsize n,
                                   const double *lon, const double *lat,

@@ -40,8 +40,8 @@ struct _TessTransform
 };
 
 TessTransform *
-tess__transform_new (const TessWcs *out, const TessWcs *in,
-                     gboolean roundtrip, GError **error)
+tess__transform_new (const TessWcs *out, const TessWcs *in, gboolean roundtrip,
+                     GError **error)
 {
   TessTransform *t = g_new0 (TessTransform, 1);
 
@@ -72,9 +72,9 @@ tess__transform_free (TessTransform *t)
 
 /* pixel (0-based) of @a → pixel of @b, for n ≤ CHUNK points. */
 static void
-pix_to_pix (TessTransform *t, struct wcsprm *a, TessFrame fa,
-            struct wcsprm *b, TessFrame fb, gsize n, const double *x,
-            const double *y, double *bx, double *by)
+pix_to_pix (TessTransform *t, struct wcsprm *a, TessFrame fa, struct wcsprm *b,
+            TessFrame fb, gsize n, const double *x, const double *y,
+            double *bx, double *by)
 {
   int status;
 
@@ -115,8 +115,8 @@ pix_to_pix (TessTransform *t, struct wcsprm *a, TessFrame fa,
       t->bad[k] = !ok;
     }
   {
-    status = wcss2p (b, (int)n, 2, t->world, t->phi, t->theta, t->img,
-                     t->pix, t->stat);
+    status = wcss2p (b, (int)n, 2, t->world, t->phi, t->theta, t->img, t->pix,
+                     t->stat);
     if (status)
       tess__wcsprm_clear_errors (b);
     if (status != 0 && status != WCSERR_BAD_WORLD)
@@ -229,8 +229,8 @@ exact_cell (TessTransform *t, double *ix, double *iy, gsize w,
 }
 
 void
-tess__transform_region (TessTransform *t, const TessGrid *g,
-                        const TessRect *r, double *ix, double *iy)
+tess__transform_region (TessTransform *t, const TessGrid *g, const TessRect *r,
+                        double *ix, double *iy)
 {
   gint64 S = g->step;
   gint64 x1 = r->x0 + r->width - 1, y1 = r->y0 + r->height - 1;
@@ -350,10 +350,10 @@ tess__transform_region (TessTransform *t, const TessGrid *g,
             for (gint64 x = xa; x <= xb; x++)
               {
                 const double *lu = wx[x - cx * S];
-                ox_row[x] = lu[0] * colx[0] + lu[1] * colx[1]
-                            + lu[2] * colx[2] + lu[3] * colx[3];
-                oy_row[x] = lu[0] * coly[0] + lu[1] * coly[1]
-                            + lu[2] * coly[2] + lu[3] * coly[3];
+                ox_row[x] = lu[0] * colx[0] + lu[1] * colx[1] + lu[2] * colx[2]
+                            + lu[3] * colx[3];
+                oy_row[x] = lu[0] * coly[0] + lu[1] * coly[1] + lu[2] * coly[2]
+                            + lu[3] * coly[3];
               }
           }
       }

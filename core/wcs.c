@@ -147,14 +147,14 @@ gboolean
 tess__is_celestial_wcs_key (const char *card)
 {
   static const char *const axis_keys[]
-      = { "CTYPE", "CRVAL", "CRPIX", "CDELT", "CUNIT", "CROTA", "CRDER",
-          "CSYER", "CNAME", "CPDIS", "CQDIS", "CPERR", "CQERR", "DP",
-          "DQ" };
+      = { "CTYPE", "CRVAL", "CRPIX", "CDELT", "CUNIT",
+          "CROTA", "CRDER", "CSYER", "CNAME", "CPDIS",
+          "CQDIS", "CPERR", "CQERR", "DP",    "DQ" };
   static const char *const pair_keys[] = { "PC", "CD", "PV", "PS" };
   static const char *const global_keys[]
-      = { "WCSAXES", "WCSNAME", "LONPOLE", "LATPOLE", "RADESYS", "RADECSYS",
-          "EQUINOX", "EPOCH", "A_ORDER", "B_ORDER", "AP_ORDER", "BP_ORDER",
-          "A_DMAX", "B_DMAX", "CDELT", "DISTORT" };
+      = { "WCSAXES", "WCSNAME", "LONPOLE", "LATPOLE", "RADESYS",  "RADECSYS",
+          "EQUINOX", "EPOCH",   "A_ORDER", "B_ORDER", "AP_ORDER", "BP_ORDER",
+          "A_DMAX",  "B_DMAX",  "CDELT",   "DISTORT" };
   static const char *const sip_prefixes[] = { "A_", "B_", "AP_", "BP_" };
   char name[9];
   int i, j;
@@ -167,8 +167,7 @@ tess__is_celestial_wcs_key (const char *card)
   for (unsigned k = 0; k < G_N_ELEMENTS (global_keys); k++)
     {
       gsize n = strlen (global_keys[k]);
-      if (strncmp (name, global_keys[k], n) == 0
-          && is_alt_suffix (name + n))
+      if (strncmp (name, global_keys[k], n) == 0 && is_alt_suffix (name + n))
         return TRUE;
     }
   for (unsigned k = 0; k < G_N_ELEMENTS (pair_keys); k++)
@@ -186,8 +185,7 @@ tess__is_celestial_wcs_key (const char *card)
   for (unsigned k = 0; k < G_N_ELEMENTS (sip_prefixes); k++)
     {
       gsize n = strlen (sip_prefixes[k]);
-      if (strncmp (name, sip_prefixes[k], n) == 0
-          && g_ascii_isdigit (name[n]))
+      if (strncmp (name, sip_prefixes[k], n) == 0 && g_ascii_isdigit (name[n]))
         return TRUE;
     }
   return FALSE;
@@ -196,14 +194,14 @@ tess__is_celestial_wcs_key (const char *card)
 gboolean
 tess__is_structural_key (const char *card)
 {
-  static const char *const keys[]
-      = { "SIMPLE", "BITPIX", "NAXIS",  "EXTEND",   "XTENSION", "PCOUNT",
-          "GCOUNT", "BSCALE", "BZERO",  "BLANK",    "END",      "EXTNAME",
-          "EXTVER", "EXTLEVEL", "CHECKSUM", "DATASUM", "INHERIT", "ZIMAGE",
-          "ZBITPIX", "ZNAXIS", "ZTILE", "ZCMPTYPE", "ZNAME", "ZVAL",
-          "ZQUANTIZ", "ZDITHER0", "ZSIMPLE", "ZEXTEND", "ZBLANK", "ZSCALE",
-          "ZZERO", "ZHECKSUM", "ZDATASUM", "ZTENSION", "ZPCOUNT",
-          "ZGCOUNT" };
+  static const char *const keys[] = {
+    "SIMPLE",   "BITPIX",   "NAXIS",    "EXTEND",   "XTENSION", "PCOUNT",
+    "GCOUNT",   "BSCALE",   "BZERO",    "BLANK",    "END",      "EXTNAME",
+    "EXTVER",   "EXTLEVEL", "CHECKSUM", "DATASUM",  "INHERIT",  "ZIMAGE",
+    "ZBITPIX",  "ZNAXIS",   "ZTILE",    "ZCMPTYPE", "ZNAME",    "ZVAL",
+    "ZQUANTIZ", "ZDITHER0", "ZSIMPLE",  "ZEXTEND",  "ZBLANK",   "ZSCALE",
+    "ZZERO",    "ZHECKSUM", "ZDATASUM", "ZTENSION", "ZPCOUNT",  "ZGCOUNT"
+  };
   char name[9];
 
   tess__card_keyword (card, name);
@@ -288,8 +286,7 @@ detect_frame (TessWcs *wcs, const struct wcsprm *w, GError **error)
     {
       if (!undefined (equinox) && fabs (equinox - 1950.0) > 1e-9)
         goto bad_equinox;
-      wcs->frame
-          = radesys[3] == '\0' ? TESS_FRAME_FK4 : TESS_FRAME_FK4_NO_E;
+      wcs->frame = radesys[3] == '\0' ? TESS_FRAME_FK4 : TESS_FRAME_FK4_NO_E;
     }
   else
     {
@@ -496,10 +493,10 @@ tess_wcs_load (const char *path, GError **error)
 TessWcs *
 tess_wcs_new_from_params (const TessWcsParams *p, GError **error)
 {
-  static const char *const lng[] = { "RA--", "RA--", "RA--", "RA--",
-                                     "GLON", "ELON" };
-  static const char *const lat[] = { "DEC-", "DEC-", "DEC-", "DEC-",
-                                     "GLAT", "ELAT" };
+  static const char *const lng[]
+      = { "RA--", "RA--", "RA--", "RA--", "GLON", "ELON" };
+  static const char *const lat[]
+      = { "DEC-", "DEC-", "DEC-", "DEC-", "GLAT", "ELAT" };
   GString *cards;
   char ctype[16];
   TessWcs *wcs;
@@ -569,10 +566,9 @@ tess_wcs_new_from_params (const TessWcsParams *p, GError **error)
       break;
     case TESS_FRAME_FK4:
     case TESS_FRAME_FK4_NO_E:
-      tess__cards_set_string (cards, "RADESYS",
-                              p->frame == TESS_FRAME_FK4 ? "'FK4'"
-                                                         : "'FK4-NO-E'",
-                              NULL);
+      tess__cards_set_string (
+          cards, "RADESYS",
+          p->frame == TESS_FRAME_FK4 ? "'FK4'" : "'FK4-NO-E'", NULL);
       tess__cards_set_double (cards, "EQUINOX", 1950.0, NULL);
       break;
     case TESS_FRAME_ECLIPTIC:
@@ -680,10 +676,11 @@ tess_wcs_describe (const TessWcs *wcs)
     scale = sqrt (fabs (cd[0] * cd[1] * (pc[0] * pc[3] - pc[1] * pc[2])));
   }
   frame = (int)wcs->frame >= 0 ? tess_frame_name (wcs->frame) : wcs->lngtyp;
-  return g_strdup_printf ("%s %s, centre %.6f %+.6f, %.4g\"/pixel, %" G_GINT64_FORMAT
-                          "x%" G_GINT64_FORMAT,
-                          frame, w->ctype[0] + 5, lon[0], lat[0],
-                          scale * 3600.0, wcs->width, wcs->height);
+  return g_strdup_printf (
+      "%s %s, centre %.6f %+.6f, %.4g\"/pixel, %" G_GINT64_FORMAT
+      "x%" G_GINT64_FORMAT,
+      frame, w->ctype[0] + 5, lon[0], lat[0], scale * 3600.0, wcs->width,
+      wcs->height);
 }
 
 /* ---------------------------------------------------------------------- */

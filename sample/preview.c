@@ -14,7 +14,11 @@
 #include <string.h>
 #include <zlib.h>
 
-enum { PANEL_H = 480, GAP = 8 };
+enum
+{
+  PANEL_H = 480,
+  GAP = 8
+};
 
 typedef struct
 {
@@ -47,7 +51,8 @@ first_plane (TessImage *img)
 static Panel
 render (TessImage *img)
 {
-  int w = (int)tess_image_get_width (img), h = (int)tess_image_get_height (img);
+  int w = (int)tess_image_get_width (img),
+      h = (int)tess_image_get_height (img);
   float *d = first_plane (img);
   gsize n = (gsize)w * (gsize)h, m = 0, step = MAX (1, n / 200000);
   float *sample = g_new (float, n / step + 1);
@@ -140,8 +145,8 @@ write_png (const char *path, int w, int h, const guint8 *rgb)
   ok = compress2 (z, &z_len, raw, raw_len, 6) == Z_OK;
   put_u32 (ihdr, (guint32)w);
   put_u32 (ihdr + 4, (guint32)h);
-  ihdr[8] = 8;  /* bit depth */
-  ihdr[9] = 2;  /* RGB */
+  ihdr[8] = 8; /* bit depth */
+  ihdr[9] = 2; /* RGB */
   ihdr[10] = ihdr[11] = ihdr[12] = 0;
   f = ok ? fopen (path, "wb") : NULL;
   ok = f != NULL && fwrite (sig, 1, 8, f) == 8

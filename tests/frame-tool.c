@@ -80,8 +80,9 @@ main (int argc, char **argv)
       if (!parse_line (p, &a, &b))
         {
           g_strchomp (line);
-          fprintf (stderr, "frame-tool: line %ld: expected \"lon lat\", "
-                           "got '%s'\n",
+          fprintf (stderr,
+                   "frame-tool: line %ld: expected \"lon lat\", "
+                   "got '%s'\n",
                    lineno, line);
           return 1;
         }

@@ -63,11 +63,11 @@ make_grid (double **lon_out, double **lat_out)
   GArray *lon = g_array_new (FALSE, FALSE, sizeof (double));
   GArray *lat = g_array_new (FALSE, FALSE, sizeof (double));
   static const double special_lat[]
-      = { 90.0, -90.0, 89.9999999, -89.9999999, 89.999, -89.999, 0.0,
-          1e-12, -1e-12 };
+      = { 90.0,    -90.0, 89.9999999, -89.9999999, 89.999,
+          -89.999, 0.0,   1e-12,      -1e-12 };
   static const double special_lon[]
-      = { 0.0, 1e-13, 1e-9, 359.9999999999, 359.999999, 360.0 - 1e-13,
-          180.0, 90.0, 270.0 };
+      = { 0.0,           1e-13, 1e-9, 359.9999999999, 359.999999,
+          360.0 - 1e-13, 180.0, 90.0, 270.0 };
   double v;
   gsize n;
 
@@ -205,10 +205,8 @@ START_TEST (test_galactic_pole)
   /* The north celestial pole is at galactic longitude 122.93191856800 and
    * latitude equal to the declination of the NGP. */
   convert1 (TESS_FRAME_FK5, TESS_FRAME_GALACTIC, 0.0, 90.0, &l, &b);
-  ck_assert_msg (fabs (l - 122.9319185680026) < 1e-9, "NCP has l = %.17g",
-                 l);
-  ck_assert_msg (fabs (b - 27.12825118085622) < 1e-9, "NCP has b = %.17g",
-                 b);
+  ck_assert_msg (fabs (l - 122.9319185680026) < 1e-9, "NCP has l = %.17g", l);
+  ck_assert_msg (fabs (b - 27.12825118085622) < 1e-9, "NCP has b = %.17g", b);
 
   /* And back: b = 90 is the NGP, whatever the longitude. */
   for (int k = 0; k < 4; k++)
@@ -229,8 +227,7 @@ START_TEST (test_galactic_b1950_definition)
 {
   double l, b;
 
-  convert1 (TESS_FRAME_FK4_NO_E, TESS_FRAME_GALACTIC, 192.25, 27.4, &l,
-            &b);
+  convert1 (TESS_FRAME_FK4_NO_E, TESS_FRAME_GALACTIC, 192.25, 27.4, &l, &b);
   ck_assert_msg (fabs (b - 90.0) < 1e-7, "B1950 NGP has b = %.17g", b);
   convert1 (TESS_FRAME_FK4_NO_E, TESS_FRAME_GALACTIC, 0.0, 90.0, &l, &b);
   ck_assert_msg (fabs (l - 123.0) < 1e-7, "B1950 NCP has l = %.17g", l);

@@ -240,8 +240,8 @@ write_int16_scaled (const char *path, const short *raw, long w, long h)
   check_fits (status, path);
 }
 
-static const short int16_raw[12] = { -32768, -32767, -1, 0,     1,  2,
-                                     3,      32767,  -32768, 1000, -999, 7 };
+static const short int16_raw[12]
+    = { -32768, -32767, -1, 0, 1, 2, 3, 32767, -32768, 1000, -999, 7 };
 
 START_TEST (test_load_int16_scaled)
 {
@@ -310,8 +310,8 @@ START_TEST (test_load_int32)
   ck_assert_int_eq (tess_image_get_pixel_type (img), TESS_TYPE_DOUBLE);
   d = tess_image_get_data (img);
   for (int i = 0; i < 6; i++)
-    ck_assert_msg (d[i] == (double)data[i], "pixel %d: %.17g, expected %d",
-                   i, d[i], data[i]);
+    ck_assert_msg (d[i] == (double)data[i], "pixel %d: %.17g, expected %d", i,
+                   d[i], data[i]);
   tess_image_unref (img);
   g_free (path);
   tu_rmdir (dir);
@@ -324,8 +324,7 @@ START_TEST (test_load_int64)
   char *dir = tu_tmpdir ();
   char *path = g_build_filename (dir, "i64.fits", NULL);
   long naxes[2] = { 3, 2 };
-  LONGLONG data[6] = { (LONGLONG)1 << 53, -((LONGLONG)1 << 53),
-                       -1,                0,
+  LONGLONG data[6] = { (LONGLONG)1 << 53, -((LONGLONG)1 << 53), -1, 0,
                        123456789012345LL, (LONGLONG)1 << 40 };
   TessImage *img;
   const double *d;
@@ -335,9 +334,8 @@ START_TEST (test_load_int64)
   ck_assert_int_eq (tess_image_get_pixel_type (img), TESS_TYPE_DOUBLE);
   d = tess_image_get_data (img);
   for (int i = 0; i < 6; i++)
-    ck_assert_msg (d[i] == (double)data[i],
-                   "pixel %d: %.17g, expected %lld", i, d[i],
-                   (long long)data[i]);
+    ck_assert_msg (d[i] == (double)data[i], "pixel %d: %.17g, expected %lld",
+                   i, d[i], (long long)data[i]);
   tess_image_unref (img);
   g_free (path);
   tu_rmdir (dir);
@@ -601,8 +599,8 @@ START_TEST (test_load_not_fits)
   char bytes[5000];
   GRand *r = g_rand_new_with_seed (3);
 
-  ck_assert (g_file_set_contents (text, "hello, this is not FITS\n", -1,
-                                  NULL));
+  ck_assert (
+      g_file_set_contents (text, "hello, this is not FITS\n", -1, NULL));
   expect_load_error (text, text);
   for (gsize i = 0; i < sizeof bytes; i++)
     bytes[i] = (char)g_rand_int_range (r, 0, 256);
@@ -776,8 +774,8 @@ START_TEST (test_save_float)
 {
   char *dir = tu_tmpdir ();
   char *path = g_build_filename (dir, "out.fits", NULL);
-  TessWcs *wcs = tu_wcs (TESS_FRAME_FK5, "TAN", 210.0, -40.0, 40, 30, 2.0,
-                         15.0);
+  TessWcs *wcs
+      = tu_wcs (TESS_FRAME_FK5, "TAN", 210.0, -40.0, 40, 30, 2.0, 15.0);
   TessImage *img = tu_image (wcs, 2, 10);
   GError *error = NULL;
   Saved s;
@@ -838,8 +836,8 @@ START_TEST (test_save_double)
 {
   char *dir = tu_tmpdir ();
   char *path = g_build_filename (dir, "out64.fits", NULL);
-  TessWcs *wcs = tu_wcs (TESS_FRAME_GALACTIC, "CAR", 10.0, 5.0, 9, 7, 30.0,
-                         0.0);
+  TessWcs *wcs
+      = tu_wcs (TESS_FRAME_GALACTIC, "CAR", 10.0, 5.0, 9, 7, 30.0, 0.0);
   TessImage *img = tess_image_new (wcs, TESS_TYPE_DOUBLE, 9, 7, 1, NULL, 0);
   double *d = tess_image_get_data (img);
   GError *error = NULL;
@@ -955,8 +953,8 @@ START_TEST (test_save_footprint)
   char *dir = tu_tmpdir ();
   char *path = g_build_filename (dir, "fp.fits", NULL);
   char *nofp = g_build_filename (dir, "nofp.fits", NULL);
-  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 40, 30, 1.0,
-                         0.0);
+  TessWcs *wcs
+      = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 40, 30, 1.0, 0.0);
   TessImage *img = tu_image (wcs, 1, 0);
   GError *error = NULL;
   TessImage *out = tess_reproject (img, wcs, NULL, &error);
@@ -1019,8 +1017,8 @@ START_TEST (test_save_existing)
 {
   char *dir = tu_tmpdir ();
   char *path = g_build_filename (dir, "exists.fits", NULL);
-  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 20, 10, 1.0,
-                         0.0);
+  TessWcs *wcs
+      = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 20, 10, 1.0, 0.0);
   TessImage *img = tu_image (wcs, 1, 0);
   GError *error = NULL;
   static const char original[] = "precious data, not to be replaced\n";
@@ -1064,8 +1062,8 @@ START_TEST (test_save_missing_folder)
   char *dir = tu_tmpdir ();
   char *sub = g_build_filename (dir, "missing", NULL);
   char *path = g_build_filename (sub, "out.fits", NULL);
-  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 20, 10, 1.0,
-                         0.0);
+  TessWcs *wcs
+      = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 20, 10, 1.0, 0.0);
   TessImage *img = tu_image (wcs, 1, 0);
   GError *error = NULL;
 
@@ -1121,8 +1119,7 @@ START_TEST (test_save_folder_names)
   char *dir = tu_tmpdir ();
   static const char *const names[]
       = { "data (copy)", "run[2]", "a+b,c", "x{1}" };
-  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 12, 9, 1.0,
-                         0.0);
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 12, 9, 1.0, 0.0);
   TessImage *img = tu_image (wcs, 1, 3);
   float back[12 * 9];
 
@@ -1162,8 +1159,7 @@ START_TEST (test_save_leaves_neighbours)
   char *sub2 = g_build_filename (dir, "notes (old)", NULL);
   char *path = g_build_filename (sub, "out.fits", NULL);
   char *path2 = g_build_filename (sub2, "out.fits", NULL);
-  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 12, 9, 1.0,
-                         0.0);
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 12, 9, 1.0, 0.0);
   TessImage *img = tu_image (wcs, 1, 0);
   static const char keep[] = "a file that must not change\n";
   char *contents = NULL;
@@ -1179,14 +1175,12 @@ START_TEST (test_save_leaves_neighbours)
 
   ck_assert (g_file_get_contents (sibling, &contents, &len, NULL));
   ck_assert_msg (len == strlen (keep) && memcmp (contents, keep, len) == 0,
-                 "saving into %s changed %s (now %" G_GSIZE_FORMAT
-                 " bytes)",
+                 "saving into %s changed %s (now %" G_GSIZE_FORMAT " bytes)",
                  sub, sibling, len);
   g_free (contents);
   ck_assert (g_file_get_contents (sibling2, &contents, &len, NULL));
   ck_assert_msg (len == strlen (keep) && memcmp (contents, keep, len) == 0,
-                 "saving into %s changed '%s' (now %" G_GSIZE_FORMAT
-                 " bytes)",
+                 "saving into %s changed '%s' (now %" G_GSIZE_FORMAT " bytes)",
                  sub2, sibling2, len);
   g_free (contents);
   assert_no_temp_files (dir);
@@ -1237,8 +1231,7 @@ START_TEST (test_history)
   char *dir = tu_tmpdir ();
   char *path = g_build_filename (dir, "hist.fits", NULL);
   char *path2 = g_build_filename (dir, "hist2.fits", NULL);
-  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 8, 8, 1.0,
-                         0.0);
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 8, 8, 1.0, 0.0);
   TessImage *img = tu_image (wcs, 1, 0);
   GString *text = g_string_new (NULL), *back = g_string_new (NULL);
   GError *error = NULL;
@@ -1275,8 +1268,7 @@ START_TEST (test_keyword_string)
 {
   char *dir = tu_tmpdir ();
   char *path = g_build_filename (dir, "kw.fits", NULL);
-  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 8, 8, 1.0,
-                         0.0);
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 30.0, 8, 8, 1.0, 0.0);
   TessImage *img = tu_image (wcs, 1, 0);
   char *v;
 
@@ -1330,8 +1322,8 @@ static int
 run_in_temp_root (Suite *suite, const char *prefix)
 {
   const char *base = g_getenv ("TMPDIR");
-  char *root = g_strdup_printf ("%s/%s-XXXXXX",
-                                base && *base ? base : "/tmp", prefix);
+  char *root = g_strdup_printf ("%s/%s-XXXXXX", base && *base ? base : "/tmp",
+                                prefix);
   int rc;
 
   /* Before anything calls g_get_tmp_dir(), which caches TMPDIR. */

@@ -8,7 +8,11 @@
 
 #include <math.h>
 
-enum { W = 64, H = 48 };
+enum
+{
+  W = 64,
+  H = 48
+};
 static const double LON = 150.0, LAT = 2.2, SCALE = 1.0;
 
 typedef double (*Field) (double x, double y);
@@ -106,8 +110,8 @@ END_TEST
 /* Interior pixels: far enough from the edges for the spline boundaries
  * not to matter. */
 static void
-check_reproduces (Field f, TessMethod method, double dx, double dy,
-                  int margin, double tol)
+check_reproduces (Field f, TessMethod method, double dx, double dy, int margin,
+                  double tol)
 {
   TessImage *img = field_image (f, TESS_TYPE_DOUBLE);
   TessImage *out = shifted (img, method, dx, dy);
@@ -243,11 +247,10 @@ check_nan_locality (TessMethod method, int expected)
         /* Far from the NaN, the result is unchanged (within the decay of
          * the spline prefilter). */
         if (abs (x - ix) > 8 || abs (y - iy) > 8)
-          ck_assert_msg (fabs (d[y * W + x] - c[y * W + x])
-                             <= 1e-3 * fabs (c[y * W + x]),
-                         "%s: (%d,%d) changed from %g to %g",
-                         tess_method_name (method), x, y, c[y * W + x],
-                         d[y * W + x]);
+          ck_assert_msg (
+              fabs (d[y * W + x] - c[y * W + x]) <= 1e-3 * fabs (c[y * W + x]),
+              "%s: (%d,%d) changed from %g to %g", tess_method_name (method),
+              x, y, c[y * W + x], d[y * W + x]);
       }
   ck_assert_int_eq (nans, expected);
   tess_image_unref (out);

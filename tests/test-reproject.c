@@ -10,7 +10,11 @@
 #include <math.h>
 #include <string.h>
 
-enum { W = 120, H = 100 };
+enum
+{
+  W = 120,
+  H = 100
+};
 
 static TessImage *
 run (TessImage *in, TessWcs *target, TessMethod method, gboolean exact)
@@ -41,10 +45,9 @@ START_TEST (test_identity_exact)
                      tess_method_name ((TessMethod)m));
       /* Footprint: 1 exactly where the data are finite. */
       for (int i = 0; i < W * H; i++)
-        ck_assert_float_eq (tess_image_get_footprint (out)[i],
-                            isnan (((float *)tess_image_get_data (in))[i])
-                                ? 0.0f
-                                : 1.0f);
+        ck_assert_float_eq (
+            tess_image_get_footprint (out)[i],
+            isnan (((float *)tess_image_get_data (in))[i]) ? 0.0f : 1.0f);
       tess_image_unref (out);
     }
   tess_image_unref (in);
@@ -55,8 +58,10 @@ END_TEST
 START_TEST (test_integer_shift)
 {
   const int dx = 7, dy = -3;
-  TessWcs *wcs = tu_wcs_shifted (TESS_FRAME_ICRS, 30.0, -40.0, W, H, 2.0, 0, 0);
-  TessWcs *t = tu_wcs_shifted (TESS_FRAME_ICRS, 30.0, -40.0, W, H, 2.0, dx, dy);
+  TessWcs *wcs
+      = tu_wcs_shifted (TESS_FRAME_ICRS, 30.0, -40.0, W, H, 2.0, 0, 0);
+  TessWcs *t
+      = tu_wcs_shifted (TESS_FRAME_ICRS, 30.0, -40.0, W, H, 2.0, dx, dy);
   TessImage *in = tu_image (wcs, 1, 25);
   const float *a = tess_image_get_data (in);
 
@@ -118,8 +123,8 @@ START_TEST (test_regions_bit_identical)
         GError *error = NULL;
         TessPlan *plan;
         TessImage *whole = run (in, t, (TessMethod)m, exact);
-        float *parts = g_new (float, tw * th);
-        float *fp = g_new (float, tw * th);
+        float *parts = g_new (float, tw *th);
+        float *fp = g_new (float, tw *th);
         const int bw[] = { 1, 7, 16, 33, 64 }, bh[] = { 1, 5, 17, 40, 128 };
 
         tess_options_init (&opt);
@@ -132,16 +137,16 @@ START_TEST (test_regions_bit_identical)
             for (gint64 y0 = 0; y0 < th; y0 += bh[s])
               for (gint64 x0 = 0; x0 < tw; x0 += bw[s])
                 {
-                  TessRect r = { x0, y0, MIN (bw[s], tw - x0),
-                                 MIN (bh[s], th - y0) };
-                  float *block = g_new (float, r.width * r.height);
-                  float *bfp = g_new (float, r.width * r.height);
-                  ck_assert (tess_plan_compute_region (plan, &r, block, bfp,
-                                                       &error));
+                  TessRect r
+                      = { x0, y0, MIN (bw[s], tw - x0), MIN (bh[s], th - y0) };
+                  float *block = g_new (float, r.width *r.height);
+                  float *bfp = g_new (float, r.width *r.height);
+                  ck_assert (
+                      tess_plan_compute_region (plan, &r, block, bfp, &error));
                   for (gint64 y = 0; y < r.height; y++)
                     {
-                      memcpy (parts + (y0 + y) * tw + x0,
-                              block + y * r.width, r.width * sizeof (float));
+                      memcpy (parts + (y0 + y) * tw + x0, block + y * r.width,
+                              r.width * sizeof (float));
                       memcpy (fp + (y0 + y) * tw + x0, bfp + y * r.width,
                               r.width * sizeof (float));
                     }
@@ -203,8 +208,8 @@ END_TEST
 START_TEST (test_cube_broadcast)
 {
   TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
-  TessWcs *t = tu_wcs (TESS_FRAME_FK5, "TAN", 150.003, 2.201, 80, 70, 1.4,
-                       25.0);
+  TessWcs *t
+      = tu_wcs (TESS_FRAME_FK5, "TAN", 150.003, 2.201, 80, 70, 1.4, 25.0);
   TessImage *cube = tu_image (wcs, 3, 20);
   TessImage *out = run (cube, t, TESS_METHOD_BICUBIC, FALSE);
   gint64 extra[2];
@@ -215,8 +220,8 @@ START_TEST (test_cube_broadcast)
   for (int p = 0; p < 3; p++)
     {
       /* Each plane alone gives the same result. */
-      TessImage *plane = tess_image_new (wcs, TESS_TYPE_FLOAT, W, H, 1, NULL,
-                                         0);
+      TessImage *plane
+          = tess_image_new (wcs, TESS_TYPE_FLOAT, W, H, 1, NULL, 0);
       TessImage *single;
       memcpy (tess_image_get_data (plane),
               (float *)tess_image_get_data (cube) + p * W * H,
@@ -241,8 +246,8 @@ START_TEST (test_frame_round_trip_image)
    * pixels wherever the double trip lands on the same pixel: at equal pixel
    * scale and no rotation about the centre, almost everywhere. */
   TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
-  TessWcs *gal = tu_wcs (TESS_FRAME_GALACTIC, "TAN", 236.7356, 42.0212,
-                         4 * W, 4 * H, 0.25, 0.0);
+  TessWcs *gal = tu_wcs (TESS_FRAME_GALACTIC, "TAN", 236.7356, 42.0212, 4 * W,
+                         4 * H, 0.25, 0.0);
   TessImage *in = tu_image (wcs, 1, 0);
   TessImage *mid = run (in, gal, TESS_METHOD_NEAREST, FALSE);
   TessImage *back = run (mid, wcs, TESS_METHOD_NEAREST, FALSE);
@@ -256,8 +261,7 @@ START_TEST (test_frame_round_trip_image)
         same += a[i] == b[i];
       }
   ck_assert_int_gt (finite, W * H / 3);
-  ck_assert_msg (same >= finite * 0.999, "%d of %d pixels back", same,
-                 finite);
+  ck_assert_msg (same >= finite * 0.999, "%d of %d pixels back", same, finite);
   tess_image_unref (back);
   tess_image_unref (mid);
   tess_image_unref (in);
@@ -288,8 +292,8 @@ START_TEST (test_small_input_in_large_target)
   /* The input covers a few target pixels only: found by sampling the
    * input, not the target. */
   TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, 20, 20, 1.0, 0.0);
-  TessWcs *big = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.5, 2.0, 500, 500, 8.0,
-                         0.0);
+  TessWcs *big
+      = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.5, 2.0, 500, 500, 8.0, 0.0);
   TessImage *in = tu_image (wcs, 1, 0);
   TessImage *out = run (in, big, TESS_METHOD_BILINEAR, FALSE);
   const float *d = tess_image_get_data (out);
@@ -425,7 +429,8 @@ START_TEST (test_threads)
   for (int i = 0; i < 2; i++)
     {
       TessImage *serial = run (in, jobs[i].target, jobs[i].method, FALSE);
-      gint64 n = tess_image_get_width (serial) * tess_image_get_height (serial);
+      gint64 n
+          = tess_image_get_width (serial) * tess_image_get_height (serial);
       ck_assert (memcmp (tess_image_get_data (serial),
                          tess_image_get_data (jobs[i].out), n * sizeof (float))
                  == 0);

@@ -107,8 +107,8 @@ wcs_cards (GString *s, const char *lng, const char *lat, const char *proj,
 {
   double c = cos (ROT * DEG), sn = sin (ROT * DEG);
   double cdelt1 = -SCALE, cdelt2 = SCALE;
-  double pc[2][2] = { { c, -sn * cdelt2 / cdelt1 },
-                      { sn * cdelt1 / cdelt2, c } };
+  double pc[2][2]
+      = { { c, -sn * cdelt2 / cdelt1 }, { sn * cdelt1 / cdelt2, c } };
 
   char *ctype;
 
@@ -154,8 +154,7 @@ static TessWcs *
 wcs_from (const GString *h, const char *source)
 {
   GError *error = NULL;
-  TessWcs *wcs = tess_wcs_new_from_header (h->str, ncards (h), source,
-                                           &error);
+  TessWcs *wcs = tess_wcs_new_from_header (h->str, ncards (h), source, &error);
 
   tu_assert_no_error (error);
   ck_assert_ptr_nonnull (wcs);
@@ -169,8 +168,7 @@ expect_header_error (const GString *h, const char *source, int code,
                      const char *text)
 {
   GError *error = NULL;
-  TessWcs *wcs = tess_wcs_new_from_header (h->str, ncards (h), source,
-                                           &error);
+  TessWcs *wcs = tess_wcs_new_from_header (h->str, ncards (h), source, &error);
 
   ck_assert_msg (wcs == NULL, "header accepted; expected error %d", code);
   ck_assert_ptr_nonnull (error);
@@ -181,8 +179,7 @@ expect_header_error (const GString *h, const char *source, int code,
                  "message '%s' does not name '%s'", error->message, source);
   if (text)
     ck_assert_msg (strstr (error->message, text) != NULL,
-                   "message '%s' does not contain '%s'", error->message,
-                   text);
+                   "message '%s' does not contain '%s'", error->message, text);
   g_error_free (error);
 }
 
@@ -328,9 +325,8 @@ END_TEST
  * projection. */
 START_TEST (test_crpix_is_crval)
 {
-  static const char *const projs[]
-      = { "TAN", "SIN", "ARC", "ZEA", "STG", "CAR", "CEA", "MER", "AIT",
-          "MOL" };
+  static const char *const projs[] = { "TAN", "SIN", "ARC", "ZEA", "STG",
+                                       "CAR", "CEA", "MER", "AIT", "MOL" };
   static const char *const frames[][2]
       = { { "RA", "DEC" }, { "GLON", "GLAT" }, { "ELON", "ELAT" } };
 
@@ -344,7 +340,8 @@ START_TEST (test_crpix_is_crval)
         wcs_cards (h, frames[f][0], frames[f][1], projs[p], FALSE);
         wcs = wcs_from (h, projs[p]);
         pix2world1 (wcs, CRPIX1 - 1.0, CRPIX2 - 1.0, &lon, &lat);
-        ck_assert_msg (fabs (lon - CRVAL1) < 1e-12 && fabs (lat - CRVAL2) < 1e-12,
+        ck_assert_msg (fabs (lon - CRVAL1) < 1e-12
+                           && fabs (lat - CRVAL2) < 1e-12,
                        "%s-%s: reference pixel at (%.17g, %.17g)",
                        frames[f][0], projs[p], lon, lat);
         world2pix1 (wcs, CRVAL1, CRVAL2, &x, &y);
@@ -453,8 +450,7 @@ START_TEST (test_linear_only)
   key_d (h, "CRPIX2", 1.0);
   key_d (h, "CDELT1", 0.5);
   key_d (h, "CDELT2", 0.5);
-  expect_header_error (h, "linear-source", TESS_ERROR_WCS,
-                       "no celestial WCS");
+  expect_header_error (h, "linear-source", TESS_ERROR_WCS, "no celestial WCS");
 
   /* No WCS keywords at all. */
   card (empty, "OBJECT  = 'nothing'");
@@ -615,12 +611,11 @@ START_TEST (test_frame_detection)
       if (cases[i].equinox != 0.0)
         key_d (h, "EQUINOX", cases[i].equinox);
       wcs = wcs_from (h, "frame");
-      ck_assert_msg (tess_wcs_get_frame (wcs) == cases[i].frame,
-                     "case %u (%s %s equinox %g): frame %d, expected %d", i,
-                     cases[i].lng,
-                     cases[i].radesys ? cases[i].radesys : "(no RADESYS)",
-                     cases[i].equinox, tess_wcs_get_frame (wcs),
-                     cases[i].frame);
+      ck_assert_msg (
+          tess_wcs_get_frame (wcs) == cases[i].frame,
+          "case %u (%s %s equinox %g): frame %d, expected %d", i, cases[i].lng,
+          cases[i].radesys ? cases[i].radesys : "(no RADESYS)",
+          cases[i].equinox, tess_wcs_get_frame (wcs), cases[i].frame);
       tess_wcs_unref (wcs);
       g_string_free (h, TRUE);
     }
@@ -934,8 +929,7 @@ check_text_variants (const TextVariant *variants, unsigned n)
                                 variants[i].end);
       char *name = g_strdup_printf ("header-%s-%s-%s.hdr",
                                     variants[i].full ? "80col" : "trimmed",
-                                    variants[i].eol[0] == '\r' ? "crlf"
-                                                                : "lf",
+                                    variants[i].eol[0] == '\r' ? "crlf" : "lf",
                                     variants[i].end ? "end" : "noend");
       char *path = write_file (dir, name, t->str, t->len);
 
@@ -943,8 +937,7 @@ check_text_variants (const TextVariant *variants, unsigned n)
       g_free (path);
       g_free (name);
       name = g_strdup_printf ("header-%u-no-final-eol.hdr", i);
-      path = write_file (dir, name, t->str,
-                         t->len - strlen (variants[i].eol));
+      path = write_file (dir, name, t->str, t->len - strlen (variants[i].eol));
       check_loaded (path, ref);
       g_free (path);
       g_free (name);
@@ -959,8 +952,8 @@ check_text_variants (const TextVariant *variants, unsigned n)
 START_TEST (test_load_text)
 {
   static const TextVariant variants[] = {
-    { FALSE, "\n", TRUE },   { FALSE, "\n", FALSE }, { TRUE, "\n", TRUE },
-    { TRUE, "\n", FALSE },   { FALSE, "\r\n", TRUE }, { FALSE, "\r\n", FALSE },
+    { FALSE, "\n", TRUE }, { FALSE, "\n", FALSE },  { TRUE, "\n", TRUE },
+    { TRUE, "\n", FALSE }, { FALSE, "\r\n", TRUE }, { FALSE, "\r\n", FALSE },
   };
 
   check_text_variants (variants, G_N_ELEMENTS (variants));
@@ -1011,11 +1004,11 @@ write_fits_wcs (fitsfile *f, double crval1, double crval2, int *status)
 }
 
 static void
-write_fits_image (fitsfile *f, gboolean with_wcs, double crval1,
-                  double crval2, int *status)
+write_fits_image (fitsfile *f, gboolean with_wcs, double crval1, double crval2,
+                  int *status)
 {
   long naxes[2] = { W, H };
-  float *data = g_new0 (float, W * H);
+  float *data = g_new0 (float, W *H);
 
   fits_create_img (f, FLOAT_IMG, 2, naxes, status);
   if (with_wcs)
@@ -1218,12 +1211,11 @@ END_TEST
 /* Distortions                                                             */
 
 /* SIP: u, v from CRPIX (1-based pixels); x = u + f(u,v), y = v + g(u,v). */
-static const double sip_a[3][3] = { { 0.0, 0.0, 2e-6 }, /* A_0_q */
-                                    { 0.0, -4e-6, 0.0 }, /* A_1_q */
+static const double sip_a[3][3] = { { 0.0, 0.0, 2e-6 },   /* A_0_q */
+                                    { 0.0, -4e-6, 0.0 },  /* A_1_q */
                                     { 1e-5, 0.0, 0.0 } }; /* A_2_q */
-static const double sip_b[3][3] = { { 0.0, 0.0, -7e-6 },
-                                    { 0.0, 5e-6, 0.0 },
-                                    { 3e-6, 0.0, 0.0 } };
+static const double sip_b[3][3]
+    = { { 0.0, 0.0, -7e-6 }, { 0.0, 5e-6, 0.0 }, { 3e-6, 0.0, 0.0 } };
 
 static GString *
 sip_header (void)
@@ -1602,8 +1594,8 @@ static int
 run_in_temp_root (Suite *suite, const char *prefix)
 {
   const char *base = g_getenv ("TMPDIR");
-  char *root = g_strdup_printf ("%s/%s-XXXXXX",
-                                base && *base ? base : "/tmp", prefix);
+  char *root = g_strdup_printf ("%s/%s-XXXXXX", base && *base ? base : "/tmp",
+                                prefix);
   int rc;
 
   /* Before anything calls g_get_tmp_dir(), which caches TMPDIR. */

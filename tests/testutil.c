@@ -56,8 +56,8 @@ TessImage *
 tu_image (TessWcs *wcs, gint64 nplanes, int nnan)
 {
   gint64 w = tess_wcs_get_width (wcs), h = tess_wcs_get_height (wcs);
-  TessImage *img = tess_image_new (wcs, TESS_TYPE_FLOAT, w, h, nplanes, NULL,
-                                   0);
+  TessImage *img
+      = tess_image_new (wcs, TESS_TYPE_FLOAT, w, h, nplanes, NULL, 0);
   float *d = tess_image_get_data (img);
   GRand *rand = g_rand_new_with_seed (42);
 
@@ -65,8 +65,7 @@ tu_image (TessWcs *wcs, gint64 nplanes, int nnan)
     for (gint64 y = 0; y < h; y++)
       for (gint64 x = 0; x < w; x++)
         {
-          double v = 100.0 + 20.0 * sin (x * 0.05) * cos (y * 0.07)
-                     + 3.0 * p;
+          double v = 100.0 + 20.0 * sin (x * 0.05) * cos (y * 0.07) + 3.0 * p;
           /* A few Gaussian "stars". */
           for (int s = 0; s < 5; s++)
             {

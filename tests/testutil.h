@@ -23,8 +23,8 @@ void tu_rmdir (const char *dir);
 /* TRUE when a and b are equal, NaN matching NaN. */
 gboolean tu_equal_f (const float *a, const float *b, gsize n);
 /* Fails the test with the error's message when @error is set. */
-#define tu_assert_no_error(error)                                              \
-  ck_assert_msg ((error) == NULL, "unexpected error: %s",                      \
+#define tu_assert_no_error(error)                                             \
+  ck_assert_msg ((error) == NULL, "unexpected error: %s",                     \
                  (error) ? (error)->message : "")
 
 /* Runs a suite; returns the process exit status. */
