@@ -70,7 +70,7 @@ tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
   image->n_extra = n_extra;
   for (int i = 0; i < n_extra; i++)
     image->extra[i] = extra[i];
-  image->data = g_try_malloc (npix * elem);
+  image->data = tess__alloc_large (npix * elem);
   image->cards = g_string_new (NULL);
   if (image->data == NULL)
     {
@@ -274,50 +274,77 @@ tess__fits_find_image (fitsfile *fptr, const char *path, int *naxis,
   return FALSE;
 }
 
-/* The plain file holding the HDU when its data can be read directly:
- * uncompressed, on disk, float with no scaling.  NULL otherwise. */
+/* The file on disk that holds the HDU, when cfitsio reads it as a plain
+ * FITS file (not through memory, as for gzip, nor a URL); else NULL. */
 static char *
-direct_file (fitsfile *fptr, int bitpix, LONGLONG *datastart)
+plain_file (fitsfile *fptr, struct stat *st)
 {
-  int status = 0, compressed;
+  int status = 0;
   char name[FLEN_FILENAME] = "", urltype[FLEN_FILENAME] = "";
   char magic[6];
-  double bscale = 1.0, bzero = 0.0;
-  LONGLONG headstart, dataend;
-  struct stat st;
   FILE *f;
 
-  if (bitpix != FLOAT_IMG && bitpix != DOUBLE_IMG)
-    return NULL;
-  compressed = fits_is_compressed_image (fptr, &status);
-  if (status || compressed)
-    return NULL;
-  fits_read_key (fptr, TDOUBLE, "BSCALE", &bscale, NULL, &status);
-  status = 0;
-  fits_read_key (fptr, TDOUBLE, "BZERO", &bzero, NULL, &status);
-  status = 0;
-  if (bscale != 1.0 || bzero != 0.0)
-    return NULL;
   fits_file_name (fptr, name, &status);
   fits_url_type (fptr, urltype, &status);
-  fits_get_hduaddrll (fptr, &headstart, datastart, &dataend, &status);
   if (status || strcmp (urltype, "file://") != 0)
     return NULL;
-  /* cfitsio opens compressed (gzip) files through memory: the file on
-   * disk must really be FITS and large enough. */
-  if (stat (name, &st) != 0 || !S_ISREG (st.st_mode)
-      || st.st_size < (off_t)dataend)
+  if (stat (name, st) != 0 || !S_ISREG (st->st_mode))
     return NULL;
   f = fopen (name, "rb");
   if (f == NULL)
     return NULL;
-  if (fread (magic, 1, 6, f) != 6 || (memcmp (magic, "SIMPLE", 6) != 0))
+  if (fread (magic, 1, 6, f) != 6 || memcmp (magic, "SIMPLE", 6) != 0)
     {
       fclose (f);
       return NULL;
     }
   fclose (f);
   return g_strdup (name);
+}
+
+/* Checks that an uncompressed HDU's data are all in the file, and finds
+ * whether they can be read directly (float, no scaling): then returns the
+ * file's name and the data's offset.  NULL otherwise, or on error. */
+static char *
+check_data (fitsfile *fptr, const char *path, int bitpix, gsize npix,
+            LONGLONG *datastart, GError **error)
+{
+  int status = 0, compressed;
+  double bscale = 1.0, bzero = 0.0;
+  LONGLONG headstart, dataend;
+  struct stat st;
+  guint64 need;
+  char *name;
+
+  compressed = fits_is_compressed_image (fptr, &status);
+  if (status || compressed)
+    return NULL;
+  fits_get_hduaddrll (fptr, &headstart, datastart, &dataend, &status);
+  if (status)
+    return NULL;
+  name = plain_file (fptr, &st);
+  if (name == NULL)
+    return NULL;
+  need = (guint64)*datastart + (guint64)npix * (guint64)(ABS (bitpix) / 8);
+  if ((guint64)st.st_size < need)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_FORMAT,
+                   "%s: the file is cut short (%" G_GUINT64_FORMAT
+                   " bytes of %" G_GUINT64_FORMAT ")",
+                   path, (guint64)st.st_size, need);
+      g_free (name);
+      return NULL;
+    }
+  fits_read_key (fptr, TDOUBLE, "BSCALE", &bscale, NULL, &status);
+  status = 0;
+  fits_read_key (fptr, TDOUBLE, "BZERO", &bzero, NULL, &status);
+  if ((bitpix != FLOAT_IMG && bitpix != DOUBLE_IMG) || bscale != 1.0
+      || bzero != 0.0)
+    {
+      g_free (name);
+      return NULL;
+    }
+  return name;
 }
 
 /* Big-endian to native, in place. */
@@ -384,7 +411,8 @@ TessImage *
 tess_image_load (const char *path, GError **error)
 {
   fitsfile *fptr = NULL;
-  int status = 0, naxis = 0, bitpix = 0, nkeys = 0, anynul = 0;
+  int status = 0, naxis = 0, bitpix = 0, raw_bitpix = 0, nkeys = 0;
+  int anynul = 0;
   long naxes[9] = { 0 };
   gint64 extra[TESS_MAX_EXTRA_AXES];
   char *header = NULL;
@@ -402,6 +430,7 @@ tess_image_load (const char *path, GError **error)
     }
   if (!tess__fits_find_image (fptr, path, &naxis, naxes, error))
     goto out;
+  fits_get_img_type (fptr, &raw_bitpix, &status);
   fits_get_img_equivtype (fptr, &bitpix, &status);
   /* For a tile-compressed image, the header of the image it holds. */
   fits_convert_hdr2str (fptr, 0, NULL, 0, &header, &nkeys, &status);
@@ -438,7 +467,15 @@ tess_image_load (const char *path, GError **error)
     }
 
   npix = (gsize)image->width * (gsize)image->height * (gsize)image->nplanes;
-  direct = direct_file (fptr, bitpix, &datastart);
+  {
+    GError *local = NULL;
+    direct = check_data (fptr, path, raw_bitpix, npix, &datastart, &local);
+    if (local)
+      {
+        g_propagate_error (error, local);
+        goto fail;
+      }
+  }
   if (direct)
     {
       gsize elem = type == TESS_TYPE_DOUBLE ? 8 : 4;

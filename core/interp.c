@@ -158,7 +158,7 @@ DEFINE_FILL_NANS (double, d)
   static T *prefilter_##SUFFIX (const T *in, gsize w, gsize h, double z)      \
   {                                                                           \
     gsize pw = w + 2, ph = h + 2;                                             \
-    T *c = g_try_malloc (pw * ph * sizeof (T));                               \
+    T *c = tess__alloc_large (pw * ph * sizeof (T));                          \
     double *line;                                                             \
     guint8 *nan_mask = NULL;                                                  \
     gboolean any_nan = FALSE;                                                 \

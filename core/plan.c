@@ -421,7 +421,7 @@ tess_plan_run (TessPlan *plan, GCancellable *cancellable,
                            in->extra, error);
   if (out == NULL)
     return NULL;
-  out->footprint = g_try_new (float, (gsize)W *(gsize)H);
+  out->footprint = tess__alloc_large ((gsize)W * (gsize)H * sizeof (float));
   if (out->footprint == NULL)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,

@@ -47,6 +47,11 @@ struct _TessImage
   GString *cards;
 };
 
+/* memory.c */
+/* A large buffer (pixels), or NULL when there is not enough memory; free it
+ * with g_free(). */
+gpointer tess__alloc_large (gsize size);
+
 /* errors.c */
 void tess__set_fits_error (GError **error, int status, const char *path,
                            const char *what);

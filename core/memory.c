@@ -1,0 +1,36 @@
+/* memory.c — allocation of large pixel buffers.
+ *
+ * Filling a freshly allocated 64 MiB buffer costs 16 384 page faults with
+ * 4 KiB pages: more than reading the file or reprojecting it.  Large
+ * buffers are therefore aligned to 2 MiB and marked for transparent huge
+ * pages (where the kernel offers them, in "madvise" or "always" mode),
+ * which cuts the faults 512-fold.  Free them with g_free().
+ */
+#include "config.h"
+
+#include "tess-private.h"
+
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define HUGE_PAGE ((gsize)2 << 20)
+
+gpointer
+tess__alloc_large (gsize size)
+{
+  gpointer p = NULL;
+
+  if (size < 2 * HUGE_PAGE)
+    return g_try_malloc (size ? size : 1);
+  if (posix_memalign (&p, HUGE_PAGE, size) != 0)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  {
+    gsize page = (gsize)sysconf (_SC_PAGESIZE);
+    /* Advice only: failure (no THP in this kernel) changes nothing. */
+    (void)madvise (p, (size + page - 1) / page * page, MADV_HUGEPAGE);
+  }
+#endif
+  return p;
+}
