@@ -16,6 +16,8 @@
 /* Tile side: the coordinate map of a tile (2 × 8 bytes a pixel) stays
  * within a few hundred KiB. */
 #define TILE 128
+/* Rows of the output computed at a time by tess_plan_run(). */
+#define BLOCK_ROWS 256
 
 struct _TessPlan
 {
@@ -282,6 +284,7 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
                           float *footprint, GError **error)
 {
   g_autoptr (TessTransform) t = NULL;
+  g_autoptr (TessGridMap) map = NULL;
   TessImage *in = plan->input;
   gsize rw, rh, oelem;
   double *ix, *iy, *tmp = NULL;
@@ -307,6 +310,7 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
   for (gint64 p = 0; p < in->nplanes; p++)
     if (get_plane (plan, p, error) == NULL)
       return FALSE;
+  map = tess__grid_map_new (t, &plan->grid, rect);
 
   rw = (gsize)rect->width;
   rh = (gsize)rect->height;
@@ -324,7 +328,7 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
                         MIN (TILE, rect->y0 + rect->height - ty) };
         gsize tw = (gsize)tr.width;
 
-        tess__transform_region (t, &plan->grid, &tr, ix, iy);
+        tess__grid_map_fill (map, t, &tr, ix, iy);
         for (gint64 p = 0; p < in->nplanes; p++)
           {
             const TessPlane *pl = &plan->planes[p];
@@ -409,7 +413,7 @@ tess_plan_run (TessPlan *plan, GCancellable *cancellable,
   TessImage *in = plan->input;
   TessImage *out;
   gint64 W = plan->grid.width, H = plan->grid.height;
-  gint64 nblocks = (H + TILE - 1) / TILE;
+  gint64 nblocks = (H + BLOCK_ROWS - 1) / BLOCK_ROWS;
   gsize oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
   gsize plane_bytes = (gsize)W * (gsize)H * oelem;
   gpointer strip = NULL;
@@ -430,13 +434,14 @@ tess_plan_run (TessPlan *plan, GCancellable *cancellable,
       return NULL;
     }
   if (in->nplanes > 1)
-    strip = g_malloc ((gsize)W * TILE * oelem * (gsize)in->nplanes);
+    strip = g_malloc ((gsize)W * BLOCK_ROWS * oelem * (gsize)in->nplanes);
 
   /* Blocks: strips of TILE rows, in order. */
   timer = g_timer_new ();
   for (gint64 b = 0; b < nblocks; b++)
     {
-      TessRect r = { 0, b * TILE, W, MIN (TILE, H - b * TILE) };
+      TessRect r
+          = { 0, b * BLOCK_ROWS, W, MIN (BLOCK_ROWS, H - b * BLOCK_ROWS) };
       gsize off = (gsize)r.y0 * (gsize)W;
       gsize strip_bytes = (gsize)W * (gsize)r.height * oelem;
       gboolean ok;

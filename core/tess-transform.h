@@ -28,9 +28,16 @@ void tess__transform_exact (TessTransform *t, gsize n, const double *ox,
 /* Input pixels → output pixels, exactly (no round-trip check). */
 gboolean tess__transform_inverse (TessTransform *t, gsize n, const double *ix,
                                   const double *iy, double *ox, double *oy);
-/* The map over a region of the output: @ix, @iy get r->width × r->height
- * values, row by row. */
-void tess__transform_region (TessTransform *t, const TessGrid *g,
-                             const TessRect *r, double *ix, double *iy);
+/* The map over a region of the output, ready to be filled in tile by tile:
+ * the exact nodes and test points, and how each grid cell is filled. */
+typedef struct _TessGridMap TessGridMap;
+TessGridMap *tess__grid_map_new (TessTransform *t, const TessGrid *g,
+                                 const TessRect *region);
+void tess__grid_map_free (TessGridMap *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TessGridMap, tess__grid_map_free)
+/* The map over @tile (inside the region): @ix, @iy get tile->width ×
+ * tile->height values, row by row. */
+void tess__grid_map_fill (TessGridMap *m, TessTransform *t,
+                          const TessRect *tile, double *ix, double *iy);
 
 #endif /* TESS_TRANSFORM_H */

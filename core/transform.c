@@ -185,10 +185,29 @@ lagrange4 (double t, double w[4])
   w[3] = (t + 1.0) * t * (t - 1.0) / 6.0;
 }
 
-/* Test points of a cell, as fractions of the step. */
-static const double test_u[] = { 0.5, 0.5, 0.0, 0.75 };
-static const double test_v[] = { 0.5, 0.0, 0.5, 0.75 };
-#define NTEST 4
+/* Test points of a cell, as fractions of the step: its centre, and a
+ * point off its diagonals. */
+static const double test_u[] = { 0.5, 0.25 };
+static const double test_v[] = { 0.5, 0.75 };
+#define NTEST 2
+
+enum
+{
+  CELL_SMOOTH, /* interpolate */
+  CELL_EXACT,  /* every pixel exactly */
+  CELL_EMPTY,  /* no pixel maps anywhere */
+};
+
+struct _TessGridMap
+{
+  TessGrid grid;
+  gint64 c0, d0;   /* first cell column and row */
+  gsize ncx, ncy;  /* cells */
+  gsize nx;        /* nodes per row: ncx + 3 */
+  double *qx, *qy; /* nodes (c0-1 … c1+2) × (d0-1 … d1+2) */
+  guint8 *state;   /* per cell */
+  double (*w)[4];  /* Lagrange weights for each offset in a cell */
+};
 
 static void
 fill_nan (double *ix, double *iy, gsize w, const TessRect *r, gint64 xa,
@@ -228,111 +247,163 @@ exact_cell (TessTransform *t, double *ix, double *iy, gsize w,
   g_free (buf);
 }
 
-void
-tess__transform_region (TessTransform *t, const TessGrid *g, const TessRect *r,
-                        double *ix, double *iy)
+TessGridMap *
+tess__grid_map_new (TessTransform *t, const TessGrid *g, const TessRect *r)
 {
+  TessGridMap *m = g_new0 (TessGridMap, 1);
   gint64 S = g->step;
   gint64 x1 = r->x0 + r->width - 1, y1 = r->y0 + r->height - 1;
-  gsize w = (gsize)r->width;
 
+  m->grid = *g;
   if (g->exact || S == 1)
-    {
-      exact_cell (t, ix, iy, w, r, r->x0, x1, r->y0, y1);
-      return;
-    }
+    return m;
 
   /* Cells [c·S, (c+1)·S) covering the region; node c sits at c·S, and a
    * cell interpolates from nodes c-1 … c+2 (they may lie beyond the
    * image). */
-  gint64 c0 = r->x0 / S, c1 = x1 / S, d0 = r->y0 / S, d1 = y1 / S;
-  gsize ncx = (gsize)(c1 - c0 + 1), ncy = (gsize)(d1 - d0 + 1);
-  gsize nx = ncx + 3, ny = ncy + 3; /* nodes c0-1 … c1+2 */
-  gsize nnodes = nx * ny, ntest = ncx * ncy * NTEST;
-  gsize ntot = nnodes + ntest;
+  m->c0 = r->x0 / S;
+  m->d0 = r->y0 / S;
+  m->ncx = (gsize)(x1 / S - m->c0 + 1);
+  m->ncy = (gsize)(y1 / S - m->d0 + 1);
+  m->nx = m->ncx + 3;
+
+  gsize ny = m->ncy + 3, nnodes = m->nx * ny;
+  gsize ntot = nnodes + m->ncx * m->ncy * NTEST;
   double *buf = g_new (double, 4 * ntot);
   double *px = buf, *py = buf + ntot, *qx = buf + 2 * ntot,
          *qy = buf + 3 * ntot;
-  double (*wx)[4] = g_malloc (sizeof (double[4]) * (gsize)S);
   gsize k = 0;
 
   for (gsize j = 0; j < ny; j++)
-    for (gsize i = 0; i < nx; i++, k++)
+    for (gsize i = 0; i < m->nx; i++, k++)
       {
-        px[k] = (double)((c0 - 1 + (gint64)i) * S);
-        py[k] = (double)((d0 - 1 + (gint64)j) * S);
+        px[k] = (double)((m->c0 - 1 + (gint64)i) * S);
+        py[k] = (double)((m->d0 - 1 + (gint64)j) * S);
       }
-  for (gsize cj = 0; cj < ncy; cj++)
-    for (gsize ci = 0; ci < ncx; ci++)
-      for (int m = 0; m < NTEST; m++, k++)
+  for (gsize cj = 0; cj < m->ncy; cj++)
+    for (gsize ci = 0; ci < m->ncx; ci++)
+      for (int n = 0; n < NTEST; n++, k++)
         {
-          px[k] = (double)((c0 + (gint64)ci) * S) + test_u[m] * (double)S;
-          py[k] = (double)((d0 + (gint64)cj) * S) + test_v[m] * (double)S;
+          px[k] = (double)((m->c0 + (gint64)ci) * S) + test_u[n] * (double)S;
+          py[k] = (double)((m->d0 + (gint64)cj) * S) + test_v[n] * (double)S;
         }
   tess__transform_exact (t, ntot, px, py, qx, qy);
-  for (gint64 s = 0; s < S; s++)
-    lagrange4 ((double)s / (double)S, wx[s]);
 
-  for (gsize cj = 0; cj < ncy; cj++)
-    for (gsize ci = 0; ci < ncx; ci++)
+  m->qx = g_memdup2 (qx, nnodes * sizeof (double));
+  m->qy = g_memdup2 (qy, nnodes * sizeof (double));
+  m->state = g_new (guint8, m->ncx * m->ncy);
+  m->w = g_malloc (sizeof (double[4]) * (gsize)S);
+  for (gint64 s = 0; s < S; s++)
+    lagrange4 ((double)s / (double)S, m->w[s]);
+
+  for (gsize cj = 0; cj < m->ncy; cj++)
+    for (gsize ci = 0; ci < m->ncx; ci++)
       {
-        gint64 cx = c0 + (gint64)ci, cy = d0 + (gint64)cj;
-        gint64 xa = MAX (cx * S, r->x0), xb = MIN (cx * S + S - 1, x1);
-        gint64 ya = MAX (cy * S, r->y0), yb = MIN (cy * S + S - 1, y1);
-        /* Node (cx + a, cy + b) is at index [(cj + 1 + b) nx + ci + 1 + a]. */
-        const double *nxv = qx + (cj + 1) * nx + ci + 1;
-        const double *nyv = qy + (cj + 1) * nx + ci + 1;
-        const double *tx = qx + nnodes + (cj * ncx + ci) * NTEST;
-        const double *ty = qy + nnodes + (cj * ncx + ci) * NTEST;
+        /* Node (c + a, d + b) of this cell is at nxv[b·nx + a]. */
+        const double *nxv = m->qx + (cj + 1) * m->nx + ci + 1;
+        const double *nyv = m->qy + (cj + 1) * m->nx + ci + 1;
+        const double *tx = qx + nnodes + (cj * m->ncx + ci) * NTEST;
+        const double *ty = qy + nnodes + (cj * m->ncx + ci) * NTEST;
         gboolean any_bad = FALSE, all_bad = TRUE, smooth = TRUE;
+        guint8 *state = &m->state[cj * m->ncx + ci];
 
         for (int b = -1; b <= 2; b++)
           for (int a = -1; a <= 2; a++)
             {
-              gsize o = (gsize)((gint64)b * (gint64)nx + a);
+              gsize o = (gsize)((gint64)b * (gint64)m->nx + a);
               gboolean bad = isnan (nxv[o]) || isnan (nyv[o]);
               any_bad |= bad;
               /* The cell's own corners decide whether it is empty. */
               if (!bad && a >= 0 && a <= 1 && b >= 0 && b <= 1)
                 all_bad = FALSE;
             }
-        for (int m = 0; m < NTEST; m++)
+        for (int n = 0; n < NTEST; n++)
           {
-            if (isnan (tx[m]) || isnan (ty[m]))
+            if (isnan (tx[n]) || isnan (ty[n]))
               any_bad = TRUE;
             else
               all_bad = FALSE;
           }
         if (all_bad)
           {
-            fill_nan (ix, iy, w, r, xa, xb, ya, yb);
+            *state = CELL_EMPTY;
             continue;
           }
         if (!any_bad)
-          for (int m = 0; m < NTEST && smooth; m++)
+          for (int n = 0; n < NTEST && smooth; n++)
             {
               double lu[4], lv[4], ax = 0.0, ay = 0.0;
-              lagrange4 (test_u[m], lu);
-              lagrange4 (test_v[m], lv);
+              lagrange4 (test_u[n], lu);
+              lagrange4 (test_v[n], lv);
               for (int b = 0; b < 4; b++)
                 for (int a = 0; a < 4; a++)
                   {
-                    gsize o = (gsize)((gint64)(b - 1) * (gint64)nx + a - 1);
+                    gsize o = (gsize)((gint64)(b - 1) * (gint64)m->nx + a - 1);
                     ax += lu[a] * lv[b] * nxv[o];
                     ay += lu[a] * lv[b] * nyv[o];
                   }
-              if (!(fabs (ax - tx[m]) <= g->tolerance
-                    && fabs (ay - ty[m]) <= g->tolerance))
+              if (!(fabs (ax - tx[n]) <= g->tolerance
+                    && fabs (ay - ty[n]) <= g->tolerance))
                 smooth = FALSE;
             }
-        if (any_bad || !smooth)
+        *state = any_bad || !smooth ? CELL_EXACT : CELL_SMOOTH;
+      }
+  g_free (buf);
+  return m;
+}
+
+void
+tess__grid_map_free (TessGridMap *m)
+{
+  if (m == NULL)
+    return;
+  g_free (m->qx);
+  g_free (m->qy);
+  g_free (m->state);
+  g_free (m->w);
+  g_free (m);
+}
+
+void
+tess__grid_map_fill (TessGridMap *m, TessTransform *t, const TessRect *r,
+                     double *ix, double *iy)
+{
+  gint64 S = m->grid.step;
+  gint64 x1 = r->x0 + r->width - 1, y1 = r->y0 + r->height - 1;
+  gsize w = (gsize)r->width;
+
+  if (m->state == NULL)
+    {
+      exact_cell (t, ix, iy, w, r, r->x0, x1, r->y0, y1);
+      return;
+    }
+  g_assert (r->x0 / S >= m->c0 && r->y0 / S >= m->d0
+            && (gsize)(x1 / S - m->c0) < m->ncx
+            && (gsize)(y1 / S - m->d0) < m->ncy);
+
+  for (gint64 cy = r->y0 / S; cy <= y1 / S; cy++)
+    for (gint64 cx = r->x0 / S; cx <= x1 / S; cx++)
+      {
+        gsize ci = (gsize)(cx - m->c0), cj = (gsize)(cy - m->d0);
+        gint64 xa = MAX (cx * S, r->x0), xb = MIN (cx * S + S - 1, x1);
+        gint64 ya = MAX (cy * S, r->y0), yb = MIN (cy * S + S - 1, y1);
+        const double *nxv = m->qx + (cj + 1) * m->nx + ci + 1;
+        const double *nyv = m->qy + (cj + 1) * m->nx + ci + 1;
+
+        switch (m->state[cj * m->ncx + ci])
           {
+          case CELL_EMPTY:
+            fill_nan (ix, iy, w, r, xa, xb, ya, yb);
+            continue;
+          case CELL_EXACT:
             exact_cell (t, ix, iy, w, r, xa, xb, ya, yb);
             continue;
+          default:
+            break;
           }
         for (gint64 y = ya; y <= yb; y++)
           {
-            const double *lv = wx[y - cy * S];
+            const double *lv = m->w[y - cy * S];
             double colx[4], coly[4];
             double *ox_row = ix + (gsize)(y - r->y0) * w - r->x0;
             double *oy_row = iy + (gsize)(y - r->y0) * w - r->x0;
@@ -342,14 +413,14 @@ tess__transform_region (TessTransform *t, const TessGrid *g, const TessRect *r,
                 colx[a] = coly[a] = 0.0;
                 for (int b = 0; b < 4; b++)
                   {
-                    gsize o = (gsize)((gint64)(b - 1) * (gint64)nx + a - 1);
+                    gsize o = (gsize)((gint64)(b - 1) * (gint64)m->nx + a - 1);
                     colx[a] += lv[b] * nxv[o];
                     coly[a] += lv[b] * nyv[o];
                   }
               }
             for (gint64 x = xa; x <= xb; x++)
               {
-                const double *lu = wx[x - cx * S];
+                const double *lu = m->w[x - cx * S];
                 ox_row[x] = lu[0] * colx[0] + lu[1] * colx[1] + lu[2] * colx[2]
                             + lu[3] * colx[3];
                 oy_row[x] = lu[0] * coly[0] + lu[1] * coly[1] + lu[2] * coly[2]
@@ -357,6 +428,4 @@ tess__transform_region (TessTransform *t, const TessGrid *g, const TessRect *r,
               }
           }
       }
-  g_free (wx);
-  g_free (buf);
 }

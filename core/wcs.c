@@ -701,6 +701,9 @@ tess_wcs_pixel_to_world (const TessWcs *wcs, gsize n, const double *x,
     {
       pix[0] = x[k] + 1.0;
       pix[1] = y[k] + 1.0;
+      /* wcslib goes on computing with the intermediate values of a point
+       * it has rejected: give them defined values. */
+      phi = theta = img[0] = img[1] = world[0] = world[1] = 0.0;
       if (wcsp2s (w, 1, 2, pix, img, &phi, &theta, world, &stat) == 0
           && stat == 0)
         {
@@ -730,6 +733,7 @@ tess_wcs_world_to_pixel (const TessWcs *wcs, gsize n, const double *lon,
     return FALSE;
   for (gsize k = 0; k < n; k++)
     {
+      phi = theta = img[0] = img[1] = pix[0] = pix[1] = 0.0;
       world[w->lng] = lon[k];
       world[w->lat] = lat[k];
       if (isfinite (lon[k]) && isfinite (lat[k])
