@@ -155,7 +155,8 @@ DEFINE_FILL_NANS (double, d)
 
 /* Builds the spline coefficients of the edge-padded plane. */
 #define DEFINE_PREFILTER(T, SUFFIX)                                           \
-  static T *prefilter_##SUFFIX (const T *in, gsize w, gsize h, double z)      \
+  static T *prefilter_##SUFFIX (const T *in, gboolean swapped, gsize w,       \
+                                gsize h, double z)                            \
   {                                                                           \
     gsize pw = w + 2, ph = h + 2;                                             \
     T *c = tess__alloc_large (pw * ph * sizeof (T));                          \
@@ -170,9 +171,11 @@ DEFINE_FILL_NANS (double, d)
         gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
         const T *src = in + sy * w;                                           \
         T *dst = c + y * pw;                                                  \
-        dst[0] = src[0];                                                      \
         memcpy (dst + 1, src, w * sizeof (T));                                \
-        dst[pw - 1] = src[w - 1];                                             \
+        if (swapped)                                                          \
+          tess__swap_to_native (dst + 1, w, sizeof (T));                      \
+        dst[0] = dst[1];                                                      \
+        dst[pw - 1] = dst[w];                                                 \
         for (gsize x = 0; x < pw; x++)                                        \
           if (!isfinite (dst[x]))                                             \
             {                                                                 \
@@ -223,10 +226,11 @@ DEFINE_PREFILTER (double, d)
 
 gboolean
 tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
-                     gconstpointer data, gint64 width, gint64 height,
-                     GError **error)
+                     gboolean swapped, gconstpointer data, gint64 width,
+                     gint64 height, GError **error)
 {
   memset (plane, 0, sizeof *plane);
+  plane->swapped = swapped;
   plane->method = method;
   plane->type = type;
   plane->width = width;
@@ -236,10 +240,11 @@ tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
   if (method == TESS_METHOD_BIQUADRATIC || method == TESS_METHOD_BICUBIC)
     {
       double z = spline_pole (method);
-      gpointer c
-          = type == TESS_TYPE_DOUBLE
-                ? (gpointer)prefilter_d (data, (gsize)width, (gsize)height, z)
-                : (gpointer)prefilter_f (data, (gsize)width, (gsize)height, z);
+      gpointer c = type == TESS_TYPE_DOUBLE
+                       ? (gpointer)prefilter_d (data, swapped, (gsize)width,
+                                                (gsize)height, z)
+                       : (gpointer)prefilter_f (data, swapped, (gsize)width,
+                                                (gsize)height, z);
       if (c == NULL)
         {
           g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
@@ -300,7 +305,7 @@ quadratic_weights (double t, double w[3])
   w[2] = 0.5 * (0.5 + t) * (0.5 + t);
 }
 
-#define DEFINE_SAMPLE(T, SUFFIX)                                              \
+#define DEFINE_SAMPLE(T, SUFFIX, LOAD)                                        \
   static void sample_##SUFFIX (const TessPlane *pl, gsize n,                  \
                                const double *xs, const double *ys, T *out)    \
   {                                                                           \
@@ -323,7 +328,7 @@ quadratic_weights (double t, double w[3])
             {                                                                 \
               gint64 i = clamp64 ((gint64)floor (x + 0.5), 0, w - 1);         \
               gint64 j = clamp64 ((gint64)floor (y + 0.5), 0, h - 1);         \
-              out[k] = v[(gsize)j * stride + (gsize)i];                       \
+              out[k] = LOAD (v + (gsize)j * stride + (gsize)i);               \
               break;                                                          \
             }                                                                 \
           case TESS_METHOD_BILINEAR:                                          \
@@ -353,14 +358,16 @@ quadratic_weights (double t, double w[3])
               {                                                               \
                 const T *a = v + (gsize)j0 * stride;                          \
                 const T *b = v + (gsize)j1 * stride;                          \
-                r0 = fx == 0.0 ? (double)a[i0]                                \
-                               : (1.0 - fx) * a[i0] + fx * a[i1];             \
+                r0 = fx == 0.0                                                \
+                         ? (double)LOAD (a + i0)                              \
+                         : (1.0 - fx) * LOAD (a + i0) + fx * LOAD (a + i1);   \
                 if (fy == 0.0)                                                \
                   out[k] = (T)r0;                                             \
                 else                                                          \
                   {                                                           \
-                    r1 = fx == 0.0 ? (double)b[i0]                            \
-                                   : (1.0 - fx) * b[i0] + fx * b[i1];         \
+                    r1 = fx == 0.0 ? (double)LOAD (b + i0)                    \
+                                   : (1.0 - fx) * LOAD (b + i0)               \
+                                         + fx * LOAD (b + i1);                \
                     out[k] = (T)((1.0 - fy) * r0 + fy * r1);                  \
                   }                                                           \
               }                                                               \
@@ -428,15 +435,46 @@ quadratic_weights (double t, double w[3])
       }                                                                       \
   }
 
-DEFINE_SAMPLE (float, f)
-DEFINE_SAMPLE (double, d)
+/* Reading a sample: native, or big-endian as mapped from a FITS file. */
+#define LOAD_NATIVE(p) (*(p))
+static inline float
+load_be_float (const float *p)
+{
+  guint32 u;
+  float f;
+
+  memcpy (&u, p, 4);
+  u = GUINT32_FROM_BE (u);
+  memcpy (&f, &u, 4);
+  return f;
+}
+
+static inline double
+load_be_double (const double *p)
+{
+  guint64 u;
+  double d;
+
+  memcpy (&u, p, 8);
+  u = GUINT64_FROM_BE (u);
+  memcpy (&d, &u, 8);
+  return d;
+}
+
+DEFINE_SAMPLE (float, f, LOAD_NATIVE)
+DEFINE_SAMPLE (double, d, LOAD_NATIVE)
+DEFINE_SAMPLE (float, bef, load_be_float)
+DEFINE_SAMPLE (double, bed, load_be_double)
 
 void
 tess__plane_sample (const TessPlane *plane, gsize n, const double *x,
                     const double *y, gpointer out)
 {
+  /* Spline coefficients are always native. */
+  gboolean be = plane->swapped && plane->offset == 0;
+
   if (plane->type == TESS_TYPE_DOUBLE)
-    sample_d (plane, n, x, y, out);
+    (be ? sample_bed : sample_d) (plane, n, x, y, out);
   else
-    sample_f (plane, n, x, y, out);
+    (be ? sample_bef : sample_f) (plane, n, x, y, out);
 }

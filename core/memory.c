@@ -34,3 +34,27 @@ tess__alloc_large (gsize size)
 #endif
   return p;
 }
+
+/* Big-endian to native, in place. */
+void
+tess__swap_to_native (gpointer data, gsize n, gsize elem)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  if (elem == 4)
+    {
+      guint32 *p = data;
+      for (gsize i = 0; i < n; i++)
+        p[i] = GUINT32_FROM_BE (p[i]);
+    }
+  else
+    {
+      guint64 *p = data;
+      for (gsize i = 0; i < n; i++)
+        p[i] = GUINT64_FROM_BE (p[i]);
+    }
+#else
+  (void)data;
+  (void)n;
+  (void)elem;
+#endif
+}

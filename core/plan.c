@@ -270,7 +270,8 @@ get_plane (TessPlan *plan, gint64 p, GError **error)
           = (const char *)in->data
             + (gsize)p * (gsize)in->width * (gsize)in->height * elem;
       if (tess__plane_prepare (&plan->planes[p], plan->options.method,
-                               in->type, data, in->width, in->height, error))
+                               in->type, in->swapped, data, in->width,
+                               in->height, error))
         plan->ready[p] = TRUE;
     }
   if (plan->ready[p])
@@ -422,7 +423,7 @@ tess_plan_run (TessPlan *plan, GCancellable *cancellable,
   char *history;
 
   out = tess__image_alloc (plan->target, plan->out_type, W, H, in->n_extra,
-                           in->extra, error);
+                           in->extra, TRUE, error);
   if (out == NULL)
     return NULL;
   out->footprint = tess__alloc_large ((gsize)W * (gsize)H * sizeof (float));

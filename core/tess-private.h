@@ -41,7 +41,12 @@ struct _TessImage
   gint64 width, height, nplanes;
   int n_extra;
   gint64 extra[TESS_MAX_EXTRA_AXES];
-  gpointer data;
+  gpointer data;    /* the samples, native or (swapped) big-endian */
+  gboolean swapped; /* data are big-endian, as in the FITS file */
+  gpointer map;     /* mapping holding data, if mapped from the file */
+  gsize map_len;
+  GMutex lock;     /* guards native */
+  gpointer native; /* native copy of swapped data, made on demand */
   float *footprint;
   /* Non-structural keywords (80-character cards), input's WCS included. */
   GString *cards;
@@ -51,6 +56,8 @@ struct _TessImage
 /* A large buffer (pixels), or NULL when there is not enough memory; free it
  * with g_free(). */
 gpointer tess__alloc_large (gsize size);
+/* Big-endian samples of @elem bytes to native order, in place. */
+void tess__swap_to_native (gpointer data, gsize n, gsize elem);
 
 /* errors.c */
 void tess__set_fits_error (GError **error, int status, const char *path,
@@ -100,7 +107,7 @@ gboolean tess__fits_find_image (fitsfile *fptr, const char *path, int *naxis,
                                 long *naxes, GError **error);
 TessImage *tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
                               gint64 height, int n_extra, const gint64 *extra,
-                              GError **error);
+                              gboolean with_data, GError **error);
 
 /* interp.c: an input plane ready for interpolation. */
 typedef struct
@@ -110,13 +117,15 @@ typedef struct
   gint64 width, height;
   gsize stride;         /* elements per row of @values */
   gconstpointer values; /* the samples, or spline coefficients (see below) */
-  gint64 offset;  /* 1 for spline coefficients of the edge-padded image */
-  gpointer owned; /* memory to free with the plane, or NULL */
+  gint64 offset;    /* 1 for spline coefficients of the edge-padded image */
+  gboolean swapped; /* values are big-endian (samples mapped from FITS) */
+  gpointer owned;   /* memory to free with the plane, or NULL */
 } TessPlane;
 
 gboolean tess__plane_prepare (TessPlane *plane, TessMethod method,
-                              TessPixelType type, gconstpointer data,
-                              gint64 width, gint64 height, GError **error);
+                              TessPixelType type, gboolean swapped,
+                              gconstpointer data, gint64 width, gint64 height,
+                              GError **error);
 void tess__plane_clear (TessPlane *plane);
 /* Interpolates @n points; (x, y) NaN gives NaN.  @out has the plane's
  * type. */
