@@ -16,6 +16,7 @@ typedef struct
   char *output;
   char *target;
   char *size;
+  char *region;
   char *method;
   gboolean no_roundtrip;
   gboolean exact_transform;
@@ -34,6 +35,7 @@ args_clear (Args *a)
   g_free (a->output);
   g_free (a->target);
   g_free (a->size);
+  g_free (a->region);
   g_free (a->method);
   g_strfreev (a->rest);
 }
@@ -88,6 +90,33 @@ catch_signals (GCancellable *cancellable)
       g_thread_new ("signals", signal_thread, g_object_ref (cancellable)));
 }
 
+/* "X0:X1,Y0:Y1", half-open, 0-based. */
+static gboolean
+parse_region (const char *text, TessRect *r)
+{
+  gint64 v[4];
+  const char *p = text;
+  const char seps[4] = { ':', ',', ':', '\0' };
+
+  for (int i = 0; i < 4; i++)
+    {
+      char *end;
+      if (!g_ascii_isdigit (*p))
+        return FALSE;
+      v[i] = g_ascii_strtoll (p, &end, 10);
+      if (*end != seps[i] || v[i] > (1 << 24))
+        return FALSE;
+      p = end + 1;
+    }
+  if (v[1] <= v[0] || v[3] <= v[2])
+    return FALSE;
+  r->x0 = v[0];
+  r->width = v[1] - v[0];
+  r->y0 = v[2];
+  r->height = v[3] - v[2];
+  return TRUE;
+}
+
 int
 tess_cmd_reproject (int argc, char **argv)
 {
@@ -99,6 +128,10 @@ tess_cmd_reproject (int argc, char **argv)
       "Target WCS and size: a FITS file or a text header", "FILE" },
     { "size", 's', 0, G_OPTION_ARG_STRING, &a.size,
       "Output size, overriding the target's NAXIS1/NAXIS2", "WIDTHxHEIGHT" },
+    { "region", 'r', 0, G_OPTION_ARG_STRING, &a.region,
+      "Compute only columns X0..X1-1 and rows Y0..Y1-1 of the target "
+      "(0-based); the output WCS is shifted accordingly",
+      "X0:X1,Y0:Y1" },
     { "method", 'm', 0, G_OPTION_ARG_STRING, &a.method,
       "nearest, bilinear (default), biquadratic or bicubic", "METHOD" },
     { "no-roundtrip", 0, 0, G_OPTION_ARG_NONE, &a.no_roundtrip,
@@ -132,6 +165,7 @@ tess_cmd_reproject (int argc, char **argv)
   TessPlan *plan = NULL;
   TessProgressBar *bar = NULL;
   gint64 width = 0, height = 0;
+  TessRect region = { 0, 0, 0, 0 };
   GTimer *timer = g_timer_new ();
   GCancellable *cancellable = g_cancellable_new ();
   const char *in_path;
@@ -210,6 +244,15 @@ tess_cmd_reproject (int argc, char **argv)
           goto out;
         }
     }
+  if (a.region && !parse_region (a.region, &region))
+    {
+      ret = tess_cli_usage_error (
+          "reproject",
+          "--region '%s': expected X0:X1,Y0:Y1 with X0 < X1 and Y0 < Y1, "
+          "e.g. 0:512,256:768",
+          a.region);
+      goto out;
+    }
   if (!(a.tolerance > 0.0) || a.tolerance > 10.0)
     {
       ret = tess_cli_usage_error (
@@ -267,13 +310,33 @@ tess_cmd_reproject (int argc, char **argv)
       tess_cli_verbose (verb, "read in %.3f s", g_timer_elapsed (timer, NULL));
     }
 
+  if (a.region)
+    {
+      if (region.x0 + region.width > tess_wcs_get_width (target)
+          || region.y0 + region.height > tess_wcs_get_height (target))
+        {
+          ret = tess_cli_usage_error (
+              "reproject",
+              "--region '%s' is not inside the %" G_GINT64_FORMAT
+              "x%" G_GINT64_FORMAT " target",
+              a.region, tess_wcs_get_width (target),
+              tess_wcs_get_height (target));
+          goto out;
+        }
+    }
+  else
+    {
+      region.width = tess_wcs_get_width (target);
+      region.height = tess_wcs_get_height (target);
+    }
+
   g_timer_start (timer);
   plan = tess_plan_new (input, target, &opt, &error);
   if (plan == NULL)
     goto fail;
   bar = tess_progress_bar_new ("reproject", verb >= TESS_VERBOSITY_NORMAL);
-  output = tess_plan_run (plan, cancellable, tess_progress_bar_update, bar,
-                          &error);
+  output = tess_plan_run_region (plan, &region, cancellable,
+                                 tess_progress_bar_update, bar, &error);
   tess_progress_bar_free (bar);
   if (output == NULL)
     goto fail;

@@ -408,12 +408,14 @@ report (TessProgressFunc progress, gpointer user_data, GTimer *timer,
 }
 
 TessImage *
-tess_plan_run (TessPlan *plan, GCancellable *cancellable,
-               TessProgressFunc progress, gpointer user_data, GError **error)
+tess_plan_run_region (TessPlan *plan, const TessRect *rect,
+                      GCancellable *cancellable, TessProgressFunc progress,
+                      gpointer user_data, GError **error)
 {
   TessImage *in = plan->input;
   TessImage *out;
-  gint64 W = plan->grid.width, H = plan->grid.height;
+  TessWcs *wcs;
+  gint64 W = rect->width, H = rect->height;
   gint64 nblocks = (H + BLOCK_ROWS - 1) / BLOCK_ROWS;
   gsize oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
   gsize plane_bytes = (gsize)W * (gsize)H * oelem;
@@ -422,8 +424,27 @@ tess_plan_run (TessPlan *plan, GCancellable *cancellable,
   double last = -1.0;
   char *history;
 
-  out = tess__image_alloc (plan->target, plan->out_type, W, H, in->n_extra,
-                           in->extra, TRUE, error);
+  if (rect->x0 < 0 || rect->y0 < 0 || W <= 0 || H <= 0
+      || rect->x0 + W > plan->grid.width || rect->y0 + H > plan->grid.height)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "region %" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
+                   ",%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
+                   " is not inside the %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                   " output",
+                   rect->x0, rect->x0 + W, rect->y0, rect->y0 + H,
+                   plan->grid.width, plan->grid.height);
+      return NULL;
+    }
+  /* The output's WCS: the target's, shifted to the region. */
+  if (rect->x0 == 0 && rect->y0 == 0 && W == plan->grid.width
+      && H == plan->grid.height)
+    wcs = tess_wcs_ref (plan->target);
+  else
+    wcs = tess_wcs_crop (plan->target, rect->x0, rect->y0, W, H);
+  out = tess__image_alloc (wcs, plan->out_type, W, H, in->n_extra, in->extra,
+                           TRUE, error);
+  tess_wcs_unref (wcs);
   if (out == NULL)
     return NULL;
   out->footprint = tess__alloc_large ((gsize)W * (gsize)H * sizeof (float));
@@ -437,13 +458,13 @@ tess_plan_run (TessPlan *plan, GCancellable *cancellable,
   if (in->nplanes > 1)
     strip = g_malloc ((gsize)W * BLOCK_ROWS * oelem * (gsize)in->nplanes);
 
-  /* Blocks: strips of TILE rows, in order. */
+  /* Blocks: strips of BLOCK_ROWS rows, in order. */
   timer = g_timer_new ();
   for (gint64 b = 0; b < nblocks; b++)
     {
-      TessRect r
-          = { 0, b * BLOCK_ROWS, W, MIN (BLOCK_ROWS, H - b * BLOCK_ROWS) };
-      gsize off = (gsize)r.y0 * (gsize)W;
+      TessRect r = { rect->x0, rect->y0 + b * BLOCK_ROWS, W,
+                     MIN (BLOCK_ROWS, H - b * BLOCK_ROWS) };
+      gsize off = (gsize)(b * BLOCK_ROWS) * (gsize)W;
       gsize strip_bytes = (gsize)W * (gsize)r.height * oelem;
       gboolean ok;
 
@@ -453,7 +474,8 @@ tess_plan_run (TessPlan *plan, GCancellable *cancellable,
           g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
           goto fail;
         }
-      report (progress, user_data, timer, &last, b, nblocks, r.y0 * W, W * H);
+      report (progress, user_data, timer, &last, b, nblocks,
+              b * BLOCK_ROWS * W, W * H);
       if (strip)
         {
           ok = tess_plan_compute_region (plan, &r, strip, out->footprint + off,
@@ -483,7 +505,13 @@ tess_plan_run (TessPlan *plan, GCancellable *cancellable,
       in->source ? in->source : "an image");
   tess_image_add_history (out, history);
   g_free (history);
-  history = g_strdup_printf ("Target WCS from %s", plan->target->source);
+  if (W == plan->grid.width && H == plan->grid.height)
+    history = g_strdup_printf ("Target WCS from %s", plan->target->source);
+  else
+    history = g_strdup_printf (
+        "Target WCS from %s, region %" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
+        ",%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+        plan->target->source, rect->x0, rect->x0 + W, rect->y0, rect->y0 + H);
   tess_image_add_history (out, history);
   g_free (history);
   return out;
@@ -493,6 +521,16 @@ fail:
   g_free (strip);
   tess_image_unref (out);
   return NULL;
+}
+
+TessImage *
+tess_plan_run (TessPlan *plan, GCancellable *cancellable,
+               TessProgressFunc progress, gpointer user_data, GError **error)
+{
+  TessRect all = { 0, 0, plan->grid.width, plan->grid.height };
+
+  return tess_plan_run_region (plan, &all, cancellable, progress, user_data,
+                               error);
 }
 
 TessImage *

@@ -429,6 +429,20 @@ TessImage *tess_plan_run (TessPlan *plan, GCancellable *cancellable,
                           GError **error);
 
 /**
+ * tess_plan_run_region:
+ * @rect: the part of the output to compute
+ *
+ * As tess_plan_run(), for a rectangle of the output: the image returned
+ * has the rectangle's size and the target WCS shifted so that its pixel
+ * (0, 0) is the rectangle's first one.  Its pixels are bit-identical to the
+ * same pixels of the whole output.
+ */
+TessImage *tess_plan_run_region (TessPlan *plan, const TessRect *rect,
+                                 GCancellable *cancellable,
+                                 TessProgressFunc progress, gpointer user_data,
+                                 GError **error);
+
+/**
  * tess_reproject:
  * Convenience: tess_plan_new() then tess_plan_run().
  */

@@ -444,6 +444,52 @@ START_TEST (test_threads)
 }
 END_TEST
 
+START_TEST (test_run_region)
+{
+  /* A region of the output, as an image of its own: the same pixels as the
+   * whole output, and a WCS shifted to it. */
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
+  TessWcs *t = awkward_target ();
+  TessImage *in = tu_image (wcs, 2, 15);
+  GError *error = NULL;
+  TessPlan *plan = tess_plan_new (in, t, NULL, &error);
+  TessImage *whole, *part;
+  TessRect r = { 13, 29, 50, 61 }, bad = { 80, 0, 20, 10 };
+  gint64 tw = tess_wcs_get_width (t), th = tess_wcs_get_height (t);
+  double x = 0.0, y = 0.0, lon[2], lat[2], px = 13.0, py = 29.0;
+
+  tu_assert_no_error (error);
+  whole = tess_plan_run (plan, NULL, NULL, NULL, &error);
+  part = tess_plan_run_region (plan, &r, NULL, NULL, NULL, &error);
+  tu_assert_no_error (error);
+  ck_assert_int_eq (tess_image_get_width (part), r.width);
+  ck_assert_int_eq (tess_image_get_height (part), r.height);
+  ck_assert_int_eq (tess_image_get_nplanes (part), 2);
+  for (int p = 0; p < 2; p++)
+    for (gint64 j = 0; j < r.height; j++)
+      ck_assert (tu_equal_f ((float *)tess_image_get_data (whole)
+                                 + (p * th + r.y0 + j) * tw + r.x0,
+                             (float *)tess_image_get_data (part)
+                                 + (p * r.height + j) * r.width,
+                             r.width));
+  ck_assert (tess_wcs_pixel_to_world (tess_image_get_wcs (part), 1, &x, &y,
+                                      &lon[0], &lat[0], NULL));
+  ck_assert (tess_wcs_pixel_to_world (t, 1, &px, &py, &lon[1], &lat[1], NULL));
+  ck_assert (fabs (lon[0] - lon[1]) < 1e-10 && fabs (lat[0] - lat[1]) < 1e-10);
+
+  ck_assert (tess_plan_run_region (plan, &bad, NULL, NULL, NULL, &error)
+             == NULL);
+  ck_assert (g_error_matches (error, TESS_ERROR, TESS_ERROR_INVALID));
+  g_clear_error (&error);
+  tess_image_unref (part);
+  tess_image_unref (whole);
+  tess_plan_unref (plan);
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+  tess_wcs_unref (t);
+}
+END_TEST
+
 static Suite *
 reproject_suite (void)
 {
@@ -461,6 +507,7 @@ reproject_suite (void)
   tcase_add_test (tc, test_small_input_in_large_target);
   tcase_add_test (tc, test_bad_options);
   tcase_add_test (tc, test_progress_and_cancel);
+  tcase_add_test (tc, test_run_region);
   tcase_add_test (tc, test_threads);
   suite_add_tcase (s, tc);
   return s;
