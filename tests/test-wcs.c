@@ -1564,53 +1564,6 @@ START_TEST (test_threads)
 }
 END_TEST
 
-/* Removes a folder and everything in it. */
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (d != NULL)
-    {
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          char *p = g_build_filename (path, name, NULL);
-          if (g_file_test (p, G_FILE_TEST_IS_DIR)
-              && !g_file_test (p, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (p);
-          else
-            g_unlink (p);
-          g_free (p);
-        }
-      g_dir_close (d);
-    }
-  g_rmdir (path);
-}
-
-/* Runs the suite with TMPDIR pointing into a fresh folder, removed at the
- * end, so that tests that fail before their clean-up leave nothing. */
-static int
-run_in_temp_root (Suite *suite, const char *prefix)
-{
-  const char *base = g_getenv ("TMPDIR");
-  char *root = g_strdup_printf ("%s/%s-XXXXXX", base && *base ? base : "/tmp",
-                                prefix);
-  int rc;
-
-  /* Before anything calls g_get_tmp_dir(), which caches TMPDIR. */
-  if (g_mkdtemp (root) == NULL)
-    {
-      g_free (root);
-      return tu_run (suite);
-    }
-  g_setenv ("TMPDIR", root, TRUE);
-  rc = tu_run (suite);
-  remove_tree (root);
-  g_free (root);
-  return rc;
-}
-
 static Suite *
 wcs_suite (void)
 {
@@ -1663,5 +1616,5 @@ main (void)
    * memory after freeing it gives garbage rather than the old values. */
   mallopt (M_PERTURB, 0xa5);
 #endif
-  return run_in_temp_root (wcs_suite (), "tessera-test-wcs");
+  return tu_run_in_temp_root (wcs_suite (), "tessera-test-wcs");
 }

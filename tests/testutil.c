@@ -87,6 +87,53 @@ tu_image (TessWcs *wcs, gint64 nplanes, int nnan)
   return img;
 }
 
+/* Removes a folder and everything in it. */
+static void
+remove_tree (const char *path)
+{
+  GDir *d = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (d != NULL)
+    {
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          char *p = g_build_filename (path, name, NULL);
+          if (g_file_test (p, G_FILE_TEST_IS_DIR)
+              && !g_file_test (p, G_FILE_TEST_IS_SYMLINK))
+            remove_tree (p);
+          else
+            g_unlink (p);
+          g_free (p);
+        }
+      g_dir_close (d);
+    }
+  g_rmdir (path);
+}
+
+/* Runs the suite with TMPDIR pointing into a fresh folder, removed at the
+ * end, so that tests that fail before their clean-up leave nothing. */
+int
+tu_run_in_temp_root (Suite *suite, const char *prefix)
+{
+  const char *base = g_getenv ("TMPDIR");
+  char *root = g_strdup_printf ("%s/%s-XXXXXX", base && *base ? base : "/tmp",
+                                prefix);
+  int rc;
+
+  /* Before anything calls g_get_tmp_dir(), which caches TMPDIR. */
+  if (g_mkdtemp (root) == NULL)
+    {
+      g_free (root);
+      return tu_run (suite);
+    }
+  g_setenv ("TMPDIR", root, TRUE);
+  rc = tu_run (suite);
+  remove_tree (root);
+  g_free (root);
+  return rc;
+}
+
 char *
 tu_tmpdir (void)
 {
@@ -100,19 +147,7 @@ tu_tmpdir (void)
 void
 tu_rmdir (const char *dir)
 {
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  if (d == NULL)
-    return;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      char *p = g_build_filename (dir, name, NULL);
-      g_unlink (p);
-      g_free (p);
-    }
-  g_dir_close (d);
-  g_rmdir (dir);
+  remove_tree (dir);
 }
 
 gboolean

@@ -29,5 +29,8 @@ gboolean tu_equal_f (const float *a, const float *b, gsize n);
 
 /* Runs a suite; returns the process exit status. */
 int tu_run (Suite *s);
+/* Runs a suite with TMPDIR pointing into a fresh folder named after
+ * @prefix, removed at the end with everything in it. */
+int tu_run_in_temp_root (Suite *s, const char *prefix);
 
 #endif
