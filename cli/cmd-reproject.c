@@ -17,6 +17,7 @@ typedef struct
   char *target;
   char *size;
   char *region;
+  char *block;
   char *method;
   gboolean no_roundtrip;
   gboolean exact_transform;
@@ -36,6 +37,7 @@ args_clear (Args *a)
   g_free (a->target);
   g_free (a->size);
   g_free (a->region);
+  g_free (a->block);
   g_free (a->method);
   g_strfreev (a->rest);
 }
@@ -132,6 +134,10 @@ tess_cmd_reproject (int argc, char **argv)
       "Compute only columns X0..X1-1 and rows Y0..Y1-1 of the target "
       "(0-based); the output WCS is shifted accordingly",
       "X0:X1,Y0:Y1" },
+    { "block", 'b', 0, G_OPTION_ARG_STRING, &a.block,
+      "Compute the output in blocks of this size, or auto (the default); "
+      "the result does not depend on it",
+      "WIDTHxHEIGHT|auto" },
     { "method", 'm', 0, G_OPTION_ARG_STRING, &a.method,
       "nearest, bilinear (default), biquadratic or bicubic", "METHOD" },
     { "no-roundtrip", 0, 0, G_OPTION_ARG_NONE, &a.no_roundtrip,
@@ -166,12 +172,14 @@ tess_cmd_reproject (int argc, char **argv)
   TessProgressBar *bar = NULL;
   gint64 width = 0, height = 0;
   TessRect region = { 0, 0, 0, 0 };
+  TessRunOptions run;
   GTimer *timer = g_timer_new ();
   GCancellable *cancellable = g_cancellable_new ();
   const char *in_path;
   int ret = TESS_EXIT_FAILURE;
 
   tess_options_init (&opt);
+  tess_run_options_init (&run);
   a.tolerance = opt.transform_tolerance;
   a.grid_step = opt.grid_step;
 
@@ -243,6 +251,15 @@ tess_cmd_reproject (int argc, char **argv)
               a.size);
           goto out;
         }
+    }
+  if (a.block && strcmp (a.block, "auto") != 0
+      && (!tess_cli_parse_size (a.block, &run.block_width, &run.block_height)
+          || run.block_width < 1 || run.block_height < 1
+          || run.block_width > (1 << 24) || run.block_height > (1 << 24)))
+    {
+      ret = tess_cli_usage_error (
+          "reproject", "--block '%s': expected WIDTHxHEIGHT or auto", a.block);
+      goto out;
     }
   if (a.region && !parse_region (a.region, &region))
     {
@@ -335,7 +352,7 @@ tess_cmd_reproject (int argc, char **argv)
   if (plan == NULL)
     goto fail;
   bar = tess_progress_bar_new ("reproject", verb >= TESS_VERBOSITY_NORMAL);
-  output = tess_plan_run_region (plan, &region, cancellable,
+  output = tess_plan_run_region (plan, &region, &run, cancellable,
                                  tess_progress_bar_update, bar, &error);
   tess_progress_bar_free (bar);
   if (output == NULL)

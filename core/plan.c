@@ -407,21 +407,42 @@ report (TessProgressFunc progress, gpointer user_data, GTimer *timer,
   progress (&pr, user_data);
 }
 
+void
+tess_run_options_init (TessRunOptions *options)
+{
+  memset (options, 0, sizeof *options);
+}
+
+/* The automatic block: whole rows up to 2048 pixels wide, 256 rows high
+ * (the coordinate map of a tile stays in cache, and progress is reported
+ * often enough). */
+static void
+block_size (const TessRunOptions *run, const TessRect *rect, gint64 *bw,
+            gint64 *bh)
+{
+  *bw = run && run->block_width > 0 ? run->block_width : 2048;
+  *bh = run && run->block_height > 0 ? run->block_height : BLOCK_ROWS;
+  *bw = MIN (*bw, rect->width);
+  *bh = MIN (*bh, rect->height);
+}
+
 TessImage *
 tess_plan_run_region (TessPlan *plan, const TessRect *rect,
-                      GCancellable *cancellable, TessProgressFunc progress,
-                      gpointer user_data, GError **error)
+                      const TessRunOptions *run, GCancellable *cancellable,
+                      TessProgressFunc progress, gpointer user_data,
+                      GError **error)
 {
   TessImage *in = plan->input;
   TessImage *out;
   TessWcs *wcs;
-  gint64 W = rect->width, H = rect->height;
-  gint64 nblocks = (H + BLOCK_ROWS - 1) / BLOCK_ROWS;
+  gint64 W = rect->width, H = rect->height, bw, bh, nbx, nby, nblocks;
   gsize oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
   gsize plane_bytes = (gsize)W * (gsize)H * oelem;
-  gpointer strip = NULL;
+  gpointer block = NULL;
+  float *block_fp = NULL;
   GTimer *timer;
   double last = -1.0;
+  gint64 done_pixels = 0;
   char *history;
 
   if (rect->x0 < 0 || rect->y0 < 0 || W <= 0 || H <= 0
@@ -436,6 +457,17 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
                    plan->grid.width, plan->grid.height);
       return NULL;
     }
+  if (run && (run->block_width < 0 || run->block_height < 0))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "the block size must be positive (or 0 for automatic)");
+      return NULL;
+    }
+  block_size (run, rect, &bw, &bh);
+  nbx = (W + bw - 1) / bw;
+  nby = (H + bh - 1) / bh;
+  nblocks = nbx * nby;
+
   /* The output's WCS: the target's, shifted to the region. */
   if (rect->x0 == 0 && rect->y0 == 0 && W == plan->grid.width
       && H == plan->grid.height)
@@ -455,17 +487,21 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
       tess_image_unref (out);
       return NULL;
     }
-  if (in->nplanes > 1)
-    strip = g_malloc ((gsize)W * BLOCK_ROWS * oelem * (gsize)in->nplanes);
+  /* Blocks narrower than the output, or of several planes, are computed
+   * aside and copied in; full-width blocks of one plane in place. */
+  if (bw < W || in->nplanes > 1)
+    {
+      block = g_malloc ((gsize)bw * (gsize)bh * oelem * (gsize)in->nplanes);
+      block_fp = g_new (float, (gsize)bw *(gsize)bh);
+    }
 
-  /* Blocks: strips of BLOCK_ROWS rows, in order. */
   timer = g_timer_new ();
   for (gint64 b = 0; b < nblocks; b++)
     {
-      TessRect r = { rect->x0, rect->y0 + b * BLOCK_ROWS, W,
-                     MIN (BLOCK_ROWS, H - b * BLOCK_ROWS) };
-      gsize off = (gsize)(b * BLOCK_ROWS) * (gsize)W;
-      gsize strip_bytes = (gsize)W * (gsize)r.height * oelem;
+      gint64 bx = (b % nbx) * bw, by = (b / nbx) * bh;
+      TessRect r = { rect->x0 + bx, rect->y0 + by, MIN (bw, W - bx),
+                     MIN (bh, H - by) };
+      gsize off = (gsize)by * (gsize)W + (gsize)bx;
       gboolean ok;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -474,15 +510,22 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
           g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
           goto fail;
         }
-      report (progress, user_data, timer, &last, b, nblocks,
-              b * BLOCK_ROWS * W, W * H);
-      if (strip)
+      report (progress, user_data, timer, &last, b, nblocks, done_pixels,
+              W * H);
+      if (block)
         {
-          ok = tess_plan_compute_region (plan, &r, strip, out->footprint + off,
-                                         error);
-          for (gint64 p = 0; ok && p < in->nplanes; p++)
-            memcpy ((char *)out->data + (gsize)p * plane_bytes + off * oelem,
-                    (char *)strip + (gsize)p * strip_bytes, strip_bytes);
+          gsize rw = (gsize)r.width, rh = (gsize)r.height;
+          ok = tess_plan_compute_region (plan, &r, block, block_fp, error);
+          for (gsize y = 0; ok && y < rh; y++)
+            {
+              for (gint64 p = 0; p < in->nplanes; p++)
+                memcpy ((char *)out->data + (gsize)p * plane_bytes
+                            + (off + y * (gsize)W) * oelem,
+                        (char *)block + ((gsize)p * rh + y) * rw * oelem,
+                        rw * oelem);
+              memcpy (out->footprint + off + y * (gsize)W, block_fp + y * rw,
+                      rw * sizeof (float));
+            }
         }
       else
         ok = tess_plan_compute_region (plan, &r,
@@ -490,10 +533,12 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
                                        out->footprint + off, error);
       if (!ok)
         goto fail;
+      done_pixels += r.width * r.height;
     }
   report (progress, user_data, timer, &last, nblocks, nblocks, W * H, W * H);
   g_timer_destroy (timer);
-  g_free (strip);
+  g_free (block);
+  g_free (block_fp);
 
   /* The input's keywords; its celestial WCS is replaced by the target's
    * when written. */
@@ -518,7 +563,8 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
 
 fail:
   g_timer_destroy (timer);
-  g_free (strip);
+  g_free (block);
+  g_free (block_fp);
   tess_image_unref (out);
   return NULL;
 }
@@ -529,8 +575,8 @@ tess_plan_run (TessPlan *plan, GCancellable *cancellable,
 {
   TessRect all = { 0, 0, plan->grid.width, plan->grid.height };
 
-  return tess_plan_run_region (plan, &all, cancellable, progress, user_data,
-                               error);
+  return tess_plan_run_region (plan, &all, NULL, cancellable, progress,
+                               user_data, error);
 }
 
 TessImage *

@@ -429,15 +429,31 @@ TessImage *tess_plan_run (TessPlan *plan, GCancellable *cancellable,
                           GError **error);
 
 /**
+ * TessRunOptions:
+ * @block_width, @block_height: the output is computed in blocks of this
+ *   size (any size gives the same result); 0 for an automatic size
+ *
+ * Initialise with tess_run_options_init(): new fields may be added.
+ */
+typedef struct
+{
+  gint64 block_width, block_height;
+} TessRunOptions;
+
+void tess_run_options_init (TessRunOptions *options);
+
+/**
  * tess_plan_run_region:
  * @rect: the part of the output to compute
+ * @run: (nullable): how to run, %NULL for the defaults
  *
  * As tess_plan_run(), for a rectangle of the output: the image returned
  * has the rectangle's size and the target WCS shifted so that its pixel
  * (0, 0) is the rectangle's first one.  Its pixels are bit-identical to the
- * same pixels of the whole output.
+ * same pixels of the whole output, whatever the blocks.
  */
 TessImage *tess_plan_run_region (TessPlan *plan, const TessRect *rect,
+                                 const TessRunOptions *run,
                                  GCancellable *cancellable,
                                  TessProgressFunc progress, gpointer user_data,
                                  GError **error);

@@ -460,7 +460,7 @@ START_TEST (test_run_region)
 
   tu_assert_no_error (error);
   whole = tess_plan_run (plan, NULL, NULL, NULL, &error);
-  part = tess_plan_run_region (plan, &r, NULL, NULL, NULL, &error);
+  part = tess_plan_run_region (plan, &r, NULL, NULL, NULL, NULL, &error);
   tu_assert_no_error (error);
   ck_assert_int_eq (tess_image_get_width (part), r.width);
   ck_assert_int_eq (tess_image_get_height (part), r.height);
@@ -477,7 +477,27 @@ START_TEST (test_run_region)
   ck_assert (tess_wcs_pixel_to_world (t, 1, &px, &py, &lon[1], &lat[1], NULL));
   ck_assert (fabs (lon[0] - lon[1]) < 1e-10 && fabs (lat[0] - lat[1]) < 1e-10);
 
-  ck_assert (tess_plan_run_region (plan, &bad, NULL, NULL, NULL, &error)
+  /* In small blocks: the same. */
+  {
+    TessRunOptions run;
+    TessImage *blocked;
+    tess_run_options_init (&run);
+    run.block_width = 7;
+    run.block_height = 11;
+    blocked = tess_plan_run_region (plan, &r, &run, NULL, NULL, NULL, &error);
+    tu_assert_no_error (error);
+    ck_assert (memcmp (tess_image_get_data (blocked),
+                       tess_image_get_data (part),
+                       2 * r.width * r.height * sizeof (float))
+               == 0);
+    ck_assert (memcmp (tess_image_get_footprint (blocked),
+                       tess_image_get_footprint (part),
+                       r.width * r.height * sizeof (float))
+               == 0);
+    tess_image_unref (blocked);
+  }
+
+  ck_assert (tess_plan_run_region (plan, &bad, NULL, NULL, NULL, NULL, &error)
              == NULL);
   ck_assert (g_error_matches (error, TESS_ERROR, TESS_ERROR_INVALID));
   g_clear_error (&error);
