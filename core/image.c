@@ -459,13 +459,10 @@ static guint64
 map_threshold (void)
 {
   const char *env = g_getenv ("TESSERA_MAP_MIN_BYTES");
-  long pages = sysconf (_SC_PHYS_PAGES), size = sysconf (_SC_PAGESIZE);
 
   if (env && g_ascii_isdigit (*env))
     return g_ascii_strtoull (env, NULL, 10);
-  if (pages > 0 && size > 0)
-    return (guint64)pages * (guint64)size / 8;
-  return (guint64)1 << 30;
+  return MIN (tess__physical_memory () / 8, (guint64)1 << 40);
 }
 
 TessImage *

@@ -16,10 +16,25 @@
 
 #define HUGE_PAGE ((gsize)2 << 20)
 
+guint64
+tess__physical_memory (void)
+{
+  long pages = sysconf (_SC_PHYS_PAGES), size = sysconf (_SC_PAGESIZE);
+
+  if (pages > 0 && size > 0)
+    return (guint64)pages * (guint64)size;
+  return G_MAXUINT64;
+}
+
 gpointer
 tess__alloc_large (gsize size)
 {
   gpointer p = NULL;
+
+  /* Refuse what could only end with the process killed for want of
+   * memory: with overcommit, malloc() itself rarely says no. */
+  if ((guint64)size > tess__physical_memory () / 4 * 3)
+    return NULL;
 
   if (size < 2 * HUGE_PAGE)
     return g_try_malloc (size ? size : 1);

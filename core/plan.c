@@ -478,12 +478,16 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
                            TRUE, error);
   tess_wcs_unref (wcs);
   if (out == NULL)
-    return NULL;
+    {
+      g_prefix_error (error, "%s: output: ", plan->target->source);
+      return NULL;
+    }
   out->footprint = tess__alloc_large ((gsize)W * (gsize)H * sizeof (float));
   if (out->footprint == NULL)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "not enough memory for the footprint");
+                   "%s: output: not enough memory for the footprint",
+                   plan->target->source);
       tess_image_unref (out);
       return NULL;
     }

@@ -56,6 +56,8 @@ struct _TessImage
 /* A large buffer (pixels), or NULL when there is not enough memory; free it
  * with g_free(). */
 gpointer tess__alloc_large (gsize size);
+/* Bytes of physical memory (G_MAXUINT64 when unknown). */
+guint64 tess__physical_memory (void);
 /* Big-endian samples of @elem bytes to native order, in place. */
 void tess__swap_to_native (gpointer data, gsize n, gsize elem);
 
