@@ -18,6 +18,7 @@ typedef struct
   char *size;
   char *region;
   char *block;
+  char *jobs;
   char *method;
   gboolean no_roundtrip;
   gboolean exact_transform;
@@ -38,6 +39,7 @@ args_clear (Args *a)
   g_free (a->size);
   g_free (a->region);
   g_free (a->block);
+  g_free (a->jobs);
   g_free (a->method);
   g_strfreev (a->rest);
 }
@@ -138,6 +140,10 @@ tess_cmd_reproject (int argc, char **argv)
       "Compute the output in blocks of this size, or auto (the default); "
       "the result does not depend on it",
       "WIDTHxHEIGHT|auto" },
+    { "jobs", 'j', 0, G_OPTION_ARG_STRING, &a.jobs,
+      "Compute the blocks in N worker processes, or auto (one per core); "
+      "1, the default, computes them in this process",
+      "N|auto" },
     { "method", 'm', 0, G_OPTION_ARG_STRING, &a.method,
       "nearest, bilinear (default), biquadratic or bicubic", "METHOD" },
     { "no-roundtrip", 0, 0, G_OPTION_ARG_NONE, &a.no_roundtrip,
@@ -260,6 +266,26 @@ tess_cmd_reproject (int argc, char **argv)
       ret = tess_cli_usage_error (
           "reproject", "--block '%s': expected WIDTHxHEIGHT or auto", a.block);
       goto out;
+    }
+  if (a.jobs)
+    {
+      char *end;
+      if (strcmp (a.jobs, "auto") == 0)
+        run.jobs = 0;
+      else
+        {
+          gint64 n = g_ascii_strtoll (a.jobs, &end, 10);
+          if (!g_ascii_isdigit (a.jobs[0]) || *end != '\0' || n < 1 || n > 64)
+            {
+              ret = tess_cli_usage_error (
+                  "reproject",
+                  "--jobs '%s': expected a number from 1 to 64, "
+                  "or auto",
+                  a.jobs);
+              goto out;
+            }
+          run.jobs = (int)n;
+        }
     }
   if (a.region && !parse_region (a.region, &region))
     {

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include "tess-pool.h"
 #include "tess-transform.h"
 
 #include <math.h>
@@ -411,6 +412,31 @@ void
 tess_run_options_init (TessRunOptions *options)
 {
   memset (options, 0, sizeof *options);
+  options->jobs = 1;
+}
+
+typedef struct
+{
+  TessProgressFunc progress;
+  gpointer user_data;
+  GTimer *timer;
+  double *last;
+  const TessRect *blocks;
+  gint64 nblocks, pixels_done, pixels_total;
+} PoolProgress;
+
+static void report (TessProgressFunc progress, gpointer user_data,
+                    GTimer *timer, double *last, gint64 done, gint64 total,
+                    gint64 pixels_done, gint64 pixels_total);
+
+static void
+pool_block_done (gint64 block, gint64 ndone, gpointer data)
+{
+  PoolProgress *pp = data;
+
+  pp->pixels_done += pp->blocks[block].width * pp->blocks[block].height;
+  report (pp->progress, pp->user_data, pp->timer, pp->last, ndone, pp->nblocks,
+          pp->pixels_done, pp->pixels_total);
 }
 
 /* The automatic block: whole rows up to 2048 pixels wide, 256 rows high
@@ -491,6 +517,52 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
       tess_image_unref (out);
       return NULL;
     }
+  {
+    int jobs = run ? run->jobs : 1;
+    if (jobs <= 0)
+      jobs = (int)g_get_num_processors ();
+    jobs = MIN (jobs, 64);
+    if (jobs > 1 && nblocks > 1 && in->source != NULL)
+      {
+        TessPoolJob job = { 0 };
+        TessRect *blocks = g_new (TessRect, nblocks);
+        PoolProgress pp
+            = { progress, user_data, NULL, &last, blocks, nblocks, 0, W * H };
+        gboolean ok;
+
+        for (gint64 b = 0; b < nblocks; b++)
+          {
+            gint64 bx = (b % nbx) * bw, by = (b / nbx) * bh;
+            TessRect r = { rect->x0 + bx, rect->y0 + by, MIN (bw, W - bx),
+                           MIN (bh, H - by) };
+            blocks[b] = r;
+          }
+        job.input_path = in->source;
+        job.cards = plan->target->cards;
+        job.ncards = plan->target->ncards;
+        job.options = plan->options;
+        job.rect = *rect;
+        job.blocks = blocks;
+        job.nblocks = nblocks;
+        job.jobs = jobs;
+        job.data = out->data;
+        job.data_bytes = plane_bytes * (gsize)in->nplanes;
+        job.footprint = out->footprint;
+        job.footprint_bytes = (gsize)W * (gsize)H * sizeof (float);
+        pp.timer = g_timer_new ();
+        report (progress, user_data, pp.timer, &last, 0, nblocks, 0, W * H);
+        ok = tess__pool_run (&job, cancellable, pool_block_done, &pp, error);
+        g_timer_destroy (pp.timer);
+        g_free (blocks);
+        if (!ok)
+          {
+            tess_image_unref (out);
+            return NULL;
+          }
+        goto finish;
+      }
+  }
+
   /* Blocks narrower than the output, or of several planes, are computed
    * aside and copied in; full-width blocks of one plane in place. */
   if (bw < W || in->nplanes > 1)
@@ -544,6 +616,7 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
   g_free (block);
   g_free (block_fp);
 
+finish:
   /* The input's keywords; its celestial WCS is replaced by the target's
    * when written. */
   g_string_append_len (out->cards, in->cards->str, (gssize)in->cards->len);

@@ -432,12 +432,19 @@ TessImage *tess_plan_run (TessPlan *plan, GCancellable *cancellable,
  * TessRunOptions:
  * @block_width, @block_height: the output is computed in blocks of this
  *   size (any size gives the same result); 0 for an automatic size
+ * @jobs: worker processes computing the blocks: 1 (the default) computes
+ *   them in the calling thread, 0 uses one per core.  Workers are separate
+ *   executables (tessera-worker, or $TESSERA_WORKER), safe to start from a
+ *   multi-threaded program; they read the input again from its file (an
+ *   image not loaded from a file is computed in the calling thread).  The
+ *   result is the same for any number.
  *
  * Initialise with tess_run_options_init(): new fields may be added.
  */
 typedef struct
 {
   gint64 block_width, block_height;
+  int jobs;
 } TessRunOptions;
 
 void tess_run_options_init (TessRunOptions *options);

@@ -1,0 +1,33 @@
+/* tess-pool.h — running the blocks of a plan in worker processes
+ * (pool.c). */
+#ifndef TESS_POOL_H
+#define TESS_POOL_H
+
+#include "tess-private.h"
+
+typedef struct
+{
+  const char *input_path; /* as given to tess_image_load() */
+  const char *cards;      /* the target header, 80-character cards */
+  int ncards;
+  TessOptions options;
+  TessRect rect;          /* the part of the target computed */
+  const TessRect *blocks; /* blocks, in target coordinates */
+  gint64 nblocks;
+  int jobs;               /* worker processes */
+  /* Where the result goes: the planes of rect, then its footprint. */
+  gpointer data;
+  gsize data_bytes;
+  float *footprint;
+  gsize footprint_bytes;
+} TessPoolJob;
+
+/* Called in the calling thread each time a block is done. */
+typedef void (*TessPoolBlockDone) (gint64 block, gint64 ndone,
+                                   gpointer user_data);
+
+gboolean tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
+                         TessPoolBlockDone block_done, gpointer user_data,
+                         GError **error);
+
+#endif /* TESS_POOL_H */
