@@ -100,8 +100,9 @@ main (void)
         opt.grid_step = atoi (v);
       else if ((v = value (line, "output")))
         {
-          if (sscanf (v, "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                         " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+          if (sscanf (v,
+                      "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                      " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
                       &out.x0, &out.y0, &out.width, &out.height)
               != 4)
             fail ("", "bad output line");

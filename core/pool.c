@@ -33,7 +33,7 @@
 typedef struct
 {
   GSubprocess *proc;
-  int fd;     /* our end of its socket */
+  int fd;      /* our end of its socket */
   gint64 busy; /* block it computes, or -1 */
   gboolean ready;
   GString *line;
@@ -127,10 +127,11 @@ worker_start (Pool *pool, Worker *w, GError **error)
       "tessera-worker 1\ninput %s\ntarget %s\nmethod %s\nroundtrip %d\n"
       "exact %d\ntolerance %.17g\nstep %d\noutput %" G_GINT64_FORMAT
       " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\ngo\n",
-      job->input_path, pool->header_path, tess_method_name (job->options.method),
-      job->options.roundtrip ? 1 : 0, job->options.exact_transform ? 1 : 0,
-      job->options.transform_tolerance, job->options.grid_step, job->rect.x0,
-      job->rect.y0, job->rect.width, job->rect.height);
+      job->input_path, pool->header_path,
+      tess_method_name (job->options.method), job->options.roundtrip ? 1 : 0,
+      job->options.exact_transform ? 1 : 0, job->options.transform_tolerance,
+      job->options.grid_step, job->rect.x0, job->rect.y0, job->rect.width,
+      job->rect.height);
   ok = send_line (w, spec);
   g_free (spec);
   if (!ok)
@@ -194,7 +195,8 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
                    "cannot make the shared output: %s", g_strerror (errno));
       goto out;
     }
-  map = mmap (NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, pool.memfd, 0);
+  map = mmap (NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, pool.memfd,
+              0);
   if (map == MAP_FAILED)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
@@ -286,9 +288,9 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
                   if (++tries[b] > 1)
                     {
                       g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                                   "block %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
-                                   ",%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                                   "x%" G_GINT64_FORMAT
+                                   "block %" G_GINT64_FORMAT
+                                   " (%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
+                                   " %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
                                    ") failed twice: its workers died",
                                    b, job->blocks[b].x0, job->blocks[b].y0,
                                    job->blocks[b].width,

@@ -14,7 +14,7 @@ typedef struct
   TessRect rect;          /* the part of the target computed */
   const TessRect *blocks; /* blocks, in target coordinates */
   gint64 nblocks;
-  int jobs;               /* worker processes */
+  int jobs; /* worker processes */
   /* Where the result goes: the planes of rect, then its footprint. */
   gpointer data;
   gsize data_bytes;
