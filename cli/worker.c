@@ -73,6 +73,9 @@ main (void)
   gsize block_cap = 0;
 
   tess_options_init (&opt);
+  /* Workers share the input through the page cache: map it, whatever its
+   * size, rather than each reading a copy. */
+  g_setenv ("TESSERA_MAP_MIN_BYTES", "0", FALSE);
   if (fgets (line, sizeof line, stdin) == NULL
       || strcmp (g_strchomp (line), "tessera-worker 1") != 0)
     fail ("", "unknown protocol");
