@@ -281,6 +281,24 @@ get_plane (TessPlan *plan, gint64 p, GError **error)
   return result;
 }
 
+/* Is @rect a non-empty rectangle inside the plan's output? */
+static gboolean
+check_rect (const TessPlan *plan, const TessRect *rect, GError **error)
+{
+  if (rect->x0 >= 0 && rect->y0 >= 0 && rect->width > 0 && rect->height > 0
+      && rect->x0 + rect->width <= plan->grid.width
+      && rect->y0 + rect->height <= plan->grid.height)
+    return TRUE;
+  g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+               "region %" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
+               ",%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
+               " is not inside the %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+               " output",
+               rect->x0, rect->x0 + rect->width, rect->y0,
+               rect->y0 + rect->height, plan->grid.width, plan->grid.height);
+  return FALSE;
+}
+
 gboolean
 tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
                           float *footprint, GError **error)
@@ -292,19 +310,8 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
   double *ix, *iy, *tmp = NULL;
   gboolean convert;
 
-  if (rect->x0 < 0 || rect->y0 < 0 || rect->width <= 0 || rect->height <= 0
-      || rect->x0 + rect->width > plan->grid.width
-      || rect->y0 + rect->height > plan->grid.height)
-    {
-      g_set_error (
-          error, TESS_ERROR, TESS_ERROR_INVALID,
-          "region %" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
-          ":%" G_GINT64_FORMAT " is not inside the %" G_GINT64_FORMAT
-          "x%" G_GINT64_FORMAT " output",
-          rect->x0, rect->x0 + rect->width, rect->y0, rect->y0 + rect->height,
-          plan->grid.width, plan->grid.height);
-      return FALSE;
-    }
+  if (!check_rect (plan, rect, error))
+    return FALSE;
   t = tess__transform_new (plan->target, in->wcs, plan->options.roundtrip,
                            error);
   if (t == NULL)
@@ -464,6 +471,7 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
   gint64 W = rect->width, H = rect->height, bw, bh, nbx, nby, nblocks;
   gsize oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
   gsize plane_bytes = (gsize)W * (gsize)H * oelem;
+  TessRect *blocks;
   gpointer block = NULL;
   float *block_fp = NULL;
   GTimer *timer;
@@ -471,18 +479,8 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
   gint64 done_pixels = 0;
   char *history;
 
-  if (rect->x0 < 0 || rect->y0 < 0 || W <= 0 || H <= 0
-      || rect->x0 + W > plan->grid.width || rect->y0 + H > plan->grid.height)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "region %" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
-                   ",%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
-                   " is not inside the %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
-                   " output",
-                   rect->x0, rect->x0 + W, rect->y0, rect->y0 + H,
-                   plan->grid.width, plan->grid.height);
-      return NULL;
-    }
+  if (!check_rect (plan, rect, error))
+    return NULL;
   if (run && (run->block_width < 0 || run->block_height < 0))
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
@@ -493,6 +491,15 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
   nbx = (W + bw - 1) / bw;
   nby = (H + bh - 1) / bh;
   nblocks = nbx * nby;
+  /* The blocks, row by row, in target coordinates. */
+  blocks = g_new (TessRect, nblocks);
+  for (gint64 b = 0; b < nblocks; b++)
+    {
+      gint64 bx = (b % nbx) * bw, by = (b / nbx) * bh;
+      TessRect r = { rect->x0 + bx, rect->y0 + by, MIN (bw, W - bx),
+                     MIN (bh, H - by) };
+      blocks[b] = r;
+    }
 
   /* The output's WCS: the target's, shifted to the region. */
   if (rect->x0 == 0 && rect->y0 == 0 && W == plan->grid.width
@@ -506,6 +513,7 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
   if (out == NULL)
     {
       g_prefix_error (error, "%s: output: ", plan->target->source);
+      g_free (blocks);
       return NULL;
     }
   out->footprint = tess__alloc_large ((gsize)W * (gsize)H * sizeof (float));
@@ -515,6 +523,7 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
                    "%s: output: not enough memory for the footprint",
                    plan->target->source);
       tess_image_unref (out);
+      g_free (blocks);
       return NULL;
     }
   {
@@ -525,18 +534,10 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
     if (jobs > 1 && nblocks > 1 && in->source != NULL)
       {
         TessPoolJob job = { 0 };
-        TessRect *blocks = g_new (TessRect, nblocks);
         PoolProgress pp
             = { progress, user_data, NULL, &last, blocks, nblocks, 0, W * H };
         gboolean ok;
 
-        for (gint64 b = 0; b < nblocks; b++)
-          {
-            gint64 bx = (b % nbx) * bw, by = (b / nbx) * bh;
-            TessRect r = { rect->x0 + bx, rect->y0 + by, MIN (bw, W - bx),
-                           MIN (bh, H - by) };
-            blocks[b] = r;
-          }
         job.input_path = in->source;
         job.cards = plan->target->cards;
         job.ncards = plan->target->ncards;
@@ -553,10 +554,10 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
         report (progress, user_data, pp.timer, &last, 0, nblocks, 0, W * H);
         ok = tess__pool_run (&job, cancellable, pool_block_done, &pp, error);
         g_timer_destroy (pp.timer);
-        g_free (blocks);
         if (!ok)
           {
             tess_image_unref (out);
+            g_free (blocks);
             return NULL;
           }
         goto finish;
@@ -574,10 +575,9 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
   timer = g_timer_new ();
   for (gint64 b = 0; b < nblocks; b++)
     {
-      gint64 bx = (b % nbx) * bw, by = (b / nbx) * bh;
-      TessRect r = { rect->x0 + bx, rect->y0 + by, MIN (bw, W - bx),
-                     MIN (bh, H - by) };
-      gsize off = (gsize)by * (gsize)W + (gsize)bx;
+      TessRect r = blocks[b];
+      gsize off
+          = (gsize)(r.y0 - rect->y0) * (gsize)W + (gsize)(r.x0 - rect->x0);
       gboolean ok;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -617,6 +617,7 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
   g_free (block_fp);
 
 finish:
+  g_free (blocks);
   /* The input's keywords; its celestial WCS is replaced by the target's
    * when written. */
   g_string_append_len (out->cards, in->cards->str, (gssize)in->cards->len);
@@ -642,6 +643,7 @@ fail:
   g_timer_destroy (timer);
   g_free (block);
   g_free (block_fp);
+  g_free (blocks);
   tess_image_unref (out);
   return NULL;
 }
