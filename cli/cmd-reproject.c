@@ -173,7 +173,8 @@ tess_cmd_reproject (int argc, char **argv)
   TessOptions opt;
   TessVerbosity verb;
   TessWcs *target = NULL;
-  TessImage *input = NULL, *output = NULL;
+  TessImage *input = NULL;
+  gboolean ok;
   TessPlan *plan = NULL;
   TessProgressBar *bar = NULL;
   gint64 width = 0, height = 0;
@@ -342,7 +343,9 @@ tess_cmd_reproject (int argc, char **argv)
 
   catch_signals (cancellable);
   g_timer_start (timer);
-  input = tess_image_load (in_path, &error);
+  /* With workers, they read the pixels: here only the header is needed. */
+  input = run.jobs == 1 ? tess_image_load (in_path, &error)
+                        : tess_image_open (in_path, &error);
   if (input == NULL)
     goto fail;
   if (verb >= TESS_VERBOSITY_VERBOSE)
@@ -378,22 +381,17 @@ tess_cmd_reproject (int argc, char **argv)
   if (plan == NULL)
     goto fail;
   bar = tess_progress_bar_new ("reproject", verb >= TESS_VERBOSITY_NORMAL);
-  output = tess_plan_run_region (plan, &region, &run, cancellable,
-                                 tess_progress_bar_update, bar, &error);
-  tess_progress_bar_free (bar);
-  if (output == NULL)
-    goto fail;
-  tess_cli_verbose (verb, "%s reprojection in %.3f s",
-                    tess_method_name (opt.method),
-                    g_timer_elapsed (timer, NULL));
-
-  g_timer_start (timer);
-  if (!tess_image_save (output, a.output,
+  /* Blocks go to the file as they are done: the output is never held
+   * whole. */
+  ok = tess_plan_write (plan, &region, &run, a.output,
                         (a.overwrite ? TESS_WRITE_OVERWRITE : 0)
                             | (a.no_footprint ? TESS_WRITE_NO_FOOTPRINT : 0),
-                        &error))
+                        cancellable, tess_progress_bar_update, bar, &error);
+  tess_progress_bar_free (bar);
+  if (!ok)
     goto fail;
-  tess_cli_verbose (verb, "wrote %s in %.3f s", a.output,
+  tess_cli_verbose (verb, "%s reprojection written to %s in %.3f s",
+                    tess_method_name (opt.method), a.output,
                     g_timer_elapsed (timer, NULL));
   ret = TESS_EXIT_OK;
   goto out;
@@ -405,8 +403,6 @@ fail:
 out:
   if (plan)
     tess_plan_unref (plan);
-  if (output)
-    tess_image_unref (output);
   if (input)
     tess_image_unref (input);
   if (target)

@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include "tess-private.h"
+#include "tess-stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,6 +137,7 @@ tess_image_unref (TessImage *image)
   if (image->cards)
     g_string_free (image->cards, TRUE);
   g_free (image->source);
+  g_free (image->data_file);
   g_free (image);
 }
 
@@ -170,6 +171,69 @@ TessPixelType
 tess_image_get_pixel_type (const TessImage *image)
 {
   return image->type;
+}
+
+/* Mapped inputs at least this large drop their pages after each block. */
+#define DROP_PAGES_MIN_BYTES ((gsize)256 << 20)
+
+void
+tess__image_drop_pages (TessImage *image)
+{
+  if (image->map && image->map_len >= DROP_PAGES_MIN_BYTES)
+    (void)madvise (image->map, image->map_len, MADV_DONTNEED);
+}
+
+gboolean
+tess__image_read_rows (TessImage *image, gint64 p, gint64 y0, gint64 y1,
+                       gpointer dst, GError **error)
+{
+  gsize elem = image->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  gsize row = (gsize)image->width * elem;
+  guint64 off = image->data_offset
+                + ((guint64)p * (guint64)image->height + (guint64)y0) * row;
+  gsize total = (gsize)(y1 - y0) * row, done = 0;
+  int fd;
+
+  if (image->data_file == NULL || image->bitpix != (elem == 8 ? -64 : -32))
+    return FALSE;
+  fd = open (image->data_file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: cannot open: %s",
+                   image->source, g_strerror (errno));
+      return FALSE;
+    }
+  while (done < total)
+    {
+      ssize_t got
+          = pread (fd, (char *)dst + done, total - done, (off_t)(off + done));
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got <= 0)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                       "%s: cannot read the image data: %s", image->source,
+                       got < 0 ? g_strerror (errno) : "end of file");
+          close (fd);
+          return FALSE;
+        }
+      done += (gsize)got;
+    }
+  close (fd);
+  if (G_BYTE_ORDER == G_LITTLE_ENDIAN)
+    tess__swap_to_native (dst, total / elem, elem);
+  return TRUE;
+}
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14 */
+#endif
+
+void
+tess__image_populate (TessImage *image)
+{
+  if (image->map && image->map_len < DROP_PAGES_MIN_BYTES)
+    (void)madvise (image->map, image->map_len, MADV_POPULATE_READ);
 }
 
 gpointer
@@ -465,8 +529,22 @@ map_threshold (void)
   return MIN (tess__physical_memory () / 8, (guint64)1 << 40);
 }
 
+static TessImage *load (const char *path, guint64 map_min, GError **error);
+
 TessImage *
 tess_image_load (const char *path, GError **error)
+{
+  return load (path, map_threshold (), error);
+}
+
+TessImage *
+tess_image_open (const char *path, GError **error)
+{
+  return load (path, 0, error);
+}
+
+static TessImage *
+load (const char *path, guint64 map_min, GError **error)
 {
   fitsfile *fptr = NULL;
   int status = 0, naxis = 0, bitpix = 0, raw_bitpix = 0, nkeys = 0;
@@ -535,7 +613,12 @@ tess_image_load (const char *path, GError **error)
         goto fail;
       }
   }
-  if (direct && npix * elem >= map_threshold ())
+  if (direct)
+    {
+      image->data_file = g_strdup (direct);
+      image->data_offset = (guint64)datastart;
+    }
+  if (direct && npix * elem >= map_min)
     {
       if (!map_direct (image, path, direct, datastart, npix * elem, error))
         goto fail;
@@ -678,8 +761,8 @@ write_hdu (fitsfile *fptr, TessImage *image, gboolean primary, GError **error,
  * appeared meanwhile: renameat2(RENAME_NOREPLACE), or a hard link where
  * that is not supported, or (on file systems without either) a check
  * just before the rename. */
-static gboolean
-publish (const char *tmp, const char *path, gboolean overwrite)
+gboolean
+tess__publish (const char *tmp, const char *path, gboolean overwrite)
 {
   if (overwrite)
     return rename (tmp, path) == 0;
@@ -708,35 +791,16 @@ gboolean
 tess_image_save (TessImage *image, const char *path, TessWriteFlags flags,
                  GError **error)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *tmp = NULL;
   fitsfile *fptr = NULL;
   int status = 0, fd;
   gboolean ok;
 
-  if (!(flags & TESS_WRITE_OVERWRITE)
-      && g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "%s: the file exists (use --overwrite to replace it)",
-                   path);
-      return FALSE;
-    }
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: is a folder", path);
-      return FALSE;
-    }
-
-  tmp = g_build_filename (dir, ".tessera-XXXXXX.fits", NULL);
-  fd = g_mkstemp_full (tmp, O_RDWR, 0666 & ~0022);
+  if (!tess__output_check (path, flags, error))
+    return FALSE;
+  fd = tess__output_temp (path, &tmp, error);
   if (fd < 0)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "%s: cannot create a file in %s: %s", path, dir,
-                   g_strerror (errno));
-      return FALSE;
-    }
+    return FALSE;
   close (fd);
   /* The name must not go through cfitsio's parser ("[...]", "!", URLs):
    * fits_create_diskfile takes it literally, but refuses an existing file,
@@ -761,7 +825,7 @@ tess_image_save (TessImage *image, const char *path, TessWriteFlags flags,
   if (ok)
     {
       /* Make the file visible only when complete. */
-      if (!publish (tmp, path, (flags & TESS_WRITE_OVERWRITE) != 0))
+      if (!tess__publish (tmp, path, (flags & TESS_WRITE_OVERWRITE) != 0))
         {
           g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
                        "%s: cannot write: %s", path, g_strerror (errno));

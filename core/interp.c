@@ -35,80 +35,84 @@ spline_pole (TessMethod method)
   return method == TESS_METHOD_BICUBIC ? sqrt (3.0) - 2.0 : sqrt (8.0) - 3.0;
 }
 
-/* In-place recursive filter of @n samples spaced @step apart in a double
- * line, mirror boundary (… s2 s1 | s0 s1 s2 … sn-1 | sn-2 …). */
+/* In-place recursive filter of @k interleaved lines of @n samples each
+ * (sample i of line j at c[i * k + j]), mirror boundary
+ * (… s2 s1 | s0 s1 s2 … sn-1 | sn-2 …).  Each line gets exactly the same
+ * arithmetic whatever @k: lines are only batched for speed. */
 static void
-filter_line (double *c, gsize n, double z)
+filter_lines (double *c, gsize n, gsize k, double z)
 {
   double lambda = (1.0 - z) * (1.0 - 1.0 / z);
-  double zk, sum, z2n;
   gsize horizon;
 
   if (n == 1)
     return;
-  for (gsize k = 0; k < n; k++)
-    c[k] *= lambda;
+  for (gsize i = 0; i < n * k; i++)
+    c[i] *= lambda;
 
   /* Causal initialisation: the sum over the mirrored signal, truncated
-   * where z^k vanishes in double precision. */
+   * where z^i vanishes in double precision. */
   horizon = (gsize)ceil (log (1e-17) / log (fabs (z)));
   if (horizon < n)
     {
-      zk = z;
-      sum = c[0];
-      for (gsize k = 1; k < horizon; k++)
+      double zi = z;
+      for (gsize i = 1; i < horizon; i++)
         {
-          sum += zk * c[k];
-          zk *= z;
+          for (gsize j = 0; j < k; j++)
+            c[j] += zi * c[i * k + j];
+          zi *= z;
         }
-      c[0] = sum;
     }
   else
     {
       double zn1 = pow (z, (double)(n - 1));
-      double iz = 1.0 / z;
-      z2n = zn1 * zn1;
-      zk = z;
-      sum = c[0] + zn1 * c[n - 1];
+      double iz = 1.0 / z, zi = z, z2n = zn1 * zn1;
+      for (gsize j = 0; j < k; j++)
+        c[j] += zn1 * c[(n - 1) * k + j];
       zn1 *= iz;
-      for (gsize k = 1; k + 1 < n; k++)
+      for (gsize i = 1; i + 1 < n; i++)
         {
-          sum += (zk + zn1) * c[k];
-          zk *= z;
+          for (gsize j = 0; j < k; j++)
+            c[j] += (zi + zn1) * c[i * k + j];
+          zi *= z;
           zn1 *= iz;
         }
-      c[0] = sum / (1.0 - z2n);
+      for (gsize j = 0; j < k; j++)
+        c[j] /= 1.0 - z2n;
     }
-  for (gsize k = 1; k < n; k++)
-    c[k] += z * c[k - 1];
+  for (gsize i = 1; i < n; i++)
+    for (gsize j = 0; j < k; j++)
+      c[i * k + j] += z * c[(i - 1) * k + j];
   /* Anti-causal initialisation for the mirror boundary. */
-  c[n - 1] = (z / (z * z - 1.0)) * (c[n - 1] + z * c[n - 2]);
-  for (gsize k = n - 1; k-- > 0;)
-    c[k] = z * (c[k + 1] - c[k]);
+  for (gsize j = 0; j < k; j++)
+    c[(n - 1) * k + j]
+        = (z / (z * z - 1.0)) * (c[(n - 1) * k + j] + z * c[(n - 2) * k + j]);
+  for (gsize i = n - 1; i-- > 0;)
+    for (gsize j = 0; j < k; j++)
+      c[i * k + j] = z * (c[(i + 1) * k + j] - c[i * k + j]);
 }
 
 /* Fills the NaN pixels of a padded plane with the mean of their finite
- * 8-neighbours, in passes, so that holes fill from their edges. */
+ * 8-neighbours, in FILL_PASSES passes, so that holes fill from their
+ * edges; what is still NaN after that (deep inside large holes) becomes 0.
+ * Each pass computes all new values before writing any, so a pixel's value
+ * depends only on the pixels within FILL_PASSES of it: rows can be filled
+ * in parts, each with that many rows of context on either side. */
+#define FILL_PASSES 16
+
 #define DEFINE_FILL_NANS(T, SUFFIX)                                           \
   static void fill_nans_##SUFFIX (T *p, gsize w, gsize h)                     \
   {                                                                           \
     GArray *todo = g_array_new (FALSE, FALSE, sizeof (gsize));                \
     GArray *next = g_array_new (FALSE, FALSE, sizeof (gsize));                \
     GArray *vals = g_array_new (FALSE, FALSE, sizeof (T));                    \
-    double total = 0.0;                                                       \
-    gsize nfinite = 0;                                                        \
                                                                               \
     for (gsize i = 0; i < w * h; i++)                                         \
       {                                                                       \
         if (isnan (p[i]))                                                     \
           g_array_append_val (todo, i);                                       \
-        else                                                                  \
-          {                                                                   \
-            total += p[i];                                                    \
-            nfinite++;                                                        \
-          }                                                                   \
       }                                                                       \
-    for (int pass = 0; pass < 16 && todo->len > 0; pass++)                    \
+    for (int pass = 0; pass < FILL_PASSES && todo->len > 0; pass++)           \
       {                                                                       \
         g_array_set_size (next, 0);                                           \
         g_array_set_size (vals, 0);                                           \
@@ -143,8 +147,7 @@ filter_line (double *c, gsize n, double z)
         }                                                                     \
       }                                                                       \
     for (guint k = 0; k < todo->len; k++)                                     \
-      p[g_array_index (todo, gsize, k)]                                       \
-          = (T)(nfinite ? total / (double)nfinite : 0.0);                     \
+      p[g_array_index (todo, gsize, k)] = (T)0.0;                             \
     g_array_free (todo, TRUE);                                                \
     g_array_free (next, TRUE);                                                \
     g_array_free (vals, TRUE);                                                \
@@ -153,25 +156,48 @@ filter_line (double *c, gsize n, double z)
 DEFINE_FILL_NANS (float, f)
 DEFINE_FILL_NANS (double, d)
 
-/* Builds the spline coefficients of the edge-padded plane. */
-#define DEFINE_PREFILTER(T, SUFFIX)                                           \
-  static T *prefilter_##SUFFIX (const T *in, gboolean swapped, gsize w,       \
-                                gsize h, double z)                            \
+/* The spline coefficients of the edge-padded plane, (w + 2) × (h + 2),
+ * are made in phases that can be split between threads or processes:
+ * rows (padding, filling NaN, filtering), columns (filtering), and, only
+ * when there were NaN, mask (putting them back).  Each phase gives the
+ * same result however it is split. */
+
+/* Lines filtered together (interleaved, so that the recursions of
+ * several lines overlap): rows, and columns. */
+#define ROW_BATCH 8
+#define COLUMN_BATCH 64
+
+/* A buffer of at least @bytes: @scratch's, grown as needed, or (no
+ * @scratch) a new one. */
+gpointer
+tess__scratch_get (TessScratch *scratch, gsize bytes)
+{
+  if (scratch == NULL)
+    return g_malloc (bytes);
+  if (scratch->bytes < bytes)
+    {
+      g_free (scratch->data);
+      /* Huge pages: far fewer page faults when it is first used. */
+      scratch->data = tess__alloc_large (bytes);
+      if (scratch->data == NULL)
+        scratch->data = g_malloc (bytes);
+      scratch->bytes = bytes;
+    }
+  return scratch->data;
+}
+
+#define DEFINE_PHASES(T, SUFFIX)                                              \
+  static gboolean pad_##SUFFIX (const T *in, gsize iy0, gboolean swapped,     \
+                                gsize w, gsize h, T *c, gsize cy, gsize y0,   \
+                                gsize y1)                                     \
   {                                                                           \
-    gsize pw = w + 2, ph = h + 2;                                             \
-    T *c = tess__alloc_large (pw * ph * sizeof (T));                          \
-    double *line;                                                             \
-    guint8 *nan_mask = NULL;                                                  \
+    gsize pw = w + 2;                                                         \
     gboolean any_nan = FALSE;                                                 \
-                                                                              \
-    if (c == NULL)                                                            \
-      return NULL;                                                            \
-    for (gsize y = 0; y < ph; y++)                                            \
+    for (gsize y = y0; y < y1; y++)                                           \
       {                                                                       \
         gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
-        const T *src = in + sy * w;                                           \
-        T *dst = c + y * pw;                                                  \
-        memcpy (dst + 1, src, w * sizeof (T));                                \
+        T *dst = c + (y - cy) * pw; /* row @cy is at @c */                    \
+        memcpy (dst + 1, in + (sy - iy0) * w, w * sizeof (T));                \
         if (swapped)                                                          \
           tess__swap_to_native (dst + 1, w, sizeof (T));                      \
         dst[0] = dst[1];                                                      \
@@ -183,51 +209,173 @@ DEFINE_FILL_NANS (double, d)
               any_nan = TRUE;                                                 \
             }                                                                 \
       }                                                                       \
-    if (any_nan)                                                              \
+    return any_nan;                                                           \
+  }                                                                           \
+                                                                              \
+  static void rows_##SUFFIX (T *c, gsize w, gsize y0, gsize y1, double z)     \
+  {                                                                           \
+    gsize pw = w + 2;                                                         \
+    double *buf;                                                              \
+    if (y0 >= y1)                                                             \
+      return;                                                                 \
+    buf = g_new (double, pw *ROW_BATCH);                                      \
+    for (gsize y = y0; y < y1; y += ROW_BATCH)                                \
       {                                                                       \
-        nan_mask = g_malloc (pw * ph);                                        \
-        for (gsize i = 0; i < pw * ph; i++)                                   \
-          nan_mask[i] = isnan (c[i]) != 0;                                    \
-        fill_nans_##SUFFIX (c, pw, ph);                                       \
+        gsize k = MIN (ROW_BATCH, y1 - y);                                    \
+        for (gsize j = 0; j < k; j++)                                         \
+          {                                                                   \
+            const T *row = c + (y + j) * pw;                                  \
+            for (gsize x = 0; x < pw; x++)                                    \
+              buf[x * k + j] = row[x];                                        \
+          }                                                                   \
+        filter_lines (buf, pw, k, z);                                         \
+        for (gsize j = 0; j < k; j++)                                         \
+          {                                                                   \
+            T *row = c + (y + j) * pw;                                        \
+            for (gsize x = 0; x < pw; x++)                                    \
+              row[x] = (T)buf[x * k + j];                                     \
+          }                                                                   \
       }                                                                       \
-    /* Rows. */                                                               \
-    line = g_new (double, MAX (pw, ph));                                      \
-    for (gsize y = 0; y < ph; y++)                                            \
+    g_free (buf);                                                             \
+  }                                                                           \
+                                                                              \
+  static gboolean pad_rows_##SUFFIX (                                         \
+      const T *in, gsize iy0, gboolean swapped, gsize w, gsize h, T *c,       \
+      gsize y0, gsize y1, double z, TessScratch *scratch)                     \
+  {                                                                           \
+    gsize pw = w + 2, ph = h + 2, a, b;                                       \
+    gboolean nan;                                                             \
+    T *buf;                                                                   \
+    if (y0 == 0 && y1 == ph)                                                  \
       {                                                                       \
-        T *row = c + y * pw;                                                  \
-        for (gsize x = 0; x < pw; x++)                                        \
-          line[x] = row[x];                                                   \
-        filter_line (line, pw, z);                                            \
-        for (gsize x = 0; x < pw; x++)                                        \
-          row[x] = (T)line[x];                                                \
+        /* All the rows: in place. */                                         \
+        nan = pad_##SUFFIX (in, iy0, swapped, w, h, c, 0, y0, y1);            \
+        if (nan)                                                              \
+          fill_nans_##SUFFIX (c, pw, ph);                                     \
+        rows_##SUFFIX (c, w, y0, y1, z);                                      \
+        return nan;                                                           \
       }                                                                       \
-    /* Columns, one at a time through a line buffer: simple and exact. */     \
-    for (gsize x = 0; x < pw; x++)                                            \
+    /* In a buffer, with enough rows around for the NaN to fill as in the     \
+     * whole plane; then into place. */                                       \
+    a = y0 > FILL_PASSES ? y0 - FILL_PASSES : 0;                              \
+    b = MIN (ph, y1 + FILL_PASSES);                                           \
+    buf = tess__scratch_get (scratch, (b - a) * pw * sizeof (T));             \
+    nan = pad_##SUFFIX (in, iy0, swapped, w, h, buf, a, y0, y1);              \
+    if (nan)                                                                  \
       {                                                                       \
+        pad_##SUFFIX (in, iy0, swapped, w, h, buf, a, a, y0);                 \
+        pad_##SUFFIX (in, iy0, swapped, w, h, buf, a, y1, b);                 \
+        fill_nans_##SUFFIX (buf, pw, b - a);                                  \
+      }                                                                       \
+    rows_##SUFFIX (buf, w, y0 - a, y1 - a, z);                                \
+    memcpy (c + y0 * pw, buf + (y0 - a) * pw, (y1 - y0) * pw * sizeof (T));   \
+    return nan;                                                               \
+  }                                                                           \
+                                                                              \
+  static void columns_##SUFFIX (T *c, gsize w, gsize h, gsize x0, gsize x1,   \
+                                double z)                                     \
+  {                                                                           \
+    gsize pw = w + 2, ph = h + 2;                                             \
+    double *buf = g_new (double, ph *COLUMN_BATCH);                           \
+    for (gsize x = x0; x < x1; x += COLUMN_BATCH)                             \
+      {                                                                       \
+        gsize k = MIN (COLUMN_BATCH, x1 - x);                                 \
         for (gsize y = 0; y < ph; y++)                                        \
-          line[y] = c[y * pw + x];                                            \
-        filter_line (line, ph, z);                                            \
+          for (gsize j = 0; j < k; j++)                                       \
+            buf[y * k + j] = c[y * pw + x + j];                               \
+        filter_lines (buf, ph, k, z);                                         \
         for (gsize y = 0; y < ph; y++)                                        \
-          c[y * pw + x] = (T)line[y];                                         \
+          for (gsize j = 0; j < k; j++)                                       \
+            c[y * pw + x + j] = (T)buf[y * k + j];                            \
       }                                                                       \
-    g_free (line);                                                            \
-    if (nan_mask)                                                             \
+    g_free (buf);                                                             \
+  }                                                                           \
+                                                                              \
+  static void mask_##SUFFIX (const T *in, gsize iy0, gboolean swapped,        \
+                             gsize w, gsize h, T *c, gsize y0, gsize y1)      \
+  {                                                                           \
+    gsize pw = w + 2;                                                         \
+    for (gsize y = y0; y < y1; y++)                                           \
       {                                                                       \
-        for (gsize i = 0; i < pw * ph; i++)                                   \
-          if (nan_mask[i])                                                    \
-            c[i] = (T)NAN;                                                    \
-        g_free (nan_mask);                                                    \
+        gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
+        const T *src = in + (sy - iy0) * w;                                   \
+        T *dst = c + y * pw;                                                  \
+        for (gsize x = 0; x < pw; x++)                                        \
+          {                                                                   \
+            gsize sx = x == 0 ? 0 : (x > w ? w - 1 : x - 1);                  \
+            T v = src[sx];                                                    \
+            if (swapped)                                                      \
+              tess__swap_to_native (&v, 1, sizeof (T));                       \
+            if (!isfinite (v))                                                \
+              dst[x] = (T)NAN;                                                \
+          }                                                                   \
       }                                                                       \
-    return c;                                                                 \
   }
 
-DEFINE_PREFILTER (float, f)
-DEFINE_PREFILTER (double, d)
+DEFINE_PHASES (float, f)
+DEFINE_PHASES (double, d)
 
 gboolean
-tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
-                     gboolean swapped, gconstpointer data, gint64 width,
-                     gint64 height, GError **error)
+tess__prefilter_rows (const TessPrefilter *pf, gsize y0, gsize y1)
+{
+  double z = spline_pole (pf->method);
+
+  if (pf->type == TESS_TYPE_DOUBLE)
+    return pad_rows_d (pf->data, pf->data_y0, pf->swapped, pf->width,
+                       pf->height, pf->coeffs, y0, y1, z, pf->scratch);
+  return pad_rows_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
+                     pf->coeffs, y0, y1, z, pf->scratch);
+}
+
+void
+tess__prefilter_columns (const TessPrefilter *pf, gsize x0, gsize x1)
+{
+  double z = spline_pole (pf->method);
+
+  if (pf->type == TESS_TYPE_DOUBLE)
+    columns_d (pf->coeffs, pf->width, pf->height, x0, x1, z);
+  else
+    columns_f (pf->coeffs, pf->width, pf->height, x0, x1, z);
+}
+
+void
+tess__prefilter_mask (const TessPrefilter *pf, gsize y0, gsize y1)
+{
+  if (pf->type == TESS_TYPE_DOUBLE)
+    mask_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
+            pf->coeffs, y0, y1);
+  else
+    mask_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
+            pf->coeffs, y0, y1);
+}
+
+void
+tess__prefilter_source_rows (const TessPrefilter *pf, gsize y0, gsize y1,
+                             gsize *s0, gsize *s1)
+{
+  /* Padded row y is source row y - 1 (clamped); the fill looks
+   * FILL_PASSES rows further. */
+  *s0 = y0 > FILL_PASSES + 1 ? y0 - FILL_PASSES - 1 : 0;
+  *s1 = MIN (pf->height, y1 + FILL_PASSES);
+}
+
+gboolean
+tess__method_is_spline (TessMethod method)
+{
+  return method == TESS_METHOD_BIQUADRATIC || method == TESS_METHOD_BICUBIC;
+}
+
+gsize
+tess__coeffs_bytes (TessPixelType type, gint64 width, gint64 height)
+{
+  return ((gsize)width + 2) * ((gsize)height + 2)
+         * (type == TESS_TYPE_DOUBLE ? 8 : 4);
+}
+
+void
+tess__plane_init (TessPlane *plane, TessMethod method, TessPixelType type,
+                  gboolean swapped, gconstpointer data, gint64 width,
+                  gint64 height)
 {
   memset (plane, 0, sizeof *plane);
   plane->swapped = swapped;
@@ -237,25 +385,46 @@ tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
   plane->height = height;
   plane->stride = (gsize)width;
   plane->values = data;
-  if (method == TESS_METHOD_BIQUADRATIC || method == TESS_METHOD_BICUBIC)
+  if (tess__method_is_spline (method))
     {
-      double z = spline_pole (method);
-      gpointer c = type == TESS_TYPE_DOUBLE
-                       ? (gpointer)prefilter_d (data, swapped, (gsize)width,
-                                                (gsize)height, z)
-                       : (gpointer)prefilter_f (data, swapped, (gsize)width,
-                                                (gsize)height, z);
-      if (c == NULL)
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                       "not enough memory for the spline coefficients");
-          return FALSE;
-        }
-      plane->values = c;
-      plane->owned = c;
       plane->stride = (gsize)width + 2;
       plane->offset = 1;
     }
+}
+
+gboolean
+tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
+                     gboolean swapped, gconstpointer data, gint64 width,
+                     gint64 height, GError **error)
+{
+  TessPrefilter pf = { 0 };
+  gsize pw = (gsize)width + 2, ph = (gsize)height + 2;
+  gboolean nan;
+
+  if (!tess__method_is_spline (method))
+    {
+      tess__plane_init (plane, method, type, swapped, data, width, height);
+      return TRUE;
+    }
+  pf.method = method;
+  pf.type = type;
+  pf.swapped = swapped;
+  pf.data = data;
+  pf.width = (gsize)width;
+  pf.height = (gsize)height;
+  pf.coeffs = tess__alloc_large (tess__coeffs_bytes (type, width, height));
+  if (pf.coeffs == NULL)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "not enough memory for the spline coefficients");
+      return FALSE;
+    }
+  nan = tess__prefilter_rows (&pf, 0, ph);
+  tess__prefilter_columns (&pf, 0, pw);
+  if (nan)
+    tess__prefilter_mask (&pf, 0, ph);
+  tess__plane_init (plane, method, type, swapped, pf.coeffs, width, height);
+  plane->owned = pf.coeffs;
   return TRUE;
 }
 

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include "tess-plan.h"
 #include "tess-pool.h"
 #include "tess-transform.h"
 
@@ -422,6 +423,30 @@ tess_run_options_init (TessRunOptions *options)
   options->jobs = 1;
 }
 
+const TessOptions *
+tess__plan_get_options (const TessPlan *plan)
+{
+  return &plan->options;
+}
+
+void
+tess__plan_use_coefficients (TessPlan *plan, gpointer base, gsize plane_bytes)
+{
+  TessImage *in = plan->input;
+
+  g_mutex_lock (&plan->lock);
+  for (gint64 p = 0; p < in->nplanes; p++)
+    {
+      if (plan->ready[p])
+        tess__plane_clear (&plan->planes[p]);
+      tess__plane_init (&plan->planes[p], plan->options.method, in->type,
+                        in->swapped, (char *)base + (gsize)p * plane_bytes,
+                        in->width, in->height);
+      plan->ready[p] = TRUE;
+    }
+  g_mutex_unlock (&plan->lock);
+}
+
 typedef struct
 {
   TessProgressFunc progress;
@@ -431,10 +456,6 @@ typedef struct
   const TessRect *blocks;
   gint64 nblocks, pixels_done, pixels_total;
 } PoolProgress;
-
-static void report (TessProgressFunc progress, gpointer user_data,
-                    GTimer *timer, double *last, gint64 done, gint64 total,
-                    gint64 pixels_done, gint64 pixels_total);
 
 static void
 pool_block_done (gint64 block, gint64 ndone, gpointer data)
@@ -449,175 +470,208 @@ pool_block_done (gint64 block, gint64 ndone, gpointer data)
 /* The automatic block: whole rows up to 2048 pixels wide, 256 rows high
  * (the coordinate map of a tile stays in cache, and progress is reported
  * often enough). */
-static void
-block_size (const TessRunOptions *run, const TessRect *rect, gint64 *bw,
-            gint64 *bh)
+static TessRect *
+make_blocks (const TessRunOptions *run, const TessRect *rect, gint64 *nblocks,
+             GError **error)
 {
-  *bw = run && run->block_width > 0 ? run->block_width : 2048;
-  *bh = run && run->block_height > 0 ? run->block_height : BLOCK_ROWS;
-  *bw = MIN (*bw, rect->width);
-  *bh = MIN (*bh, rect->height);
-}
-
-TessImage *
-tess_plan_run_region (TessPlan *plan, const TessRect *rect,
-                      const TessRunOptions *run, GCancellable *cancellable,
-                      TessProgressFunc progress, gpointer user_data,
-                      GError **error)
-{
-  TessImage *in = plan->input;
-  TessImage *out;
-  TessWcs *wcs;
-  gint64 W = rect->width, H = rect->height, bw, bh, nbx, nby, nblocks;
-  gsize oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
-  gsize plane_bytes = (gsize)W * (gsize)H * oelem;
+  gint64 W = rect->width, H = rect->height, bw, bh, nbx, nby;
   TessRect *blocks;
-  gpointer block = NULL;
-  float *block_fp = NULL;
-  GTimer *timer;
-  double last = -1.0;
-  gint64 done_pixels = 0;
-  char *history;
 
-  if (!check_rect (plan, rect, error))
-    return NULL;
   if (run && (run->block_width < 0 || run->block_height < 0))
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
                    "the block size must be positive (or 0 for automatic)");
       return NULL;
     }
-  block_size (run, rect, &bw, &bh);
+  bw = run && run->block_width > 0 ? run->block_width : 2048;
+  bh = run && run->block_height > 0 ? run->block_height : BLOCK_ROWS;
+  bw = MIN (bw, W);
+  bh = MIN (bh, H);
   nbx = (W + bw - 1) / bw;
   nby = (H + bh - 1) / bh;
-  nblocks = nbx * nby;
+  *nblocks = nbx * nby;
   /* The blocks, row by row, in target coordinates. */
-  blocks = g_new (TessRect, nblocks);
-  for (gint64 b = 0; b < nblocks; b++)
+  blocks = g_new (TessRect, *nblocks);
+  for (gint64 b = 0; b < *nblocks; b++)
     {
       gint64 bx = (b % nbx) * bw, by = (b / nbx) * bh;
       TessRect r = { rect->x0 + bx, rect->y0 + by, MIN (bw, W - bx),
                      MIN (bh, H - by) };
       blocks[b] = r;
     }
+  return blocks;
+}
 
-  /* The output's WCS: the target's, shifted to the region. */
+/* Where a run's blocks go: an image in memory, or a file being written. */
+typedef struct
+{
+  TessImage *out;
+  const TessStreamLayout *layout;
+  const char *path; /* names the file in errors */
+} Sink;
+
+static gboolean
+run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
+            const Sink *sink, GCancellable *cancellable,
+            TessProgressFunc progress, gpointer user_data, GError **error)
+{
+  TessImage *in = plan->input;
+  gint64 W = rect->width, H = rect->height, nblocks = 0;
+  gsize oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
+  gsize plane_bytes = (gsize)W * (gsize)H * oelem;
+  gboolean want_fp = sink->out ? sink->out->footprint != NULL
+                               : sink->layout->footprint_offset >= 0;
+  TessRect *blocks = make_blocks (run, rect, &nblocks, error);
+  gpointer block = NULL;
+  float *block_fp = NULL;
+  GTimer *timer;
+  double last = -1.0;
+  gint64 done_pixels = 0, bw, bh;
+  gboolean ok = FALSE;
+  int jobs = run ? run->jobs : 1;
+
+  if (blocks == NULL)
+    return FALSE;
+  bw = blocks[0].width;
+  bh = blocks[0].height;
+  if (jobs <= 0)
+    jobs = (int)g_get_num_processors ();
+  jobs = MIN (jobs, 64);
+  timer = g_timer_new ();
+  if (jobs > 1 && nblocks > 1 && in->source != NULL)
+    {
+      TessPoolJob job = { 0 };
+      PoolProgress pp
+          = { progress, user_data, timer, &last, blocks, nblocks, 0, W * H };
+
+      job.input_path = in->source;
+      job.cards = plan->target->cards;
+      job.ncards = plan->target->ncards;
+      job.options = plan->options;
+      job.rect = *rect;
+      job.blocks = blocks;
+      job.nblocks = nblocks;
+      job.jobs = jobs;
+      job.in_type = in->type;
+      job.in_width = in->width;
+      job.in_height = in->height;
+      job.nplanes = in->nplanes;
+      if (sink->layout)
+        job.layout = *sink->layout;
+      else
+        {
+          job.layout.fd = -1;
+          job.layout.elem = oelem;
+          job.data = sink->out->data;
+          job.footprint = sink->out->footprint;
+        }
+      report (progress, user_data, timer, &last, 0, nblocks, 0, W * H);
+      ok = tess__pool_run (&job, cancellable, pool_block_done, &pp, error);
+      goto out;
+    }
+
+  /* Blocks are computed aside and copied in or written out; full-width
+   * blocks of one plane into memory in place. */
+  if (sink->layout || bw < W || in->nplanes > 1)
+    {
+      block = g_malloc ((gsize)bw * (gsize)bh * oelem * (gsize)in->nplanes);
+      block_fp = want_fp ? g_new (float, (gsize)bw *(gsize)bh) : NULL;
+    }
+  for (gint64 b = 0; b < nblocks; b++)
+    {
+      TessRect r = blocks[b];
+      TessRect local = { r.x0 - rect->x0, r.y0 - rect->y0, r.width, r.height };
+      gsize off = (gsize)local.y0 * (gsize)W + (gsize)local.x0;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
+          goto out;
+        }
+      report (progress, user_data, timer, &last, b, nblocks, done_pixels,
+              W * H);
+      if (block == NULL)
+        {
+          if (!tess_plan_compute_region (
+                  plan, &r, (char *)sink->out->data + off * oelem,
+                  want_fp ? sink->out->footprint + off : NULL, error))
+            goto out;
+        }
+      else if (!tess_plan_compute_region (plan, &r, block, block_fp, error))
+        goto out;
+      else if (sink->layout)
+        {
+          if (!tess__stream_write_block (sink->layout, &local, block, block_fp,
+                                         sink->path, error))
+            goto out;
+        }
+      else
+        {
+          gsize rw = (gsize)r.width, rh = (gsize)r.height;
+          for (gsize y = 0; y < rh; y++)
+            {
+              for (gint64 p = 0; p < in->nplanes; p++)
+                memcpy ((char *)sink->out->data + (gsize)p * plane_bytes
+                            + (off + y * (gsize)W) * oelem,
+                        (char *)block + ((gsize)p * rh + y) * rw * oelem,
+                        rw * oelem);
+              if (want_fp)
+                memcpy (sink->out->footprint + off + y * (gsize)W,
+                        block_fp + y * rw, rw * sizeof (float));
+            }
+        }
+      tess__image_drop_pages (in);
+      done_pixels += r.width * r.height;
+    }
+  report (progress, user_data, timer, &last, nblocks, nblocks, W * H, W * H);
+  ok = TRUE;
+
+out:
+  g_timer_destroy (timer);
+  g_free (block);
+  g_free (block_fp);
+  g_free (blocks);
+  return ok;
+}
+
+/* The output image of @rect: its WCS (the target's, shifted to the
+ * region), the input's keywords and HISTORY; pixels only @with_data. */
+static TessImage *
+make_output (TessPlan *plan, const TessRect *rect, gboolean with_data,
+             GError **error)
+{
+  TessImage *in = plan->input;
+  TessImage *out;
+  TessWcs *wcs;
+  gint64 W = rect->width, H = rect->height;
+  char *history;
+
   if (rect->x0 == 0 && rect->y0 == 0 && W == plan->grid.width
       && H == plan->grid.height)
     wcs = tess_wcs_ref (plan->target);
   else
     wcs = tess_wcs_crop (plan->target, rect->x0, rect->y0, W, H);
   out = tess__image_alloc (wcs, plan->out_type, W, H, in->n_extra, in->extra,
-                           TRUE, error);
+                           with_data, error);
   tess_wcs_unref (wcs);
   if (out == NULL)
     {
       g_prefix_error (error, "%s: output: ", plan->target->source);
-      g_free (blocks);
       return NULL;
     }
-  out->footprint = tess__alloc_large ((gsize)W * (gsize)H * sizeof (float));
-  if (out->footprint == NULL)
+  if (with_data)
     {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "%s: output: not enough memory for the footprint",
-                   plan->target->source);
-      tess_image_unref (out);
-      g_free (blocks);
-      return NULL;
-    }
-  {
-    int jobs = run ? run->jobs : 1;
-    if (jobs <= 0)
-      jobs = (int)g_get_num_processors ();
-    jobs = MIN (jobs, 64);
-    if (jobs > 1 && nblocks > 1 && in->source != NULL)
-      {
-        TessPoolJob job = { 0 };
-        PoolProgress pp
-            = { progress, user_data, NULL, &last, blocks, nblocks, 0, W * H };
-        gboolean ok;
-
-        job.input_path = in->source;
-        job.cards = plan->target->cards;
-        job.ncards = plan->target->ncards;
-        job.options = plan->options;
-        job.rect = *rect;
-        job.blocks = blocks;
-        job.nblocks = nblocks;
-        job.jobs = jobs;
-        job.data = out->data;
-        job.data_bytes = plane_bytes * (gsize)in->nplanes;
-        job.footprint = out->footprint;
-        job.footprint_bytes = (gsize)W * (gsize)H * sizeof (float);
-        pp.timer = g_timer_new ();
-        report (progress, user_data, pp.timer, &last, 0, nblocks, 0, W * H);
-        ok = tess__pool_run (&job, cancellable, pool_block_done, &pp, error);
-        g_timer_destroy (pp.timer);
-        if (!ok)
-          {
-            tess_image_unref (out);
-            g_free (blocks);
-            return NULL;
-          }
-        goto finish;
-      }
-  }
-
-  /* Blocks narrower than the output, or of several planes, are computed
-   * aside and copied in; full-width blocks of one plane in place. */
-  if (bw < W || in->nplanes > 1)
-    {
-      block = g_malloc ((gsize)bw * (gsize)bh * oelem * (gsize)in->nplanes);
-      block_fp = g_new (float, (gsize)bw *(gsize)bh);
-    }
-
-  timer = g_timer_new ();
-  for (gint64 b = 0; b < nblocks; b++)
-    {
-      TessRect r = blocks[b];
-      gsize off
-          = (gsize)(r.y0 - rect->y0) * (gsize)W + (gsize)(r.x0 - rect->x0);
-      gboolean ok;
-
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      out->footprint
+          = tess__alloc_large ((gsize)W * (gsize)H * sizeof (float));
+      if (out->footprint == NULL)
         {
-          g_clear_error (error);
-          g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
-          goto fail;
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "%s: output: not enough memory for the footprint",
+                       plan->target->source);
+          tess_image_unref (out);
+          return NULL;
         }
-      report (progress, user_data, timer, &last, b, nblocks, done_pixels,
-              W * H);
-      if (block)
-        {
-          gsize rw = (gsize)r.width, rh = (gsize)r.height;
-          ok = tess_plan_compute_region (plan, &r, block, block_fp, error);
-          for (gsize y = 0; ok && y < rh; y++)
-            {
-              for (gint64 p = 0; p < in->nplanes; p++)
-                memcpy ((char *)out->data + (gsize)p * plane_bytes
-                            + (off + y * (gsize)W) * oelem,
-                        (char *)block + ((gsize)p * rh + y) * rw * oelem,
-                        rw * oelem);
-              memcpy (out->footprint + off + y * (gsize)W, block_fp + y * rw,
-                      rw * sizeof (float));
-            }
-        }
-      else
-        ok = tess_plan_compute_region (plan, &r,
-                                       (char *)out->data + off * oelem,
-                                       out->footprint + off, error);
-      if (!ok)
-        goto fail;
-      done_pixels += r.width * r.height;
     }
-  report (progress, user_data, timer, &last, nblocks, nblocks, W * H, W * H);
-  g_timer_destroy (timer);
-  g_free (block);
-  g_free (block_fp);
-
-finish:
-  g_free (blocks);
   /* The input's keywords; its celestial WCS is replaced by the target's
    * when written. */
   g_string_append_len (out->cards, in->cards->str, (gssize)in->cards->len);
@@ -638,14 +692,63 @@ finish:
   tess_image_add_history (out, history);
   g_free (history);
   return out;
+}
 
-fail:
-  g_timer_destroy (timer);
-  g_free (block);
-  g_free (block_fp);
-  g_free (blocks);
-  tess_image_unref (out);
-  return NULL;
+TessImage *
+tess_plan_run_region (TessPlan *plan, const TessRect *rect,
+                      const TessRunOptions *run, GCancellable *cancellable,
+                      TessProgressFunc progress, gpointer user_data,
+                      GError **error)
+{
+  TessImage *out;
+  Sink sink = { 0 };
+
+  if (!check_rect (plan, rect, error))
+    return NULL;
+  out = make_output (plan, rect, TRUE, error);
+  if (out == NULL)
+    return NULL;
+  sink.out = out;
+  if (!run_blocks (plan, rect, run, &sink, cancellable, progress, user_data,
+                   error))
+    {
+      tess_image_unref (out);
+      return NULL;
+    }
+  return out;
+}
+
+gboolean
+tess_plan_write (TessPlan *plan, const TessRect *rect,
+                 const TessRunOptions *run, const char *path,
+                 TessWriteFlags flags, GCancellable *cancellable,
+                 TessProgressFunc progress, gpointer user_data, GError **error)
+{
+  TessRect all = { 0, 0, plan->grid.width, plan->grid.height };
+  TessStreamWriter *w;
+  TessImage *shell;
+  Sink sink = { 0 };
+  gboolean ok;
+
+  if (rect == NULL)
+    rect = &all;
+  if (!check_rect (plan, rect, error))
+    return FALSE;
+  shell = make_output (plan, rect, FALSE, error);
+  if (shell == NULL)
+    return FALSE;
+  w = tess__stream_writer_new (path, shell, flags, error);
+  tess_image_unref (shell);
+  if (w == NULL)
+    return FALSE;
+  sink.layout = tess__stream_writer_layout (w);
+  sink.path = path;
+  ok = run_blocks (plan, rect, run, &sink, cancellable, progress, user_data,
+                   error);
+  if (ok)
+    return tess__stream_writer_commit (w, error);
+  tess__stream_writer_abort (w);
+  return FALSE;
 }
 
 TessImage *

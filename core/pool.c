@@ -1,43 +1,67 @@
-/* pool.c — running the blocks of a plan in worker processes.
+/* pool.c — running a plan's work in worker processes.
  *
- * Workers are separate executables (tessera-worker), started with
- * GSubprocess, which is safe from a multi-threaded program: nothing runs
- * between fork and exec.  Each worker gets the job — the input file, the
- * target header (written to a temporary file), the options — on a socket
- * that is its standard input and output, then block after block; it
- * writes each block straight into a shared memory file (memfd, its fd 3)
- * that holds the output, and answers "done ID".  The parent hands out
- * blocks, reports progress, cancels (killing the workers), and gives the
- * block of a worker that dies to another one, once.
+ * Workers are separate executables (tessera-worker, see worker.c),
+ * started with posix_spawn(), which is safe from a multi-threaded
+ * program: nothing of this process runs in the child before the exec.  Each
+ * worker gets the job — the input file, the target header (written to a
+ * temporary file), the options — on a socket that is its standard input and
+ * output, then task after task.  Results go straight into shared files: the
+ * output (its fd 3: the FITS file being written, or shared memory) and, for
+ * the spline methods, the coefficients (fd 4), which the workers make together
+ * before the blocks, in phases separated by barriers.  The parent hands out
+ * tasks, reports progress, cancels (killing the workers), and gives the block
+ * of a worker that dies to another one, once; a worker dying in the prefilter
+ * restarts it, once.
  *
  * Protocol (text lines), parent → worker:
- *   tessera-worker 1 / input PATH / target PATH / method NAME /
+ *   tessera-worker 2 / input PATH / target PATH / method NAME /
  *   roundtrip 0|1 / exact 0|1 / tolerance X / step N /
- *   output X0 Y0 W H / go / block ID X Y W H ... / quit
- * worker → parent: ready / done ID / error [ID] MESSAGE
+ *   output X0 Y0 W H / layout DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN /
+ *   coeffs 0|1 / go
+ * then tasks: rows|mask ID Y0 Y1, cols ID X0 X1 (padded coordinates,
+ * all planes), block ID X Y W H (target coordinates), and quit.
+ * worker → parent: ready / done ID [nan] / error MESSAGE
  */
 #include "config.h"
 
 #include "tess-pool.h"
 
 #include <errno.h>
-#include <gio/gio.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
+
+/* Prefilter tasks per worker and phase: enough to even out the load. */
+#define TASKS_PER_WORKER 4
 
 typedef struct
 {
-  GSubprocess *proc;
+  pid_t pid;   /* 0 when not running */
   int fd;      /* our end of its socket */
-  gint64 busy; /* block it computes, or -1 */
+  gint64 busy; /* task it runs, or -1 */
   gboolean ready;
   GString *line;
 } Worker;
+
+typedef enum
+{
+  PHASE_ROWS,
+  PHASE_COLS,
+  PHASE_MASK,
+  PHASE_BLOCKS,
+} Phase;
+
+static const char *const phase_names[] = { "rows", "cols", "mask", "block" };
 
 typedef struct
 {
@@ -46,7 +70,15 @@ typedef struct
   int nworkers, spawned, max_spawns;
   char *header_path;
   char *tmpdir;
-  int memfd;
+  int output_fd, coeffs_fd;
+  TessStreamLayout layout;
+  /* The current phase and its tasks. */
+  Phase phase;
+  gint64 ntasks, next, ndone;
+  gint64 *pending, npending;
+  int *tries;
+  gboolean nan; /* the pad phase met NaN */
+  int prefilter_restarts;
 } Pool;
 
 static const char *
@@ -75,27 +107,78 @@ send_line (Worker *w, const char *text)
 }
 
 static void
-worker_stop (Worker *w, gboolean kill)
+worker_stop (Worker *w, gboolean kill_it)
 {
-  if (w->proc == NULL)
+  int status;
+
+  if (w->pid <= 0)
     return;
-  if (kill)
-    g_subprocess_force_exit (w->proc);
+  if (kill_it)
+    kill (w->pid, SIGKILL);
   else
     send_line (w, "quit\n");
   close (w->fd);
   w->fd = -1;
-  g_subprocess_wait (w->proc, NULL, NULL);
-  g_clear_object (&w->proc);
+  while (waitpid (w->pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  w->pid = 0;
   g_string_free (w->line, TRUE);
   w->line = NULL;
+}
+
+/* Starts a worker with posix_spawn(): safe in a multi-threaded program,
+ * and cheap whatever the size of this process.  Its fds: 0 and 1 the
+ * socket, 3 the output, 4 the coefficients; default signal handling. */
+static gboolean
+spawn_worker (Pool *pool, int sock, pid_t *pid, GError **error)
+{
+  const char *path = worker_path ();
+  char *argv[] = { (char *)path, NULL };
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  sigset_t none, defaults;
+  int src[3], err;
+
+  /* Duplicates above the targets, so that no dup2 overwrites a source. */
+  src[0] = fcntl (sock, F_DUPFD_CLOEXEC, 10);
+  src[1] = fcntl (pool->output_fd, F_DUPFD_CLOEXEC, 10);
+  src[2] = pool->coeffs_fd >= 0 ? fcntl (pool->coeffs_fd, F_DUPFD_CLOEXEC, 10)
+                                : -1;
+  posix_spawn_file_actions_init (&fa);
+  posix_spawn_file_actions_adddup2 (&fa, src[0], 0);
+  posix_spawn_file_actions_adddup2 (&fa, src[0], 1);
+  posix_spawn_file_actions_adddup2 (&fa, src[1], 3);
+  if (src[2] >= 0)
+    posix_spawn_file_actions_adddup2 (&fa, src[2], 4);
+  posix_spawnattr_init (&attr);
+  sigemptyset (&none);
+  sigemptyset (&defaults);
+  sigaddset (&defaults, SIGINT);
+  sigaddset (&defaults, SIGTERM);
+  sigaddset (&defaults, SIGPIPE);
+  posix_spawnattr_setsigmask (&attr, &none);
+  posix_spawnattr_setsigdefault (&attr, &defaults);
+  posix_spawnattr_setflags (&attr,
+                            POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  err = posix_spawn (pid, path, &fa, &attr, argv, environ);
+  posix_spawn_file_actions_destroy (&fa);
+  posix_spawnattr_destroy (&attr);
+  for (int i = 0; i < 3; i++)
+    if (src[i] >= 0)
+      close (src[i]);
+  if (err != 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "cannot start the worker %s: %s", path, g_strerror (err));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
 worker_start (Pool *pool, Worker *w, GError **error)
 {
   const TessPoolJob *job = pool->job;
-  GSubprocessLauncher *l;
   int sv[2];
   char *spec;
   gboolean ok;
@@ -106,16 +189,11 @@ worker_start (Pool *pool, Worker *w, GError **error)
                    "cannot start a worker: %s", g_strerror (errno));
       return FALSE;
     }
-  l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_subprocess_launcher_take_stdin_fd (l, sv[1]);
-  g_subprocess_launcher_take_stdout_fd (l, dup (sv[1]));
-  g_subprocess_launcher_take_fd (l, dup (pool->memfd), 3);
-  w->proc = g_subprocess_launcher_spawn (l, error, worker_path (), NULL);
-  g_object_unref (l);
-  if (w->proc == NULL)
+  ok = spawn_worker (pool, sv[1], &w->pid, error);
+  close (sv[1]);
+  if (!ok)
     {
       close (sv[0]);
-      g_prefix_error (error, "cannot start the worker %s: ", worker_path ());
       return FALSE;
     }
   pool->spawned++;
@@ -124,14 +202,18 @@ worker_start (Pool *pool, Worker *w, GError **error)
   w->ready = FALSE;
   w->line = g_string_new (NULL);
   spec = g_strdup_printf (
-      "tessera-worker 1\ninput %s\ntarget %s\nmethod %s\nroundtrip %d\n"
+      "tessera-worker 2\ninput %s\ntarget %s\nmethod %s\nroundtrip %d\n"
       "exact %d\ntolerance %.17g\nstep %d\noutput %" G_GINT64_FORMAT
-      " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\ngo\n",
+      " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+      "\nlayout %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
+      " %d\ncoeffs %d\ngo\n",
       job->input_path, pool->header_path,
       tess_method_name (job->options.method), job->options.roundtrip ? 1 : 0,
       job->options.exact_transform ? 1 : 0, job->options.transform_tolerance,
       job->options.grid_step, job->rect.x0, job->rect.y0, job->rect.width,
-      job->rect.height);
+      job->rect.height, pool->layout.data_offset,
+      pool->layout.footprint_offset, pool->layout.big_endian ? 1 : 0,
+      pool->coeffs_fd >= 0 ? 1 : 0);
   ok = send_line (w, spec);
   g_free (spec);
   if (!ok)
@@ -166,42 +248,239 @@ write_header (Pool *pool, GError **error)
   return ok;
 }
 
+/* A shared file of @bytes: memory, or when that much would crowd out the
+ * rest, an unnamed file in the temporary folder (space checked first). */
+static int
+shared_file (const char *name, guint64 bytes, GError **error)
+{
+  int fd = -1;
+
+  if (bytes <= tess__physical_memory () / 4)
+    fd = memfd_create (name, MFD_CLOEXEC);
+  else
+    {
+      const char *dir = g_get_tmp_dir ();
+      fd = open (dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+      if (fd >= 0 && !tess__check_disk_space (fd, bytes, dir, error))
+        {
+          close (fd);
+          return -1;
+        }
+    }
+  if (fd < 0 || ftruncate (fd, (off_t)bytes) != 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "cannot make the shared %s: %s", name, g_strerror (errno));
+      if (fd >= 0)
+        close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+static void
+phase_begin (Pool *pool, Phase phase)
+{
+  const TessPoolJob *job = pool->job;
+
+  pool->phase = phase;
+  pool->next = pool->ndone = pool->npending = 0;
+  g_free (pool->pending);
+  g_free (pool->tries);
+  if (phase == PHASE_BLOCKS)
+    pool->ntasks = job->nblocks;
+  else
+    {
+      gint64 n = phase == PHASE_COLS ? job->in_width + 2 : job->in_height + 2;
+      pool->ntasks = MIN (n, (gint64)pool->nworkers * TASKS_PER_WORKER);
+    }
+  pool->pending = g_new (gint64, pool->ntasks);
+  pool->tries = g_new0 (int, pool->ntasks);
+}
+
+/* The text of task @t of the current phase. */
+static void
+task_text (const Pool *pool, gint64 t, char *buf, gsize size)
+{
+  const TessPoolJob *job = pool->job;
+
+  if (pool->phase == PHASE_BLOCKS)
+    {
+      const TessRect *r = &job->blocks[t];
+      g_snprintf (buf, size,
+                  "block %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                  " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                  " %" G_GINT64_FORMAT "\n",
+                  t, r->x0, r->y0, r->width, r->height);
+    }
+  else
+    {
+      gint64 n
+          = pool->phase == PHASE_COLS ? job->in_width + 2 : job->in_height + 2;
+      gint64 a = n * t / pool->ntasks, b = n * (t + 1) / pool->ntasks;
+      g_snprintf (buf, size,
+                  "%s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                  " %" G_GINT64_FORMAT "\n",
+                  phase_names[pool->phase], t, a, b);
+    }
+}
+
+/* The phase after the current one. */
+static Phase
+next_phase (const Pool *pool)
+{
+  switch (pool->phase)
+    {
+    case PHASE_ROWS:
+      return PHASE_COLS;
+    case PHASE_COLS:
+      return pool->nan ? PHASE_MASK : PHASE_BLOCKS;
+    default:
+      return PHASE_BLOCKS;
+    }
+}
+
+/* A worker is gone: its task goes to another, once. */
+static gboolean
+worker_lost (Pool *pool, Worker *w, GError **error)
+{
+  const TessPoolJob *job = pool->job;
+  gint64 t = w->busy;
+
+  worker_stop (w, TRUE);
+  if (t >= 0 && pool->phase == PHASE_BLOCKS)
+    {
+      if (++pool->tries[t] > 1)
+        {
+          const TessRect *r = &job->blocks[t];
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                       "block %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
+                       ",%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                       "x%" G_GINT64_FORMAT ") failed twice: its workers died",
+                       t, r->x0, r->y0, r->width, r->height);
+          return FALSE;
+        }
+      pool->pending[pool->npending++] = t;
+    }
+  else if (t >= 0)
+    {
+      /* The prefilter works in place: start it again from the input. */
+      if (++pool->prefilter_restarts > 1)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                       "the spline prefilter failed twice: its workers died");
+          return FALSE;
+        }
+      for (int i = 0; i < pool->nworkers; i++)
+        if (pool->workers[i].busy >= 0)
+          worker_stop (&pool->workers[i], TRUE);
+      pool->nan = FALSE;
+      phase_begin (pool, PHASE_ROWS);
+    }
+  for (int i = 0; i < pool->nworkers; i++)
+    {
+      Worker *o = &pool->workers[i];
+      if (o->pid <= 0 && pool->spawned < pool->max_spawns
+          && !worker_start (pool, o, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Handles the lines a worker sent. */
+static gboolean
+worker_lines (Pool *pool, Worker *w, TessPoolBlockDone block_done,
+              gpointer user_data, GError **error)
+{
+  char *nl;
+
+  while ((nl = strchr (w->line->str, '\n')) != NULL)
+    {
+      char *l = w->line->str;
+      *nl = '\0';
+      if (strcmp (l, "ready") == 0)
+        w->ready = TRUE;
+      else if (g_str_has_prefix (l, "done "))
+        {
+          char *end;
+          gint64 t = g_ascii_strtoll (l + 5, &end, 10);
+          if (t == w->busy)
+            {
+              w->busy = -1;
+              pool->ndone++;
+              if (strcmp (end, " nan") == 0)
+                pool->nan = TRUE;
+              if (pool->phase == PHASE_BLOCKS && block_done)
+                block_done (t, pool->ndone, user_data);
+            }
+        }
+      else if (g_str_has_prefix (l, "error "))
+        {
+          if (w->busy >= 0 && pool->phase == PHASE_BLOCKS)
+            {
+              const TessRect *r = &pool->job->blocks[w->busy];
+              g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                           "block %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
+                           ",%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                           "x%" G_GINT64_FORMAT "): %s",
+                           w->busy, r->x0, r->y0, r->width, r->height, l + 6);
+            }
+          else
+            g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s", l + 6);
+          return FALSE;
+        }
+      g_string_erase (w->line, 0, (gssize)(nl - w->line->str) + 1);
+    }
+  return TRUE;
+}
+
 gboolean
 tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
                 TessPoolBlockDone block_done, gpointer user_data,
                 GError **error)
 {
   Pool pool = { 0 };
-  gint64 nb = job->nblocks, next = 0, ndone = 0;
-  gint64 *pending = g_new (gint64, nb);
-  int *tries = g_new0 (int, nb);
-  gint64 npending = 0;
   gboolean ok = FALSE;
-  gsize map_len = job->data_bytes + job->footprint_bytes;
+  gsize data_bytes = 0, fp_bytes = 0, map_len = 0;
   gpointer map = MAP_FAILED;
+  gboolean spline = tess__method_is_spline (job->options.method);
 
   pool.job = job;
-  pool.memfd = -1;
-  pool.nworkers = (int)MIN ((gint64)job->jobs, nb);
+  pool.output_fd = pool.coeffs_fd = -1;
+  pool.nworkers = (int)MIN ((gint64)job->jobs, MAX (job->nblocks, 2));
   pool.max_spawns = pool.nworkers * 2 + 2;
   pool.workers = g_new0 (Worker, pool.nworkers);
   for (int i = 0; i < pool.nworkers; i++)
     pool.workers[i].fd = -1;
 
-  pool.memfd = memfd_create ("tessera-output", MFD_CLOEXEC);
-  if (pool.memfd < 0 || ftruncate (pool.memfd, (off_t)map_len) != 0)
+  if (job->layout.fd >= 0)
     {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "cannot make the shared output: %s", g_strerror (errno));
-      goto out;
+      pool.layout = job->layout;
+      pool.output_fd = job->layout.fd;
     }
-  map = mmap (NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, pool.memfd,
-              0);
-  if (map == MAP_FAILED)
+  else
     {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "cannot map the shared output: %s", g_strerror (errno));
-      goto out;
+      /* Into shared memory, copied out at the end. */
+      gsize npix = (gsize)job->rect.width * (gsize)job->rect.height;
+      pool.layout.elem = job->layout.elem;
+      data_bytes = npix * (gsize)job->nplanes * pool.layout.elem;
+      fp_bytes = job->footprint ? npix * sizeof (float) : 0;
+      map_len = data_bytes + fp_bytes;
+      pool.layout.data_offset = 0;
+      pool.layout.footprint_offset = job->footprint ? (gint64)data_bytes : -1;
+      pool.layout.big_endian = FALSE;
+      pool.output_fd = shared_file ("tessera-output", map_len, error);
+      if (pool.output_fd < 0)
+        goto out;
+    }
+  if (spline)
+    {
+      guint64 bytes = (guint64)tess__coeffs_bytes (job->in_type, job->in_width,
+                                                   job->in_height)
+                      * (guint64)job->nplanes;
+      pool.coeffs_fd = shared_file ("spline coefficients", bytes, error);
+      if (pool.coeffs_fd < 0)
+        goto out;
     }
   if (!write_header (&pool, error))
     goto out;
@@ -209,7 +488,8 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
     if (!worker_start (&pool, &pool.workers[i], error))
       goto out;
 
-  while (ndone < nb)
+  phase_begin (&pool, spline ? PHASE_ROWS : PHASE_BLOCKS);
+  for (;;)
     {
       struct pollfd fds[64];
       int idx[64], nfds = 0, alive = 0;
@@ -219,31 +499,34 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
           g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
           goto out;
         }
-      /* Hand out blocks: retried ones first. */
+      if (pool.ndone == pool.ntasks)
+        {
+          /* A barrier: every task of the phase is done. */
+          if (pool.phase == PHASE_BLOCKS)
+            break;
+          phase_begin (&pool, next_phase (&pool));
+          continue;
+        }
+      /* Hand out tasks: retried ones first. */
       for (int i = 0; i < pool.nworkers; i++)
         {
           Worker *w = &pool.workers[i];
-          gint64 b;
+          gint64 t;
           char cmd[160];
 
-          if (w->proc == NULL)
+          if (w->pid <= 0)
             continue;
           alive++;
           if (!w->ready || w->busy >= 0)
             continue;
-          if (npending > 0)
-            b = pending[--npending];
-          else if (next < nb)
-            b = next++;
+          if (pool.npending > 0)
+            t = pool.pending[--pool.npending];
+          else if (pool.next < pool.ntasks)
+            t = pool.next++;
           else
             continue;
-          g_snprintf (cmd, sizeof cmd,
-                      "block %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                      " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                      " %" G_GINT64_FORMAT "\n",
-                      b, job->blocks[b].x0, job->blocks[b].y0,
-                      job->blocks[b].width, job->blocks[b].height);
-          w->busy = b;
+          task_text (&pool, t, cmd, sizeof cmd);
+          w->busy = t;
           send_line (w, cmd); /* a failure shows as the worker's end */
         }
       if (alive == 0)
@@ -253,7 +536,7 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
           goto out;
         }
       for (int i = 0; i < pool.nworkers && nfds < 64; i++)
-        if (pool.workers[i].proc)
+        if (pool.workers[i].pid > 0)
           {
             fds[nfds].fd = pool.workers[i].fd;
             fds[nfds].events = POLLIN;
@@ -271,77 +554,46 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
           Worker *w = &pool.workers[idx[k]];
           char buf[4096];
           ssize_t n;
-          char *nl;
 
-          if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
+          if (w->pid <= 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
             continue;
           n = recv (w->fd, buf, sizeof buf, 0);
           if (n < 0 && errno == EINTR)
             continue;
           if (n <= 0)
             {
-              /* The worker is gone: its block goes to another, once. */
-              gint64 b = w->busy;
-              worker_stop (w, TRUE);
-              if (b >= 0)
-                {
-                  if (++tries[b] > 1)
-                    {
-                      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                                   "block %" G_GINT64_FORMAT
-                                   " (%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
-                                   " %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
-                                   ") failed twice: its workers died",
-                                   b, job->blocks[b].x0, job->blocks[b].y0,
-                                   job->blocks[b].width,
-                                   job->blocks[b].height);
-                      goto out;
-                    }
-                  pending[npending++] = b;
-                }
-              if (pool.spawned < pool.max_spawns
-                  && !worker_start (&pool, w, error))
+              if (!worker_lost (&pool, w, error))
                 goto out;
               continue;
             }
           g_string_append_len (w->line, buf, n);
-          while ((nl = strchr (w->line->str, '\n')) != NULL)
-            {
-              *nl = '\0';
-              if (strcmp (w->line->str, "ready") == 0)
-                w->ready = TRUE;
-              else if (g_str_has_prefix (w->line->str, "done "))
-                {
-                  gint64 b = g_ascii_strtoll (w->line->str + 5, NULL, 10);
-                  if (b == w->busy)
-                    {
-                      w->busy = -1;
-                      ndone++;
-                      if (block_done)
-                        block_done (b, ndone, user_data);
-                    }
-                }
-              else if (g_str_has_prefix (w->line->str, "error "))
-                {
-                  g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s",
-                               w->line->str + 6);
-                  goto out;
-                }
-              g_string_erase (w->line, 0, (gssize)(nl - w->line->str) + 1);
-            }
+          if (!worker_lines (&pool, w, block_done, user_data, error))
+            goto out;
         }
     }
-  memcpy (job->data, map, job->data_bytes);
-  memcpy (job->footprint, (char *)map + job->data_bytes, job->footprint_bytes);
+  if (job->layout.fd < 0)
+    {
+      map = mmap (NULL, map_len, PROT_READ, MAP_SHARED, pool.output_fd, 0);
+      if (map == MAP_FAILED)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                       "cannot map the shared output: %s", g_strerror (errno));
+          goto out;
+        }
+      memcpy (job->data, map, data_bytes);
+      if (job->footprint)
+        memcpy (job->footprint, (char *)map + data_bytes, fp_bytes);
+      munmap (map, map_len);
+    }
   ok = TRUE;
 
 out:
   for (int i = 0; i < pool.nworkers; i++)
     worker_stop (&pool.workers[i], !ok);
-  if (map != MAP_FAILED)
-    munmap (map, map_len);
-  if (pool.memfd >= 0)
-    close (pool.memfd);
+  if (job->layout.fd < 0 && pool.output_fd >= 0)
+    close (pool.output_fd);
+  if (pool.coeffs_fd >= 0)
+    close (pool.coeffs_fd);
   if (pool.header_path)
     g_unlink (pool.header_path);
   if (pool.tmpdir)
@@ -349,7 +601,7 @@ out:
   g_free (pool.header_path);
   g_free (pool.tmpdir);
   g_free (pool.workers);
-  g_free (pending);
-  g_free (tries);
+  g_free (pool.pending);
+  g_free (pool.tries);
   return ok;
 }

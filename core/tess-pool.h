@@ -4,6 +4,7 @@
 #define TESS_POOL_H
 
 #include "tess-private.h"
+#include "tess-stream.h"
 
 typedef struct
 {
@@ -15,11 +16,15 @@ typedef struct
   const TessRect *blocks; /* blocks, in target coordinates */
   gint64 nblocks;
   int jobs; /* worker processes */
-  /* Where the result goes: the planes of rect, then its footprint. */
+  /* The input's shape, for the spline coefficients the workers make
+   * together before the blocks (spline methods). */
+  TessPixelType in_type;
+  gint64 in_width, in_height, nplanes;
+  /* Where blocks go: a file being written (layout.fd), or, when
+   * layout.fd is -1, @data (the planes of rect) and @footprint. */
+  TessStreamLayout layout;
   gpointer data;
-  gsize data_bytes;
   float *footprint;
-  gsize footprint_bytes;
 } TessPoolJob;
 
 /* Called in the calling thread each time a block is done. */

@@ -44,6 +44,8 @@ struct _TessImage
   gpointer data;    /* the samples, native or (swapped) big-endian */
   gboolean swapped; /* data are big-endian, as in the FITS file */
   gpointer map;     /* mapping holding data, if mapped from the file */
+  char *data_file;  /* file holding plain float data, or NULL */
+  guint64 data_offset;
   gsize map_len;
   GMutex lock;     /* guards native */
   gpointer native; /* native copy of swapped data, made on demand */
@@ -107,6 +109,16 @@ void tess__cards_append (GString *cards, const char *card);
  * named one when @path names an HDU); its dimensions in @naxis, @naxes[9]. */
 gboolean tess__fits_find_image (fitsfile *fptr, const char *path, int *naxis,
                                 long *naxes, GError **error);
+/* Lets go of the resident pages of a large mapped input (they stay in the
+ * page cache); a no-op for other images. */
+void tess__image_drop_pages (TessImage *image);
+/* Reads rows [y0, y1) of plane @p into @dst, native order, straight from
+ * the file (FALSE with no error when the data are not plain in a file). */
+gboolean tess__image_read_rows (TessImage *image, gint64 p, gint64 y0,
+                                gint64 y1, gpointer dst, GError **error);
+/* Maps all the pages of a mapped input of moderate size at once (cheaper
+ * than a fault a page). */
+void tess__image_populate (TessImage *image);
 TessImage *tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
                               gint64 height, int n_extra, const gint64 *extra,
                               gboolean with_data, GError **error);
@@ -124,6 +136,49 @@ typedef struct
   gpointer owned;   /* memory to free with the plane, or NULL */
 } TessPlane;
 
+/* Spline coefficients in phases (see interp.c): rows [y0, y1) of the
+ * padded plane (TRUE when they held NaN); then columns [x0, x1); then,
+ * when any rows held NaN, mask rows.  Padded coordinates: 0 … width + 1,
+ * 0 … height + 1. */
+typedef struct
+{
+  gpointer data; /* free with g_free() */
+  gsize bytes;
+} TessScratch;
+
+/* A buffer of at least @bytes: @scratch's, grown as needed (in huge pages
+ * where possible), or with no @scratch a new one (g_malloc). */
+gpointer tess__scratch_get (TessScratch *scratch, gsize bytes);
+
+typedef struct
+{
+  TessMethod method;
+  TessPixelType type;
+  gboolean swapped;   /* @data are big-endian */
+  gconstpointer data; /* the input plane, from its row @data_y0 on */
+  gsize data_y0;
+  gsize width, height;
+  gpointer coeffs; /* (width + 2) × (height + 2) values */
+  /* Memory to reuse from one call to the next, or NULL. */
+  TessScratch *scratch;
+} TessPrefilter;
+
+gboolean tess__method_is_spline (TessMethod method);
+gsize tess__coeffs_bytes (TessPixelType type, gint64 width, gint64 height);
+gboolean tess__prefilter_rows (const TessPrefilter *pf, gsize y0, gsize y1);
+/* The rows of the input that rows [y0, y1) (or their mask) need:
+ * [*s0, *s1). */
+void tess__prefilter_source_rows (const TessPrefilter *pf, gsize y0, gsize y1,
+                                  gsize *s0, gsize *s1);
+void tess__prefilter_columns (const TessPrefilter *pf, gsize x0, gsize x1);
+void tess__prefilter_mask (const TessPrefilter *pf, gsize y0, gsize y1);
+
+/* A plane on given values: the samples, or (spline methods) coefficients
+ * made as above. */
+void tess__plane_init (TessPlane *plane, TessMethod method, TessPixelType type,
+                       gboolean swapped, gconstpointer data, gint64 width,
+                       gint64 height);
+/* A plane with its own coefficients (spline methods), made here. */
 gboolean tess__plane_prepare (TessPlane *plane, TessMethod method,
                               TessPixelType type, gboolean swapped,
                               gconstpointer data, gint64 width, gint64 height,

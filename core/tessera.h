@@ -275,6 +275,14 @@ typedef enum
 TessImage *tess_image_load (const char *path, GError **error);
 
 /**
+ * tess_image_open:
+ * As tess_image_load(), but plain float data are always mapped from the
+ * file, never read into memory: for a process that only plans and hands
+ * the work to others (a run with several jobs), or for data read once.
+ */
+TessImage *tess_image_open (const char *path, GError **error);
+
+/**
  * tess_image_new:
  * Makes an image of @nplanes planes of @width × @height pixels, all NaN,
  * with the given WCS; @header_cards (80-character cards, may be %NULL)
@@ -464,6 +472,36 @@ TessImage *tess_plan_run_region (TessPlan *plan, const TessRect *rect,
                                  GCancellable *cancellable,
                                  TessProgressFunc progress, gpointer user_data,
                                  GError **error);
+
+/**
+ * tess_plan_write:
+ * @rect: (nullable): the part of the output to compute, %NULL for all
+ * @run: (nullable): how to run, %NULL for the defaults
+ * @path: the FITS file to write
+ * @flags: TessWriteFlags
+ *
+ * As tess_plan_run_region(), but the result goes to a FITS file (laid out
+ * as tess_image_save() does) block by block as blocks are computed — by
+ * the workers themselves when @run asks for several — so the output is
+ * never held whole in memory.  The file is written under a temporary name
+ * and renamed when complete: on error or cancellation no file is left.
+ */
+gboolean tess_plan_write (TessPlan *plan, const TessRect *rect,
+                          const TessRunOptions *run, const char *path,
+                          TessWriteFlags flags, GCancellable *cancellable,
+                          TessProgressFunc progress, gpointer user_data,
+                          GError **error);
+
+/**
+ * tess_worker_serve:
+ * @fd: a socket to the parent process
+ * @error: return location for an error
+ *
+ * The body of a worker process (tessera-worker): computes the tasks the
+ * parent (a run with several jobs) sends on @fd, writing results into the
+ * files it passed as descriptors 3 and 4.  Returns when told to stop.
+ */
+gboolean tess_worker_serve (int fd, GError **error);
 
 /**
  * tess_reproject:

@@ -7,6 +7,8 @@
 
 #include "testutil.h"
 
+#include <glib/gstdio.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -510,6 +512,115 @@ START_TEST (test_run_region)
 }
 END_TEST
 
+/* Files in @dir whose names start with @prefix. */
+static int
+count_files (const char *dir, const char *prefix)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  int n = 0;
+
+  while (d && (name = g_dir_read_name (d)) != NULL)
+    n += g_str_has_prefix (name, prefix);
+  if (d)
+    g_dir_close (d);
+  return n;
+}
+
+START_TEST (test_plan_write)
+{
+  /* A region written block by block to a file: the same pixels, footprint
+   * and WCS as computed in memory. */
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
+  TessWcs *t = awkward_target ();
+  TessImage *in = tu_image (wcs, 2, 15);
+  GError *error = NULL;
+  TessPlan *plan = tess_plan_new (in, t, NULL, &error);
+  TessRect r = { 13, 29, 50, 61 };
+  TessRunOptions run;
+  char *dir = tu_tmpdir ();
+  char *path = g_build_filename (dir, "out.fits", NULL);
+  char *fp_path = g_strconcat (path, "[FOOTPRINT]", NULL);
+  TessImage *part, *back, *back_fp;
+  GCancellable *cancel = g_cancellable_new ();
+  double x = 3.0, y = 4.0, a[2], b[2];
+  char *before = NULL, *after = NULL;
+
+  tu_assert_no_error (error);
+  part = tess_plan_run_region (plan, &r, NULL, NULL, NULL, NULL, &error);
+  tu_assert_no_error (error);
+  tess_run_options_init (&run);
+  run.block_width = 7;
+  run.block_height = 11;
+  ck_assert (
+      tess_plan_write (plan, &r, &run, path, 0, NULL, NULL, NULL, &error));
+  tu_assert_no_error (error);
+  back = tess_image_load (path, &error);
+  tu_assert_no_error (error);
+  back_fp = tess_image_load (fp_path, &error);
+  tu_assert_no_error (error);
+  ck_assert_int_eq (tess_image_get_width (back), r.width);
+  ck_assert_int_eq (tess_image_get_height (back), r.height);
+  ck_assert_int_eq (tess_image_get_nplanes (back), 2);
+  ck_assert (memcmp (tess_image_get_data (back), tess_image_get_data (part),
+                     2 * r.width * r.height * sizeof (float))
+             == 0);
+  ck_assert (memcmp (tess_image_get_data (back_fp),
+                     tess_image_get_footprint (part),
+                     r.width * r.height * sizeof (float))
+             == 0);
+  ck_assert (tess_wcs_pixel_to_world (tess_image_get_wcs (back), 1, &x, &y,
+                                      &a[0], &a[1], NULL));
+  ck_assert (tess_wcs_pixel_to_world (tess_image_get_wcs (part), 1, &x, &y,
+                                      &b[0], &b[1], NULL));
+  ck_assert (fabs (a[0] - b[0]) < 1e-10 && fabs (a[1] - b[1]) < 1e-10);
+  tess_image_unref (back);
+  tess_image_unref (back_fp);
+
+  /* An existing file is kept unless overwriting. */
+  ck_assert (g_file_get_contents (path, &before, NULL, NULL));
+  ck_assert (
+      !tess_plan_write (plan, NULL, NULL, path, 0, NULL, NULL, NULL, &error));
+  ck_assert (g_error_matches (error, TESS_ERROR, TESS_ERROR_IO));
+  ck_assert (strstr (error->message, path) != NULL);
+  g_clear_error (&error);
+  ck_assert (g_file_get_contents (path, &after, NULL, NULL));
+  ck_assert_str_eq (before, after);
+
+  /* Without a footprint: one HDU. */
+  ck_assert (tess_plan_write (plan, NULL, NULL, path,
+                              TESS_WRITE_OVERWRITE | TESS_WRITE_NO_FOOTPRINT,
+                              NULL, NULL, NULL, &error));
+  tu_assert_no_error (error);
+  back_fp = tess_image_load (fp_path, &error);
+  ck_assert (back_fp == NULL);
+  g_clear_error (&error);
+
+  /* Cancelled: no file, no temporary file. */
+  g_unlink (path);
+  g_cancellable_cancel (cancel);
+  ck_assert (!tess_plan_write (plan, NULL, NULL, path, 0, cancel, NULL, NULL,
+                               &error));
+  ck_assert (g_error_matches (error, TESS_ERROR, TESS_ERROR_CANCELLED));
+  g_clear_error (&error);
+  ck_assert (!g_file_test (path, G_FILE_TEST_EXISTS));
+  ck_assert_int_eq (count_files (dir, ".tessera-"), 0);
+
+  g_object_unref (cancel);
+  g_free (before);
+  g_free (after);
+  tess_image_unref (part);
+  tess_plan_unref (plan);
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+  tess_wcs_unref (t);
+  tu_rmdir (dir);
+  g_free (dir);
+  g_free (path);
+  g_free (fp_path);
+}
+END_TEST
+
 static Suite *
 reproject_suite (void)
 {
@@ -528,6 +639,7 @@ reproject_suite (void)
   tcase_add_test (tc, test_bad_options);
   tcase_add_test (tc, test_progress_and_cancel);
   tcase_add_test (tc, test_run_region);
+  tcase_add_test (tc, test_plan_write);
   tcase_add_test (tc, test_threads);
   suite_add_tcase (s, tc);
   return s;

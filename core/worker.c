@@ -1,0 +1,395 @@
+/* worker.c — the worker side of pool.c: computes, in a process of its
+ * own, the tasks a parent hands out — phases of the spline prefilter and
+ * blocks of the output — writing results straight into files the parent
+ * shares: the output (fd 3: a FITS file being written, or shared memory)
+ * and the spline coefficients (fd 4).  See pool.c for the protocol.
+ */
+#include "config.h"
+
+#include "tess-plan.h"
+#include "tess-stream.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define OUTPUT_FD 3
+#define COEFFS_FD 4
+
+typedef struct
+{
+  int fd;
+  char buf[8192];
+  gsize len;
+} LineReader;
+
+/* The next line (without its newline), or NULL at the end. */
+static char *
+read_line (LineReader *r)
+{
+  static char line[8192];
+
+  for (;;)
+    {
+      char *nl = memchr (r->buf, '\n', r->len);
+      ssize_t n;
+
+      if (nl)
+        {
+          gsize k = (gsize)(nl - r->buf);
+          memcpy (line, r->buf, k);
+          line[k] = '\0';
+          memmove (r->buf, nl + 1, r->len - k - 1);
+          r->len -= k + 1;
+          return line;
+        }
+      if (r->len == sizeof r->buf)
+        return NULL;
+      n = read (r->fd, r->buf + r->len, sizeof r->buf - r->len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return NULL;
+      r->len += (gsize)n;
+    }
+}
+
+static gboolean
+say (int fd, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+say (int fd, const char *fmt, ...)
+{
+  va_list ap;
+  char *text;
+  gsize len, done = 0;
+
+  va_start (ap, fmt);
+  text = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  len = strlen (text);
+  while (done < len)
+    {
+      ssize_t n = send (fd, text + done, len - done, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      done += (gsize)n;
+    }
+  g_free (text);
+  return done == len;
+}
+
+static char *
+value (char *line, const char *key)
+{
+  gsize n = strlen (key);
+
+  if (strncmp (line, key, n) != 0 || line[n] != ' ')
+    return NULL;
+  return g_strchomp (line + n + 1);
+}
+
+/* For the tests: when TESSERA_WORKER_DIE names a file that does not exist
+ * yet, the first worker to create it dies on receiving its first task of
+ * the kind TESSERA_WORKER_DIE_ON names ("block" when unset); when it is
+ * "always", every worker does. */
+static void
+maybe_die (const char *kind)
+{
+  const char *path = g_getenv ("TESSERA_WORKER_DIE");
+  const char *on = g_getenv ("TESSERA_WORKER_DIE_ON");
+  int fd;
+
+  if (path == NULL || *path == '\0'
+      || strcmp (kind, on && *on ? on : "block") != 0)
+    return;
+  if (strcmp (path, "always") == 0)
+    _exit (99);
+  fd = open (path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+  if (fd >= 0)
+    _exit (99);
+}
+
+typedef struct
+{
+  TessPlan *plan;
+  TessImage *input;
+  TessRect out;
+  TessStreamLayout layout;
+  char *coeffs; /* mapped fd 4, or NULL */
+  gsize coeffs_len, plane_coeffs;
+  gpointer block;
+  float *block_fp;
+  gsize block_cap;
+  TessScratch scratch, rows;
+} Worker;
+
+/* Task @kind on rows or columns [a, b) of plane @p's coefficients. */
+static gboolean
+prefilter_task (Worker *w, const char *kind, gint64 p, gsize a, gsize b,
+                gboolean *nan, GError **error)
+{
+  TessImage *in = w->input;
+  gsize elem = in->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  TessPrefilter pf = { 0 };
+
+  pf.method = tess__plan_get_options (w->plan)->method;
+  pf.type = in->type;
+  pf.swapped = in->swapped;
+  pf.data = (const char *)in->data
+            + (gsize)p * (gsize)in->width * (gsize)in->height * elem;
+  pf.width = (gsize)in->width;
+  pf.height = (gsize)in->height;
+  pf.coeffs = w->coeffs + (gsize)p * w->plane_coeffs;
+  pf.scratch = &w->scratch;
+  if (strcmp (kind, "cols") == 0)
+    {
+      tess__prefilter_columns (&pf, a, b);
+      return TRUE;
+    }
+  /* The input rows needed, read rather than touched through the mapping:
+   * copying from a file is much cheaper than faulting its pages in. */
+  {
+    gsize s0, s1;
+    GError *local = NULL;
+    tess__prefilter_source_rows (&pf, a, b, &s0, &s1);
+    if (s1 > s0)
+      {
+        gpointer rows = tess__scratch_get (&w->rows, (s1 - s0) * pf.width
+                                                         * elem);
+        if (tess__image_read_rows (in, p, (gint64)s0, (gint64)s1, rows,
+                                   &local))
+          {
+            pf.data = rows;
+            pf.data_y0 = s0;
+            pf.swapped = FALSE;
+          }
+        else if (local)
+          {
+            g_propagate_error (error, local);
+            return FALSE;
+          }
+      }
+  }
+  if (strcmp (kind, "rows") == 0)
+    *nan |= tess__prefilter_rows (&pf, a, b);
+  else
+    tess__prefilter_mask (&pf, a, b);
+  return TRUE;
+}
+
+static gboolean
+do_block (Worker *w, const TessRect *r, GError **error)
+{
+  gsize rw = (gsize)r->width, rh = (gsize)r->height;
+  gsize elem = w->layout.elem;
+  TessRect local = { r->x0 - w->out.x0, r->y0 - w->out.y0, r->width,
+                     r->height };
+
+  if (rw * rh > w->block_cap)
+    {
+      w->block_cap = rw * rh;
+      g_free (w->block);
+      g_free (w->block_fp);
+      /* Huge pages where possible: fewer page faults. */
+      w->block = tess__alloc_large (w->block_cap * (gsize)w->layout.nplanes
+                                    * elem);
+      w->block_fp = tess__alloc_large (w->block_cap * sizeof (float));
+      if (w->block == NULL || w->block_fp == NULL)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "not enough memory for a block");
+          w->block_cap = 0;
+          return FALSE;
+        }
+    }
+  if (!tess_plan_compute_region (w->plan, r, w->block, w->block_fp, error))
+    return FALSE;
+  if (!tess__stream_write_block (&w->layout, &local, w->block, w->block_fp,
+                                 "the output", error))
+    return FALSE;
+  /* Keep the resident set small on large inputs: what the next block needs
+   * comes back from the page cache. */
+  tess__image_drop_pages (w->input);
+  return TRUE;
+}
+
+gboolean
+tess_worker_serve (int fd, GError **error)
+{
+  LineReader rd = { fd, { 0 }, 0 };
+  char *line, *v;
+  char *input_path = NULL, *target_path = NULL;
+  TessOptions opt;
+  TessWcs *target = NULL;
+  Worker w = { 0 };
+  gboolean use_coeffs = FALSE, ok = FALSE;
+  GError *local = NULL;
+
+  tess_options_init (&opt);
+  /* Workers share the input through the page cache: map it, whatever its
+   * size, rather than each reading a copy. */
+  g_setenv ("TESSERA_MAP_MIN_BYTES", "0", FALSE);
+  line = read_line (&rd);
+  if (line == NULL || strcmp (line, "tessera-worker 2") != 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "unknown worker protocol");
+      return FALSE;
+    }
+  w.layout.fd = OUTPUT_FD;
+  while ((line = read_line (&rd)) != NULL && strcmp (line, "go") != 0)
+    {
+      if ((v = value (line, "input")))
+        input_path = g_strdup (v);
+      else if ((v = value (line, "target")))
+        target_path = g_strdup (v);
+      else if ((v = value (line, "method")))
+        {
+          if (!tess_method_from_name (v, &opt.method, &local))
+            goto out;
+        }
+      else if ((v = value (line, "roundtrip")))
+        opt.roundtrip = atoi (v) != 0;
+      else if ((v = value (line, "exact")))
+        opt.exact_transform = atoi (v) != 0;
+      else if ((v = value (line, "tolerance")))
+        opt.transform_tolerance = g_ascii_strtod (v, NULL);
+      else if ((v = value (line, "step")))
+        opt.grid_step = atoi (v);
+      else if ((v = value (line, "coeffs")))
+        use_coeffs = atoi (v) != 0;
+      else if ((v = value (line, "output")))
+        {
+          if (sscanf (v,
+                      "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                      " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+                      &w.out.x0, &w.out.y0, &w.out.width, &w.out.height)
+              != 4)
+            break;
+        }
+      else if ((v = value (line, "layout")))
+        {
+          int be = 0;
+          if (sscanf (v, "%" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %d",
+                      &w.layout.data_offset, &w.layout.footprint_offset, &be)
+              != 3)
+            break;
+          w.layout.big_endian = be != 0;
+        }
+    }
+  if (line == NULL || input_path == NULL || target_path == NULL
+      || w.out.width <= 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "incomplete job for the worker");
+      goto out;
+    }
+
+  target = tess_wcs_load (target_path, &local);
+  if (target == NULL)
+    goto out;
+  w.input = tess_image_load (input_path, &local);
+  if (w.input == NULL)
+    goto out;
+  if (!tess__method_is_spline (opt.method))
+    tess__image_populate (w.input);
+  w.plan = tess_plan_new (w.input, target, &opt, &local);
+  if (w.plan == NULL)
+    goto out;
+  w.layout.width = w.out.width;
+  w.layout.height = w.out.height;
+  w.layout.nplanes = w.input->nplanes;
+  w.layout.elem
+      = tess_plan_get_pixel_type (w.plan) == TESS_TYPE_DOUBLE ? 8 : 4;
+  if (use_coeffs)
+    {
+      w.plane_coeffs = tess__coeffs_bytes (w.input->type, w.input->width,
+                                           w.input->height);
+      w.coeffs_len = w.plane_coeffs * (gsize)w.input->nplanes;
+      w.coeffs = mmap (NULL, w.coeffs_len, PROT_READ | PROT_WRITE,
+                       MAP_SHARED, COEFFS_FD, 0);
+      if (w.coeffs == MAP_FAILED)
+        {
+          w.coeffs = NULL;
+          g_set_error (&local, TESS_ERROR, TESS_ERROR_IO,
+                       "cannot map the spline coefficients: %s",
+                       g_strerror (errno));
+          goto out;
+        }
+      tess__plan_use_coefficients (w.plan, w.coeffs, w.plane_coeffs);
+    }
+  say (fd, "ready\n");
+
+  while ((line = read_line (&rd)) != NULL && strcmp (line, "quit") != 0)
+    {
+      char kind[8];
+      gint64 id, a, b, c = 0, d = 0;
+      int n = sscanf (line,
+                      "%7s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                      " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                      " %" G_GINT64_FORMAT,
+                      kind, &id, &a, &b, &c, &d);
+      gboolean nan = FALSE;
+
+      if (n < 4)
+        {
+          g_set_error (&local, TESS_ERROR, TESS_ERROR_INVALID,
+                       "bad task '%s'", line);
+          goto out;
+        }
+      maybe_die (kind);
+      if (strcmp (kind, "block") == 0 && n == 6)
+        {
+          TessRect r = { a, b, c, d };
+          if (!do_block (&w, &r, &local))
+            goto out;
+        }
+      else if (w.coeffs && a >= 0 && b >= a
+               && (strcmp (kind, "rows") == 0 || strcmp (kind, "cols") == 0
+                   || strcmp (kind, "mask") == 0))
+        {
+          for (gint64 p = 0; p < w.input->nplanes; p++)
+            if (!prefilter_task (&w, kind, p, (gsize)a, (gsize)b, &nan,
+                                 &local))
+              goto out;
+        }
+      else
+        {
+          g_set_error (&local, TESS_ERROR, TESS_ERROR_INVALID,
+                       "bad task '%s'", line);
+          goto out;
+        }
+      say (fd, "done %" G_GINT64_FORMAT "%s\n", id, nan ? " nan" : "");
+    }
+  ok = TRUE;
+
+out:
+  if (local)
+    {
+      say (fd, "error %s\n", local->message);
+      g_propagate_error (error, local);
+    }
+  if (w.coeffs)
+    munmap (w.coeffs, w.coeffs_len);
+  g_free (w.block);
+  g_free (w.block_fp);
+  g_free (w.scratch.data);
+  g_free (w.rows.data);
+  if (w.plan)
+    tess_plan_unref (w.plan);
+  if (w.input)
+    tess_image_unref (w.input);
+  if (target)
+    tess_wcs_unref (target);
+  g_free (input_path);
+  g_free (target_path);
+  return ok;
+}
