@@ -19,6 +19,7 @@ typedef struct
   char *region;
   char *block;
   char *jobs;
+  char *scratch_dir;
   char *method;
   gboolean no_roundtrip;
   gboolean exact_transform;
@@ -40,6 +41,7 @@ args_clear (Args *a)
   g_free (a->region);
   g_free (a->block);
   g_free (a->jobs);
+  g_free (a->scratch_dir);
   g_free (a->method);
   g_strfreev (a->rest);
 }
@@ -144,6 +146,11 @@ tess_cmd_reproject (int argc, char **argv)
       "Compute the blocks in N worker processes, or auto (one per core); "
       "1, the default, computes them in this process",
       "N|auto" },
+    { "scratch-dir", 0, 0, G_OPTION_ARG_FILENAME, &a.scratch_dir,
+      "Where a scratch copy of the input goes when its data cannot be "
+      "mapped from the file (integer, scaled or compressed data that are "
+      "large, or read by several jobs); default $TMPDIR",
+      "DIR" },
     { "method", 'm', 0, G_OPTION_ARG_STRING, &a.method,
       "nearest, bilinear (default), biquadratic or bicubic", "METHOD" },
     { "no-roundtrip", 0, 0, G_OPTION_ARG_NONE, &a.no_roundtrip,
@@ -343,9 +350,11 @@ tess_cmd_reproject (int argc, char **argv)
 
   catch_signals (cancellable);
   g_timer_start (timer);
-  /* With workers, they read the pixels: here only the header is needed. */
-  input = run.jobs == 1 ? tess_image_load (in_path, &error)
-                        : tess_image_open (in_path, &error);
+  /* With workers, they read the pixels: here they are only mapped (or
+   * converted once to a scratch file the workers share). */
+  input = run.jobs == 1 && a.scratch_dir == NULL
+              ? tess_image_load (in_path, &error)
+              : tess_image_open (in_path, a.scratch_dir, &error);
   if (input == NULL)
     goto fail;
   if (verb >= TESS_VERBOSITY_VERBOSE)

@@ -72,6 +72,7 @@ tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
   for (int i = 0; i < n_extra; i++)
     image->extra[i] = extra[i];
   image->cards = g_string_new (NULL);
+  image->scratch_fd = -1;
   g_mutex_init (&image->lock);
   if (with_data)
     image->data = tess__alloc_large (npix * elem);
@@ -138,6 +139,8 @@ tess_image_unref (TessImage *image)
     g_string_free (image->cards, TRUE);
   g_free (image->source);
   g_free (image->data_file);
+  if (image->scratch_fd >= 0)
+    close (image->scratch_fd);
   g_free (image);
 }
 
@@ -529,22 +532,133 @@ map_threshold (void)
   return MIN (tess__physical_memory () / 8, (guint64)1 << 40);
 }
 
-static TessImage *load (const char *path, guint64 map_min, GError **error);
+static TessImage *load (const char *path, guint64 map_min,
+                        const char *scratch_dir, int data_fd, GError **error);
 
 TessImage *
 tess_image_load (const char *path, GError **error)
 {
-  return load (path, map_threshold (), error);
+  return load (path, map_threshold (), NULL, -1, error);
 }
 
 TessImage *
-tess_image_open (const char *path, GError **error)
+tess_image_open (const char *path, const char *scratch_dir, GError **error)
 {
-  return load (path, 0, error);
+  return load (path, 0, scratch_dir, -1, error);
+}
+
+TessImage *
+tess__image_open_on (const char *path, int data_fd, GError **error)
+{
+  return load (path, 0, NULL, data_fd, error);
+}
+
+/* Maps @bytes of native samples from @fd (a scratch file). */
+static gboolean
+map_scratch (TessImage *image, const char *path, int fd, gsize bytes,
+             GError **error)
+{
+  gpointer map = mmap (NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+
+  if (map == MAP_FAILED)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "%s: cannot map the scratch copy of the data: %s", path,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  image->map = map;
+  image->map_len = bytes;
+  image->data = map;
+  image->swapped = FALSE;
+  return TRUE;
+}
+
+/* Data that cannot be mapped from the file (integers, scaled, compressed)
+ * and are too large to be read into memory: converted once, a slice at a
+ * time, into a native scratch file in @dir (or $TMPDIR), which is mapped.
+ * The file has no name: it goes when the image does. */
+static gboolean
+read_to_scratch (TessImage *image, fitsfile *fptr, const char *path,
+                 const char *dir, gsize npix, gsize elem, GError **error)
+{
+  const char *where = dir && *dir ? dir : g_get_tmp_dir ();
+  guint64 bytes = (guint64)npix * elem;
+  gsize chunk = MAX ((gsize)image->width, ((gsize)16 << 20) / elem);
+  gpointer buf;
+  int fd, status = 0, anynul = 0;
+  gboolean ok = TRUE;
+
+  fd = open (where, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "%s: cannot make a scratch file in %s: %s", path, where,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  if (!tess__check_disk_space (fd, bytes, where, error))
+    {
+      g_prefix_error (error, "%s: a scratch copy of the data: ", path);
+      close (fd);
+      return FALSE;
+    }
+  if (ftruncate (fd, (off_t)bytes) != 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "%s: cannot make a scratch file in %s: %s", path, where,
+                   g_strerror (errno));
+      close (fd);
+      return FALSE;
+    }
+  buf = g_malloc (chunk * elem);
+  for (gsize first = 0; first < npix; first += chunk)
+    {
+      gsize n = MIN (chunk, npix - first);
+      if (elem == 8)
+        {
+          double nul = NAN;
+          fits_read_img (fptr, TDOUBLE, (LONGLONG)first + 1, (LONGLONG)n, &nul,
+                         buf, &anynul, &status);
+        }
+      else
+        {
+          float nul = NAN;
+          fits_read_img (fptr, TFLOAT, (LONGLONG)first + 1, (LONGLONG)n, &nul,
+                         buf, &anynul, &status);
+        }
+      if (status)
+        {
+          tess__set_fits_error (error, status, path,
+                                "cannot read the image data");
+          ok = FALSE;
+          break;
+        }
+      if (!tess__write_all (fd, buf, n * elem, (guint64)first * elem, where,
+                            error))
+        {
+          ok = FALSE;
+          break;
+        }
+    }
+  g_free (buf);
+  if (!ok)
+    {
+      close (fd);
+      return FALSE;
+    }
+  if (!map_scratch (image, path, fd, bytes, error))
+    {
+      close (fd);
+      return FALSE;
+    }
+  image->scratch_fd = fd;
+  return TRUE;
 }
 
 static TessImage *
-load (const char *path, guint64 map_min, GError **error)
+load (const char *path, guint64 map_min, const char *scratch_dir, int data_fd,
+      GError **error)
 {
   fitsfile *fptr = NULL;
   int status = 0, naxis = 0, bitpix = 0, raw_bitpix = 0, nkeys = 0;
@@ -618,7 +732,18 @@ load (const char *path, guint64 map_min, GError **error)
       image->data_file = g_strdup (direct);
       image->data_offset = (guint64)datastart;
     }
-  if (direct && npix * elem >= map_min)
+  if (data_fd >= 0)
+    {
+      /* A scratch copy made by another process. */
+      if (direct || !map_scratch (image, path, data_fd, npix * elem, error))
+        {
+          if (direct)
+            g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                         "%s: the data can be read directly", path);
+          goto fail;
+        }
+    }
+  else if (direct && npix * elem >= map_min)
     {
       if (!map_direct (image, path, direct, datastart, npix * elem, error))
         goto fail;
@@ -630,6 +755,11 @@ load (const char *path, guint64 map_min, GError **error)
         goto no_memory;
       if (!read_direct (path, direct, datastart, image->data, npix, elem,
                         error))
+        goto fail;
+    }
+  else if (npix * elem >= map_min)
+    {
+      if (!read_to_scratch (image, fptr, path, scratch_dir, npix, elem, error))
         goto fail;
     }
   else

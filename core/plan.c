@@ -545,6 +545,7 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
           = { progress, user_data, timer, &last, blocks, nblocks, 0, W * H };
 
       job.input_path = in->source;
+      job.input_data_fd = in->scratch_fd;
       job.cards = plan->target->cards;
       job.ncards = plan->target->ncards;
       job.options = plan->options;

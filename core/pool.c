@@ -17,7 +17,7 @@
  *   tessera-worker 2 / input PATH / target PATH / method NAME /
  *   roundtrip 0|1 / exact 0|1 / tolerance X / step N /
  *   output X0 Y0 W H / layout DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN /
- *   coeffs 0|1 / go
+ *   coeffs 0|1 / input-data 0|1 / go
  * then tasks: rows|mask ID Y0 Y1, cols ID X0 X1 (padded coordinates,
  * all planes), block ID X Y W H (target coordinates), and quit.
  * worker → parent: ready / done ID [nan] / error MESSAGE
@@ -128,7 +128,8 @@ worker_stop (Worker *w, gboolean kill_it)
 
 /* Starts a worker with posix_spawn(): safe in a multi-threaded program,
  * and cheap whatever the size of this process.  Its fds: 0 and 1 the
- * socket, 3 the output, 4 the coefficients; default signal handling. */
+ * socket, 3 the output, 4 the coefficients, 5 a scratch copy of the
+ * input's samples; default signal handling. */
 static gboolean
 spawn_worker (Pool *pool, int sock, pid_t *pid, GError **error)
 {
@@ -137,19 +138,24 @@ spawn_worker (Pool *pool, int sock, pid_t *pid, GError **error)
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   sigset_t none, defaults;
-  int src[3], err;
+  int src[4], err;
 
   /* Duplicates above the targets, so that no dup2 overwrites a source. */
   src[0] = fcntl (sock, F_DUPFD_CLOEXEC, 10);
   src[1] = fcntl (pool->output_fd, F_DUPFD_CLOEXEC, 10);
   src[2] = pool->coeffs_fd >= 0 ? fcntl (pool->coeffs_fd, F_DUPFD_CLOEXEC, 10)
                                 : -1;
+  src[3] = pool->job->input_data_fd >= 0
+               ? fcntl (pool->job->input_data_fd, F_DUPFD_CLOEXEC, 10)
+               : -1;
   posix_spawn_file_actions_init (&fa);
   posix_spawn_file_actions_adddup2 (&fa, src[0], 0);
   posix_spawn_file_actions_adddup2 (&fa, src[0], 1);
   posix_spawn_file_actions_adddup2 (&fa, src[1], 3);
   if (src[2] >= 0)
     posix_spawn_file_actions_adddup2 (&fa, src[2], 4);
+  if (src[3] >= 0)
+    posix_spawn_file_actions_adddup2 (&fa, src[3], 5);
   posix_spawnattr_init (&attr);
   sigemptyset (&none);
   sigemptyset (&defaults);
@@ -163,7 +169,7 @@ spawn_worker (Pool *pool, int sock, pid_t *pid, GError **error)
   err = posix_spawn (pid, path, &fa, &attr, argv, environ);
   posix_spawn_file_actions_destroy (&fa);
   posix_spawnattr_destroy (&attr);
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 4; i++)
     if (src[i] >= 0)
       close (src[i]);
   if (err != 0)
@@ -206,14 +212,14 @@ worker_start (Pool *pool, Worker *w, GError **error)
       "exact %d\ntolerance %.17g\nstep %d\noutput %" G_GINT64_FORMAT
       " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
       "\nlayout %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
-      " %d\ncoeffs %d\ngo\n",
+      " %d\ncoeffs %d\ninput-data %d\ngo\n",
       job->input_path, pool->header_path,
       tess_method_name (job->options.method), job->options.roundtrip ? 1 : 0,
       job->options.exact_transform ? 1 : 0, job->options.transform_tolerance,
       job->options.grid_step, job->rect.x0, job->rect.y0, job->rect.width,
       job->rect.height, pool->layout.data_offset,
       pool->layout.footprint_offset, pool->layout.big_endian ? 1 : 0,
-      pool->coeffs_fd >= 0 ? 1 : 0);
+      pool->coeffs_fd >= 0 ? 1 : 0, job->input_data_fd >= 0 ? 1 : 0);
   ok = send_line (w, spec);
   g_free (spec);
   if (!ok)

@@ -156,8 +156,8 @@ padded (guint64 bytes)
 /* The headers of @image's file: the primary HDU and, with @footprint, the
  * FOOTPRINT extension; the offsets of their data in @layout. */
 static GString *
-make_headers (const TessImage *image, gboolean footprint,
-              TessStreamWriter *w, guint64 *file_size)
+make_headers (const TessImage *image, gboolean footprint, TessStreamWriter *w,
+              guint64 *file_size)
 {
   TessStreamLayout *layout = &w->layout;
   GString *h = g_string_new (NULL);
@@ -223,9 +223,9 @@ make_headers (const TessImage *image, gboolean footprint,
   return h;
 }
 
-static gboolean
-write_all (int fd, const void *buf, gsize len, guint64 offset,
-           const char *path, GError **error)
+gboolean
+tess__write_all (int fd, const void *buf, gsize len, guint64 offset,
+                 const char *path, GError **error)
 {
   gsize done = 0;
 
@@ -237,8 +237,9 @@ write_all (int fd, const void *buf, gsize len, guint64 offset,
         continue;
       if (n <= 0)
         {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: cannot write: %s",
-                       path, n < 0 ? g_strerror (errno) : "no space");
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                       "%s: cannot write: %s", path,
+                       n < 0 ? g_strerror (errno) : "no space");
           return FALSE;
         }
       done += (gsize)n;
@@ -271,10 +272,10 @@ tess__stream_writer_new (const char *path, const TessImage *image,
   w->layout.fd = fd;
   h = make_headers (image, footprint, w, &size);
   if (!tess__check_disk_space (fd, size, path, error)
-      || !write_all (fd, h->str, h->len, 0, path, error)
+      || !tess__write_all (fd, h->str, h->len, 0, path, error)
       || (w->ext_header
-          && !write_all (fd, w->ext_header->str, w->ext_header->len,
-                         w->ext_header_offset, path, error)))
+          && !tess__write_all (fd, w->ext_header->str, w->ext_header->len,
+                               w->ext_header_offset, path, error)))
     {
       g_string_free (h, TRUE);
       tess__stream_writer_abort (w);
@@ -321,17 +322,16 @@ tess__stream_write_block (const TessStreamLayout *l, const TessRect *r,
         tess__swap_to_native (plane, rw * rh, elem); /* a swap either way */
       if (rw == W)
         {
-          if (!write_all (l->fd, plane, rw * rh * elem,
-                          base + (guint64)r->y0 * W * elem, what, error))
+          if (!tess__write_all (l->fd, plane, rw * rh * elem,
+                                base + (guint64)r->y0 * W * elem, what, error))
             return FALSE;
           continue;
         }
       for (gsize y = 0; y < rh; y++)
-        if (!write_all (l->fd, plane + y * rw * elem, rw * elem,
-                        base
-                            + (((guint64)r->y0 + y) * W + (guint64)r->x0)
-                                  * elem,
-                        what, error))
+        if (!tess__write_all (
+                l->fd, plane + y * rw * elem, rw * elem,
+                base + (((guint64)r->y0 + y) * W + (guint64)r->x0) * elem,
+                what, error))
           return FALSE;
     }
   if (l->footprint_offset < 0 || footprint == NULL)
@@ -339,16 +339,16 @@ tess__stream_write_block (const TessStreamLayout *l, const TessRect *r,
   if (l->big_endian && G_BYTE_ORDER == G_LITTLE_ENDIAN)
     tess__swap_to_native (footprint, rw * rh, sizeof (float));
   if (rw == W)
-    return write_all (l->fd, footprint, rw * rh * sizeof (float),
-                      (guint64)l->footprint_offset
-                          + (guint64)r->y0 * W * sizeof (float),
-                      what, error);
+    return tess__write_all (l->fd, footprint, rw * rh * sizeof (float),
+                            (guint64)l->footprint_offset
+                                + (guint64)r->y0 * W * sizeof (float),
+                            what, error);
   for (gsize y = 0; y < rh; y++)
-    if (!write_all (l->fd, footprint + y * rw, rw * sizeof (float),
-                    (guint64)l->footprint_offset
-                        + (((guint64)r->y0 + y) * W + (guint64)r->x0)
-                              * sizeof (float),
-                    what, error))
+    if (!tess__write_all (l->fd, footprint + y * rw, rw * sizeof (float),
+                          (guint64)l->footprint_offset
+                              + (((guint64)r->y0 + y) * W + (guint64)r->x0)
+                                    * sizeof (float),
+                          what, error))
       return FALSE;
   return TRUE;
 }

@@ -9,6 +9,7 @@
 typedef struct
 {
   const char *input_path; /* as given to tess_image_load() */
+  int input_data_fd;      /* a scratch copy of its samples, or -1 */
   const char *cards;      /* the target header, 80-character cards */
   int ncards;
   TessOptions options;

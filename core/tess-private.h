@@ -46,6 +46,7 @@ struct _TessImage
   gpointer map;     /* mapping holding data, if mapped from the file */
   char *data_file;  /* file holding plain float data, or NULL */
   guint64 data_offset;
+  int scratch_fd; /* the scratch copy @map comes from, or -1 */
   gsize map_len;
   GMutex lock;     /* guards native */
   gpointer native; /* native copy of swapped data, made on demand */
@@ -119,6 +120,9 @@ gboolean tess__image_read_rows (TessImage *image, gint64 p, gint64 y0,
 /* Maps all the pages of a mapped input of moderate size at once (cheaper
  * than a fault a page). */
 void tess__image_populate (TessImage *image);
+/* The image at @path with its samples mapped from @data_fd, a scratch
+ * copy made by tess_image_open() in another process. */
+TessImage *tess__image_open_on (const char *path, int data_fd, GError **error);
 TessImage *tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
                               gint64 height, int n_extra, const gint64 *extra,
                               gboolean with_data, GError **error);

@@ -27,8 +27,7 @@ TessStreamWriter *tess__stream_writer_new (const char *path,
                                            const TessImage *image,
                                            TessWriteFlags flags,
                                            GError **error);
-const TessStreamLayout *
-tess__stream_writer_layout (const TessStreamWriter *w);
+const TessStreamLayout *tess__stream_writer_layout (const TessStreamWriter *w);
 const char *tess__stream_writer_path (const TessStreamWriter *w);
 /* Renames the complete file into place and frees @w. */
 gboolean tess__stream_writer_commit (TessStreamWriter *w, GError **error);
@@ -49,8 +48,10 @@ gboolean tess__output_check (const char *path, TessWriteFlags flags,
 /* A new temporary file beside @path (its name in @tmp); the fd, or -1. */
 int tess__output_temp (const char *path, char **tmp, GError **error);
 /* Renames @tmp to @path, never replacing a file unless @overwrite. */
-gboolean tess__publish (const char *tmp, const char *path,
-                        gboolean overwrite);
+gboolean tess__publish (const char *tmp, const char *path, gboolean overwrite);
+/* pwrite() of all of @buf at @offset; @what names the file in errors. */
+gboolean tess__write_all (int fd, const void *buf, gsize len, guint64 offset,
+                          const char *what, GError **error);
 /* Is there room for @bytes more on @fd's file system?  @what names it in
  * the error. */
 gboolean tess__check_disk_space (int fd, guint64 bytes, const char *what,

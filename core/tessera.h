@@ -276,11 +276,21 @@ TessImage *tess_image_load (const char *path, GError **error);
 
 /**
  * tess_image_open:
- * As tess_image_load(), but plain float data are always mapped from the
- * file, never read into memory: for a process that only plans and hands
- * the work to others (a run with several jobs), or for data read once.
+ * @path: as for tess_image_load()
+ * @scratch_dir: (nullable): where a scratch copy may go; %NULL for $TMPDIR
+ * @error: return location for an error
+ *
+ * As tess_image_load(), but the samples are never read into memory: plain
+ * float data are mapped from the file; other data (integers, scaled,
+ * tile-compressed) are converted once, a slice at a time, into a native
+ * scratch file in @scratch_dir (its free space checked first), which is
+ * mapped and removed with the image.  For data larger than memory, and for
+ * a process that hands the work to others (a run with several jobs: the
+ * workers share the mapping).  tess_image_load() does the same by itself
+ * for data larger than an eighth of the memory.
  */
-TessImage *tess_image_open (const char *path, GError **error);
+TessImage *tess_image_open (const char *path, const char *scratch_dir,
+                            GError **error);
 
 /**
  * tess_image_new:

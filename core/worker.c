@@ -20,6 +20,7 @@
 
 #define OUTPUT_FD 3
 #define COEFFS_FD 4
+#define INPUT_DATA_FD 5
 
 typedef struct
 {
@@ -59,8 +60,7 @@ read_line (LineReader *r)
     }
 }
 
-static gboolean
-say (int fd, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+static gboolean say (int fd, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
 static gboolean
 say (int fd, const char *fmt, ...)
@@ -162,8 +162,8 @@ prefilter_task (Worker *w, const char *kind, gint64 p, gsize a, gsize b,
     tess__prefilter_source_rows (&pf, a, b, &s0, &s1);
     if (s1 > s0)
       {
-        gpointer rows = tess__scratch_get (&w->rows, (s1 - s0) * pf.width
-                                                         * elem);
+        gpointer rows
+            = tess__scratch_get (&w->rows, (s1 - s0) * pf.width * elem);
         if (tess__image_read_rows (in, p, (gint64)s0, (gint64)s1, rows,
                                    &local))
           {
@@ -190,8 +190,8 @@ do_block (Worker *w, const TessRect *r, GError **error)
 {
   gsize rw = (gsize)r->width, rh = (gsize)r->height;
   gsize elem = w->layout.elem;
-  TessRect local = { r->x0 - w->out.x0, r->y0 - w->out.y0, r->width,
-                     r->height };
+  TessRect local
+      = { r->x0 - w->out.x0, r->y0 - w->out.y0, r->width, r->height };
 
   if (rw * rh > w->block_cap)
     {
@@ -199,8 +199,8 @@ do_block (Worker *w, const TessRect *r, GError **error)
       g_free (w->block);
       g_free (w->block_fp);
       /* Huge pages where possible: fewer page faults. */
-      w->block = tess__alloc_large (w->block_cap * (gsize)w->layout.nplanes
-                                    * elem);
+      w->block
+          = tess__alloc_large (w->block_cap * (gsize)w->layout.nplanes * elem);
       w->block_fp = tess__alloc_large (w->block_cap * sizeof (float));
       if (w->block == NULL || w->block_fp == NULL)
         {
@@ -230,7 +230,7 @@ tess_worker_serve (int fd, GError **error)
   TessOptions opt;
   TessWcs *target = NULL;
   Worker w = { 0 };
-  gboolean use_coeffs = FALSE, ok = FALSE;
+  gboolean use_coeffs = FALSE, input_data = FALSE, ok = FALSE;
   GError *local = NULL;
 
   tess_options_init (&opt);
@@ -266,6 +266,8 @@ tess_worker_serve (int fd, GError **error)
         opt.grid_step = atoi (v);
       else if ((v = value (line, "coeffs")))
         use_coeffs = atoi (v) != 0;
+      else if ((v = value (line, "input-data")))
+        input_data = atoi (v) != 0;
       else if ((v = value (line, "output")))
         {
           if (sscanf (v,
@@ -296,7 +298,9 @@ tess_worker_serve (int fd, GError **error)
   target = tess_wcs_load (target_path, &local);
   if (target == NULL)
     goto out;
-  w.input = tess_image_load (input_path, &local);
+  w.input = input_data
+                ? tess__image_open_on (input_path, INPUT_DATA_FD, &local)
+                : tess_image_load (input_path, &local);
   if (w.input == NULL)
     goto out;
   if (!tess__method_is_spline (opt.method))
@@ -314,8 +318,8 @@ tess_worker_serve (int fd, GError **error)
       w.plane_coeffs = tess__coeffs_bytes (w.input->type, w.input->width,
                                            w.input->height);
       w.coeffs_len = w.plane_coeffs * (gsize)w.input->nplanes;
-      w.coeffs = mmap (NULL, w.coeffs_len, PROT_READ | PROT_WRITE,
-                       MAP_SHARED, COEFFS_FD, 0);
+      w.coeffs = mmap (NULL, w.coeffs_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+                       COEFFS_FD, 0);
       if (w.coeffs == MAP_FAILED)
         {
           w.coeffs = NULL;
@@ -341,8 +345,8 @@ tess_worker_serve (int fd, GError **error)
 
       if (n < 4)
         {
-          g_set_error (&local, TESS_ERROR, TESS_ERROR_INVALID,
-                       "bad task '%s'", line);
+          g_set_error (&local, TESS_ERROR, TESS_ERROR_INVALID, "bad task '%s'",
+                       line);
           goto out;
         }
       maybe_die (kind);
@@ -363,8 +367,8 @@ tess_worker_serve (int fd, GError **error)
         }
       else
         {
-          g_set_error (&local, TESS_ERROR, TESS_ERROR_INVALID,
-                       "bad task '%s'", line);
+          g_set_error (&local, TESS_ERROR, TESS_ERROR_INVALID, "bad task '%s'",
+                       line);
           goto out;
         }
       say (fd, "done %" G_GINT64_FORMAT "%s\n", id, nan ? " nan" : "");
