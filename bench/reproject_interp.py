@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """astropy reproject_interp, as bench/run times it (whole process).
 
-  reproject_interp.py IN.fits TARGET.hdr OUT.fits ORDER
+  reproject_interp.py IN.fits TARGET.hdr OUT.fits ORDER [PARALLEL]
 ORDER is bilinear or bicubic.  The result (float64) is written as float32,
-like Tessera's output, with the target header.
+like Tessera's output, with the target header.  With PARALLEL (a number of
+processes), reproject_interp(..., parallel=PARALLEL, block_size='auto').
 """
 import sys
 import warnings
@@ -16,7 +17,10 @@ from reproject import reproject_interp
 warnings.simplefilter("ignore", FITSFixedWarning)
 
 inp, target, out, order = sys.argv[1:5]
+extra = {}
+if len(sys.argv) > 5:
+    extra = {"parallel": int(sys.argv[5]), "block_size": "auto"}
 data, header = fits.getdata(inp, header=True)
 th = fits.Header.fromtextfile(target)
-result, footprint = reproject_interp((data, header), th, order=order)
+result, footprint = reproject_interp((data, header), th, order=order, **extra)
 fits.writeto(out, result.astype(np.float32), th, overwrite=True)

@@ -522,8 +522,8 @@ read_direct (const char *path, const char *file, LONGLONG datastart,
  * huge pages is faster (fewer TLB misses when sampling along rotated
  * paths), mapping needs no memory of its own: the page cache serves it.
  * TESSERA_MAP_MIN_BYTES overrides the threshold (0: always map). */
-static guint64
-map_threshold (void)
+guint64
+tess__map_threshold (void)
 {
   const char *env = g_getenv ("TESSERA_MAP_MIN_BYTES");
 
@@ -538,7 +538,7 @@ static TessImage *load (const char *path, guint64 map_min,
 TessImage *
 tess_image_load (const char *path, GError **error)
 {
-  return load (path, map_threshold (), NULL, -1, error);
+  return load (path, tess__map_threshold (), NULL, -1, error);
 }
 
 TessImage *

@@ -19,8 +19,11 @@
 
 #include "tess-private.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* Positions this close to a pixel centre are taken as on it, so that an
  * identity transform returns its input exactly. */
@@ -165,6 +168,8 @@ DEFINE_FILL_NANS (double, d)
 /* Lines filtered together (interleaved, so that the recursions of
  * several lines overlap): rows, and columns. */
 #define ROW_BATCH 8
+/* Rows or columns of coefficients in a file made at a time. */
+#define FILE_SLICE 1024
 #define COLUMN_BATCH 64
 
 /* A buffer of at least @bytes: @scratch's, grown as needed, or (no
@@ -392,13 +397,78 @@ tess__plane_init (TessPlane *plane, TessMethod method, TessPixelType type,
     }
 }
 
+/* Coefficients too large to hold in memory: in a shared file (see
+ * tess__shared_file()), made a slice at a time, the slices' pages let go
+ * of as they are done. */
+/* Lets go of the pages of @pf's input when they come from a file. */
+static void
+drop_input_pages (const TessPrefilter *pf, gboolean mapped)
+{
+  gsize page = (gsize)sysconf (_SC_PAGESIZE);
+  gsize elem = pf->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  guintptr a = (guintptr)pf->data, b = a + pf->width * pf->height * elem;
+
+  a = (a + page - 1) / page * page;
+  b = b / page * page;
+  if (mapped && b > a)
+    (void)madvise ((gpointer)a, b - a, MADV_DONTNEED);
+}
+
+static gboolean
+prefilter_in_file (TessPrefilter *pf, gboolean mapped, gsize bytes,
+                   gpointer *map_out, GError **error)
+{
+  gsize pw = pf->width + 2, ph = pf->height + 2;
+  TessScratch scratch = { 0 };
+  gboolean nan = FALSE;
+  gpointer map;
+  int fd = tess__shared_file ("spline coefficients", bytes, error);
+
+  if (fd < 0)
+    return FALSE;
+  map = mmap (NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close (fd);
+  if (map == MAP_FAILED)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "cannot map the spline coefficients: %s",
+                   g_strerror (errno));
+      return FALSE;
+    }
+  pf->coeffs = map;
+  pf->scratch = &scratch;
+  for (gsize y = 0; y < ph; y += FILE_SLICE)
+    {
+      nan |= tess__prefilter_rows (pf, y, MIN (ph, y + FILE_SLICE));
+      (void)madvise (map, bytes, MADV_DONTNEED);
+      drop_input_pages (pf, mapped);
+    }
+  for (gsize x = 0; x < pw; x += FILE_SLICE)
+    {
+      tess__prefilter_columns (pf, x, MIN (pw, x + FILE_SLICE));
+      (void)madvise (map, bytes, MADV_DONTNEED);
+    }
+  for (gsize y = 0; nan && y < ph; y += FILE_SLICE)
+    {
+      tess__prefilter_mask (pf, y, MIN (ph, y + FILE_SLICE));
+      (void)madvise (map, bytes, MADV_DONTNEED);
+      drop_input_pages (pf, mapped);
+    }
+  g_free (scratch.data);
+  pf->scratch = NULL;
+  *map_out = map;
+  return TRUE;
+}
+
 gboolean
 tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
-                     gboolean swapped, gconstpointer data, gint64 width,
-                     gint64 height, GError **error)
+                     gboolean swapped, gconstpointer data, gboolean mapped,
+                     gint64 width, gint64 height, GError **error)
 {
   TessPrefilter pf = { 0 };
   gsize pw = (gsize)width + 2, ph = (gsize)height + 2;
+  gsize bytes = tess__coeffs_bytes (type, width, height);
+  gpointer map = NULL;
   gboolean nan;
 
   if (!tess__method_is_spline (method))
@@ -412,7 +482,16 @@ tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
   pf.data = data;
   pf.width = (gsize)width;
   pf.height = (gsize)height;
-  pf.coeffs = tess__alloc_large (tess__coeffs_bytes (type, width, height));
+  if (bytes >= tess__map_threshold ())
+    {
+      if (!prefilter_in_file (&pf, mapped, bytes, &map, error))
+        return FALSE;
+      tess__plane_init (plane, method, type, swapped, map, width, height);
+      plane->map = map;
+      plane->map_len = bytes;
+      return TRUE;
+    }
+  pf.coeffs = tess__alloc_large (bytes);
   if (pf.coeffs == NULL)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
@@ -429,9 +508,18 @@ tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
 }
 
 void
+tess__plane_drop_pages (const TessPlane *plane)
+{
+  if (plane->map)
+    (void)madvise (plane->map, plane->map_len, MADV_DONTNEED);
+}
+
+void
 tess__plane_clear (TessPlane *plane)
 {
   g_free (plane->owned);
+  if (plane->map)
+    munmap (plane->map, plane->map_len);
   memset (plane, 0, sizeof *plane);
 }
 

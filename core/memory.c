@@ -8,8 +8,10 @@
  */
 #include "config.h"
 
-#include "tess-private.h"
+#include "tess-stream.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -72,4 +74,33 @@ tess__swap_to_native (gpointer data, gsize n, gsize elem)
   (void)n;
   (void)elem;
 #endif
+}
+
+int
+tess__shared_file (const char *name, guint64 bytes, GError **error)
+{
+  int fd = -1;
+
+  if (bytes < tess__map_threshold ())
+    fd = memfd_create (name, MFD_CLOEXEC);
+  else
+    {
+      const char *dir = g_get_tmp_dir ();
+      fd = open (dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+      if (fd >= 0 && !tess__check_disk_space (fd, bytes, dir, error))
+        {
+          g_prefix_error (error, "the %s: ", name);
+          close (fd);
+          return -1;
+        }
+    }
+  if (fd < 0 || ftruncate (fd, (off_t)bytes) != 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "cannot make the shared %s: %s", name, g_strerror (errno));
+      if (fd >= 0)
+        close (fd);
+      return -1;
+    }
+  return fd;
 }

@@ -272,8 +272,8 @@ get_plane (TessPlan *plan, gint64 p, GError **error)
           = (const char *)in->data
             + (gsize)p * (gsize)in->width * (gsize)in->height * elem;
       if (tess__plane_prepare (&plan->planes[p], plan->options.method,
-                               in->type, in->swapped, data, in->width,
-                               in->height, error))
+                               in->type, in->swapped, data, in->map != NULL,
+                               in->width, in->height, error))
         plan->ready[p] = TRUE;
     }
   if (plan->ready[p])
@@ -622,6 +622,9 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
             }
         }
       tess__image_drop_pages (in);
+      for (gint64 p = 0; p < in->nplanes; p++)
+        if (plan->ready[p])
+          tess__plane_drop_pages (&plan->planes[p]);
       done_pixels += r.width * r.height;
     }
   report (progress, user_data, timer, &last, nblocks, nblocks, W * H, W * H);

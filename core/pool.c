@@ -254,36 +254,6 @@ write_header (Pool *pool, GError **error)
   return ok;
 }
 
-/* A shared file of @bytes: memory, or when that much would crowd out the
- * rest, an unnamed file in the temporary folder (space checked first). */
-static int
-shared_file (const char *name, guint64 bytes, GError **error)
-{
-  int fd = -1;
-
-  if (bytes <= tess__physical_memory () / 4)
-    fd = memfd_create (name, MFD_CLOEXEC);
-  else
-    {
-      const char *dir = g_get_tmp_dir ();
-      fd = open (dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-      if (fd >= 0 && !tess__check_disk_space (fd, bytes, dir, error))
-        {
-          close (fd);
-          return -1;
-        }
-    }
-  if (fd < 0 || ftruncate (fd, (off_t)bytes) != 0)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "cannot make the shared %s: %s", name, g_strerror (errno));
-      if (fd >= 0)
-        close (fd);
-      return -1;
-    }
-  return fd;
-}
-
 static void
 phase_begin (Pool *pool, Phase phase)
 {
@@ -475,7 +445,7 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
       pool.layout.data_offset = 0;
       pool.layout.footprint_offset = job->footprint ? (gint64)data_bytes : -1;
       pool.layout.big_endian = FALSE;
-      pool.output_fd = shared_file ("tessera-output", map_len, error);
+      pool.output_fd = tess__shared_file ("output", map_len, error);
       if (pool.output_fd < 0)
         goto out;
     }
@@ -484,7 +454,7 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
       guint64 bytes = (guint64)tess__coeffs_bytes (job->in_type, job->in_width,
                                                    job->in_height)
                       * (guint64)job->nplanes;
-      pool.coeffs_fd = shared_file ("spline coefficients", bytes, error);
+      pool.coeffs_fd = tess__shared_file ("spline coefficients", bytes, error);
       if (pool.coeffs_fd < 0)
         goto out;
     }

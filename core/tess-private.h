@@ -61,6 +61,13 @@ struct _TessImage
 gpointer tess__alloc_large (gsize size);
 /* Bytes of physical memory (G_MAXUINT64 when unknown). */
 guint64 tess__physical_memory (void);
+/* Data at least this large are not held in memory: mapped, or in files
+ * (an eighth of the memory; TESSERA_MAP_MIN_BYTES overrides it). */
+guint64 tess__map_threshold (void);
+/* A file of @bytes to share between processes or to map: memory (memfd)
+ * below tess__map_threshold(), else an unnamed file in $TMPDIR (its free
+ * space checked first).  The fd, or -1. */
+int tess__shared_file (const char *name, guint64 bytes, GError **error);
 /* Big-endian samples of @elem bytes to native order, in place. */
 void tess__swap_to_native (gpointer data, gsize n, gsize elem);
 
@@ -138,6 +145,8 @@ typedef struct
   gint64 offset;    /* 1 for spline coefficients of the edge-padded image */
   gboolean swapped; /* values are big-endian (samples mapped from FITS) */
   gpointer owned;   /* memory to free with the plane, or NULL */
+  gpointer map;     /* coefficients mapped from a shared file, or NULL */
+  gsize map_len;
 } TessPlane;
 
 /* Spline coefficients in phases (see interp.c): rows [y0, y1) of the
@@ -182,12 +191,16 @@ void tess__prefilter_mask (const TessPrefilter *pf, gsize y0, gsize y1);
 void tess__plane_init (TessPlane *plane, TessMethod method, TessPixelType type,
                        gboolean swapped, gconstpointer data, gint64 width,
                        gint64 height);
-/* A plane with its own coefficients (spline methods), made here. */
+/* A plane with its own coefficients (spline methods), made here (in a
+ * file when they are large; @mapped says @data come from a file, whose
+ * pages may then be let go of as they are used). */
 gboolean tess__plane_prepare (TessPlane *plane, TessMethod method,
                               TessPixelType type, gboolean swapped,
-                              gconstpointer data, gint64 width, gint64 height,
-                              GError **error);
+                              gconstpointer data, gboolean mapped,
+                              gint64 width, gint64 height, GError **error);
 void tess__plane_clear (TessPlane *plane);
+/* Lets go of the resident pages of coefficients in a file. */
+void tess__plane_drop_pages (const TessPlane *plane);
 /* Interpolates @n points; (x, y) NaN gives NaN.  @out has the plane's
  * type. */
 void tess__plane_sample (const TessPlane *plane, gsize n, const double *x,

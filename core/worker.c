@@ -371,6 +371,10 @@ tess_worker_serve (int fd, GError **error)
                        line);
           goto out;
         }
+      /* On large coefficients, keep the resident set small: the pages stay
+       * in the shared file. */
+      if (w.coeffs && w.coeffs_len >= ((gsize)256 << 20))
+        (void)madvise (w.coeffs, w.coeffs_len, MADV_DONTNEED);
       say (fd, "done %" G_GINT64_FORMAT "%s\n", id, nan ? " nan" : "");
     }
   ok = TRUE;
