@@ -17,7 +17,7 @@
  */
 #include "config.h"
 
-#include "tess-private.h"
+#include "tess-stream.h"
 
 #include <errno.h>
 #include <math.h>
@@ -169,7 +169,7 @@ DEFINE_FILL_NANS (double, d)
  * several lines overlap): rows, and columns. */
 #define ROW_BATCH 8
 /* Rows or columns of coefficients in a file made at a time. */
-#define FILE_SLICE 1024
+#define FILE_SLICE 256
 #define COLUMN_BATCH 64
 
 /* A buffer of at least @bytes: @scratch's, grown as needed, or (no
@@ -246,12 +246,12 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
                                                                               \
   static gboolean pad_rows_##SUFFIX (                                         \
       const T *in, gsize iy0, gboolean swapped, gsize w, gsize h, T *c,       \
-      gsize y0, gsize y1, double z, TessScratch *scratch)                     \
+      gsize cy, gsize y0, gsize y1, double z, TessScratch *scratch)           \
   {                                                                           \
     gsize pw = w + 2, ph = h + 2, a, b;                                       \
     gboolean nan;                                                             \
     T *buf;                                                                   \
-    if (y0 == 0 && y1 == ph)                                                  \
+    if (y0 == 0 && y1 == ph && cy == 0)                                       \
       {                                                                       \
         /* All the rows: in place. */                                         \
         nan = pad_##SUFFIX (in, iy0, swapped, w, h, c, 0, y0, y1);            \
@@ -273,7 +273,8 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
         fill_nans_##SUFFIX (buf, pw, b - a);                                  \
       }                                                                       \
     rows_##SUFFIX (buf, w, y0 - a, y1 - a, z);                                \
-    memcpy (c + y0 * pw, buf + (y0 - a) * pw, (y1 - y0) * pw * sizeof (T));   \
+    memcpy (c + (y0 - cy) * pw, buf + (y0 - a) * pw,                          \
+            (y1 - y0) * pw * sizeof (T));                                     \
     return nan;                                                               \
   }                                                                           \
                                                                               \
@@ -297,14 +298,15 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
   }                                                                           \
                                                                               \
   static void mask_##SUFFIX (const T *in, gsize iy0, gboolean swapped,        \
-                             gsize w, gsize h, T *c, gsize y0, gsize y1)      \
+                             gsize w, gsize h, T *c, gsize cy, gsize y0,      \
+                             gsize y1)                                        \
   {                                                                           \
     gsize pw = w + 2;                                                         \
     for (gsize y = y0; y < y1; y++)                                           \
       {                                                                       \
         gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
         const T *src = in + (sy - iy0) * w;                                   \
-        T *dst = c + y * pw;                                                  \
+        T *dst = c + (y - cy) * pw;                                           \
         for (gsize x = 0; x < pw; x++)                                        \
           {                                                                   \
             gsize sx = x == 0 ? 0 : (x > w ? w - 1 : x - 1);                  \
@@ -320,38 +322,136 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
 DEFINE_PHASES (float, f)
 DEFINE_PHASES (double, d)
 
+static gsize
+elem_size (const TessPrefilter *pf)
+{
+  return pf->type == TESS_TYPE_DOUBLE ? sizeof (double) : sizeof (float);
+}
+
+static gboolean
+read_all (int fd, gpointer buf, gsize len, guint64 offset, GError **error)
+{
+  gsize done = 0;
+
+  while (done < len)
+    {
+      ssize_t n
+          = pread (fd, (char *)buf + done, len - done, (off_t)(offset + done));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                       "cannot read the spline coefficients: %s",
+                       n < 0 ? g_strerror (errno) : "end of file");
+          return FALSE;
+        }
+      done += (gsize)n;
+    }
+  return TRUE;
+}
+
 gboolean
-tess__prefilter_rows (const TessPrefilter *pf, gsize y0, gsize y1)
+tess__prefilter_rows (const TessPrefilter *pf, gsize y0, gsize y1,
+                      gboolean *nan, GError **error)
 {
   double z = spline_pole (pf->method);
+  gsize pw = pf->width + 2, elem = elem_size (pf);
+  gpointer c = pf->coeffs;
+  gsize cy = 0;
+  gboolean n;
 
+  if (pf->coeffs_fd >= 0)
+    {
+      /* Made aside, then written to the file. */
+      c = tess__scratch_get (pf->window, (y1 - y0) * pw * elem);
+      cy = y0;
+    }
   if (pf->type == TESS_TYPE_DOUBLE)
-    return pad_rows_d (pf->data, pf->data_y0, pf->swapped, pf->width,
-                       pf->height, pf->coeffs, y0, y1, z, pf->scratch);
-  return pad_rows_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
-                     pf->coeffs, y0, y1, z, pf->scratch);
+    n = pad_rows_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
+                    c, cy, y0, y1, z, pf->scratch);
+  else
+    n = pad_rows_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
+                    c, cy, y0, y1, z, pf->scratch);
+  *nan |= n;
+  if (pf->coeffs_fd >= 0
+      && !tess__write_all (pf->coeffs_fd, c, (y1 - y0) * pw * elem,
+                           pf->coeffs_offset + (guint64)y0 * pw * elem,
+                           "the spline coefficients", error))
+    return FALSE;
+  return TRUE;
 }
 
-void
-tess__prefilter_columns (const TessPrefilter *pf, gsize x0, gsize x1)
+/* Columns of a file held a strip at a time: at most this many bytes. */
+#define STRIP_BYTES ((gsize)64 << 20)
+
+gboolean
+tess__prefilter_columns (const TessPrefilter *pf, gsize x0, gsize x1,
+                         GError **error)
 {
   double z = spline_pole (pf->method);
+  gsize pw = pf->width + 2, ph = pf->height + 2, elem = elem_size (pf);
+  gsize k;
 
-  if (pf->type == TESS_TYPE_DOUBLE)
-    columns_d (pf->coeffs, pf->width, pf->height, x0, x1, z);
-  else
-    columns_f (pf->coeffs, pf->width, pf->height, x0, x1, z);
+  if (pf->coeffs_fd < 0)
+    {
+      if (pf->type == TESS_TYPE_DOUBLE)
+        columns_d (pf->coeffs, pf->width, pf->height, x0, x1, z);
+      else
+        columns_f (pf->coeffs, pf->width, pf->height, x0, x1, z);
+      return TRUE;
+    }
+  /* Strips of k columns, read and written a row at a time. */
+  k = STRIP_BYTES / (ph * elem) / COLUMN_BATCH * COLUMN_BATCH;
+  k = CLAMP (k, COLUMN_BATCH, 1024);
+  for (gsize x = x0; x < x1; x += k)
+    {
+      gsize n = MIN (k, x1 - x);
+      char *strip = tess__scratch_get (pf->window, ph * n * elem);
+      for (gsize y = 0; y < ph; y++)
+        if (!read_all (pf->coeffs_fd, strip + y * n * elem, n * elem,
+                       pf->coeffs_offset + ((guint64)y * pw + x) * elem,
+                       error))
+          return FALSE;
+      /* The strip as a plane n wide: its columns are the file's. */
+      if (pf->type == TESS_TYPE_DOUBLE)
+        columns_d ((double *)strip, n - 2, pf->height, 0, n, z);
+      else
+        columns_f ((float *)strip, n - 2, pf->height, 0, n, z);
+      for (gsize y = 0; y < ph; y++)
+        if (!tess__write_all (pf->coeffs_fd, strip + y * n * elem, n * elem,
+                              pf->coeffs_offset + ((guint64)y * pw + x) * elem,
+                              "the spline coefficients", error))
+          return FALSE;
+    }
+  return TRUE;
 }
 
-void
-tess__prefilter_mask (const TessPrefilter *pf, gsize y0, gsize y1)
+gboolean
+tess__prefilter_mask (const TessPrefilter *pf, gsize y0, gsize y1,
+                      GError **error)
 {
+  gsize pw = pf->width + 2, elem = elem_size (pf);
+  gpointer c = pf->coeffs;
+  gsize cy = 0;
+  guint64 off = pf->coeffs_offset + (guint64)y0 * pw * elem;
+
+  if (pf->coeffs_fd >= 0)
+    {
+      c = tess__scratch_get (pf->window, (y1 - y0) * pw * elem);
+      cy = y0;
+      if (!read_all (pf->coeffs_fd, c, (y1 - y0) * pw * elem, off, error))
+        return FALSE;
+    }
   if (pf->type == TESS_TYPE_DOUBLE)
-    mask_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
-            pf->coeffs, y0, y1);
+    mask_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height, c, cy,
+            y0, y1);
   else
-    mask_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
-            pf->coeffs, y0, y1);
+    mask_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height, c, cy,
+            y0, y1);
+  return pf->coeffs_fd < 0
+         || tess__write_all (pf->coeffs_fd, c, (y1 - y0) * pw * elem, off,
+                             "the spline coefficients", error);
 }
 
 void
@@ -419,45 +519,46 @@ prefilter_in_file (TessPrefilter *pf, gboolean mapped, gsize bytes,
                    gpointer *map_out, GError **error)
 {
   gsize pw = pf->width + 2, ph = pf->height + 2;
-  TessScratch scratch = { 0 };
-  gboolean nan = FALSE;
-  gpointer map;
+  TessScratch scratch = { 0 }, window = { 0 };
+  gboolean nan = FALSE, ok = TRUE;
+  gpointer map = MAP_FAILED;
   int fd = tess__shared_file ("spline coefficients", bytes, error);
 
   if (fd < 0)
     return FALSE;
-  map = mmap (NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  close (fd);
-  if (map == MAP_FAILED)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "cannot map the spline coefficients: %s",
-                   g_strerror (errno));
-      return FALSE;
-    }
-  pf->coeffs = map;
+  pf->coeffs = NULL;
+  pf->coeffs_fd = fd;
+  pf->coeffs_offset = 0;
   pf->scratch = &scratch;
-  for (gsize y = 0; y < ph; y += FILE_SLICE)
+  pf->window = &window;
+  for (gsize y = 0; ok && y < ph; y += FILE_SLICE)
     {
-      nan |= tess__prefilter_rows (pf, y, MIN (ph, y + FILE_SLICE));
-      (void)madvise (map, bytes, MADV_DONTNEED);
+      ok = tess__prefilter_rows (pf, y, MIN (ph, y + FILE_SLICE), &nan, error);
       drop_input_pages (pf, mapped);
     }
-  for (gsize x = 0; x < pw; x += FILE_SLICE)
+  ok = ok && tess__prefilter_columns (pf, 0, pw, error);
+  for (gsize y = 0; ok && nan && y < ph; y += FILE_SLICE)
     {
-      tess__prefilter_columns (pf, x, MIN (pw, x + FILE_SLICE));
-      (void)madvise (map, bytes, MADV_DONTNEED);
-    }
-  for (gsize y = 0; nan && y < ph; y += FILE_SLICE)
-    {
-      tess__prefilter_mask (pf, y, MIN (ph, y + FILE_SLICE));
-      (void)madvise (map, bytes, MADV_DONTNEED);
+      ok = tess__prefilter_mask (pf, y, MIN (ph, y + FILE_SLICE), error);
       drop_input_pages (pf, mapped);
     }
   g_free (scratch.data);
-  pf->scratch = NULL;
+  g_free (window.data);
+  pf->scratch = pf->window = NULL;
+  if (ok)
+    {
+      map = mmap (NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+      if (map == MAP_FAILED)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                       "cannot map the spline coefficients: %s",
+                       g_strerror (errno));
+          ok = FALSE;
+        }
+    }
+  close (fd);
   *map_out = map;
-  return TRUE;
+  return ok;
 }
 
 gboolean
@@ -482,6 +583,7 @@ tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
   pf.data = data;
   pf.width = (gsize)width;
   pf.height = (gsize)height;
+  pf.coeffs_fd = -1;
   if (bytes >= tess__map_threshold ())
     {
       if (!prefilter_in_file (&pf, mapped, bytes, &map, error))
@@ -498,10 +600,12 @@ tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
                    "not enough memory for the spline coefficients");
       return FALSE;
     }
-  nan = tess__prefilter_rows (&pf, 0, ph);
-  tess__prefilter_columns (&pf, 0, pw);
+  /* In memory: the phases cannot fail. */
+  nan = FALSE;
+  tess__prefilter_rows (&pf, 0, ph, &nan, NULL);
+  tess__prefilter_columns (&pf, 0, pw, NULL);
   if (nan)
-    tess__prefilter_mask (&pf, 0, ph);
+    tess__prefilter_mask (&pf, 0, ph, NULL);
   tess__plane_init (plane, method, type, swapped, pf.coeffs, width, height);
   plane->owned = pf.coeffs;
   return TRUE;

@@ -17,7 +17,7 @@
  *   tessera-worker 2 / input PATH / target PATH / method NAME /
  *   roundtrip 0|1 / exact 0|1 / tolerance X / step N /
  *   output X0 Y0 W H / layout DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN /
- *   coeffs 0|1 / input-data 0|1 / go
+ *   coeffs 0|1|2 (2: large, work through the file) / input-data 0|1 / go
  * then tasks: rows|mask ID Y0 Y1, cols ID X0 X1 (padded coordinates,
  * all planes), block ID X Y W H (target coordinates), and quit.
  * worker → parent: ready / done ID [nan] / error MESSAGE
@@ -43,6 +43,7 @@ extern char **environ;
 
 /* Prefilter tasks per worker and phase: enough to even out the load. */
 #define TASKS_PER_WORKER 4
+#define ROWS_PER_TASK 256
 
 typedef struct
 {
@@ -71,6 +72,7 @@ typedef struct
   char *header_path;
   char *tmpdir;
   int output_fd, coeffs_fd;
+  gboolean coeffs_large; /* too large to hold in memory */
   TessStreamLayout layout;
   /* The current phase and its tasks. */
   Phase phase;
@@ -219,7 +221,10 @@ worker_start (Pool *pool, Worker *w, GError **error)
       job->options.grid_step, job->rect.x0, job->rect.y0, job->rect.width,
       job->rect.height, pool->layout.data_offset,
       pool->layout.footprint_offset, pool->layout.big_endian ? 1 : 0,
-      pool->coeffs_fd >= 0 ? 1 : 0, job->input_data_fd >= 0 ? 1 : 0);
+      pool->coeffs_fd < 0  ? 0
+      : pool->coeffs_large ? 2
+                           : 1,
+      job->input_data_fd >= 0 ? 1 : 0);
   ok = send_line (w, spec);
   g_free (spec);
   if (!ok)
@@ -268,7 +273,12 @@ phase_begin (Pool *pool, Phase phase)
   else
     {
       gint64 n = phase == PHASE_COLS ? job->in_width + 2 : job->in_height + 2;
-      pool->ntasks = MIN (n, (gint64)pool->nworkers * TASKS_PER_WORKER);
+      gint64 t = (gint64)pool->nworkers * TASKS_PER_WORKER;
+      /* Rows at most ROWS_PER_TASK at a time: a worker holds a task's rows
+       * (three times over) in memory. */
+      if (phase != PHASE_COLS)
+        t = MAX (t, (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK);
+      pool->ntasks = MIN (n, t);
     }
   pool->pending = g_new (gint64, pool->ntasks);
   pool->tries = g_new0 (int, pool->ntasks);
@@ -455,6 +465,7 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
                                                    job->in_height)
                       * (guint64)job->nplanes;
       pool.coeffs_fd = tess__shared_file ("spline coefficients", bytes, error);
+      pool.coeffs_large = bytes >= tess__map_threshold ();
       if (pool.coeffs_fd < 0)
         goto out;
     }

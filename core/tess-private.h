@@ -150,9 +150,9 @@ typedef struct
 } TessPlane;
 
 /* Spline coefficients in phases (see interp.c): rows [y0, y1) of the
- * padded plane (TRUE when they held NaN); then columns [x0, x1); then,
- * when any rows held NaN, mask rows.  Padded coordinates: 0 … width + 1,
- * 0 … height + 1. */
+ * padded plane (*nan set when they held NaN); then columns [x0, x1);
+ * then, when any rows held NaN, mask rows.  Padded coordinates:
+ * 0 … width + 1, 0 … height + 1.  Errors only with a coefficient file. */
 typedef struct
 {
   gpointer data; /* free with g_free() */
@@ -171,20 +171,26 @@ typedef struct
   gconstpointer data; /* the input plane, from its row @data_y0 on */
   gsize data_y0;
   gsize width, height;
-  gpointer coeffs; /* (width + 2) × (height + 2) values */
+  gpointer coeffs; /* (width + 2) × (height + 2) values, in memory; or */
+  int coeffs_fd;   /* ≥ 0: in this file, from @coeffs_offset */
+  guint64 coeffs_offset;
   /* Memory to reuse from one call to the next, or NULL. */
   TessScratch *scratch;
+  TessScratch *window; /* with @coeffs_fd: the part of them at hand */
 } TessPrefilter;
 
 gboolean tess__method_is_spline (TessMethod method);
 gsize tess__coeffs_bytes (TessPixelType type, gint64 width, gint64 height);
-gboolean tess__prefilter_rows (const TessPrefilter *pf, gsize y0, gsize y1);
+gboolean tess__prefilter_rows (const TessPrefilter *pf, gsize y0, gsize y1,
+                               gboolean *nan, GError **error);
 /* The rows of the input that rows [y0, y1) (or their mask) need:
  * [*s0, *s1). */
 void tess__prefilter_source_rows (const TessPrefilter *pf, gsize y0, gsize y1,
                                   gsize *s0, gsize *s1);
-void tess__prefilter_columns (const TessPrefilter *pf, gsize x0, gsize x1);
-void tess__prefilter_mask (const TessPrefilter *pf, gsize y0, gsize y1);
+gboolean tess__prefilter_columns (const TessPrefilter *pf, gsize x0, gsize x1,
+                                  GError **error);
+gboolean tess__prefilter_mask (const TessPrefilter *pf, gsize y0, gsize y1,
+                               GError **error);
 
 /* A plane on given values: the samples, or (spline methods) coefficients
  * made as above. */

@@ -128,7 +128,10 @@ typedef struct
   gpointer block;
   float *block_fp;
   gsize block_cap;
-  TessScratch scratch, rows;
+  TessScratch scratch, rows, window;
+  /* Coefficients too large to hold: written through the file, and their
+   * pages let go of after each task. */
+  gboolean large;
 } Worker;
 
 /* Task @kind on rows or columns [a, b) of plane @p's coefficients. */
@@ -147,13 +150,21 @@ prefilter_task (Worker *w, const char *kind, gint64 p, gsize a, gsize b,
             + (gsize)p * (gsize)in->width * (gsize)in->height * elem;
   pf.width = (gsize)in->width;
   pf.height = (gsize)in->height;
-  pf.coeffs = w->coeffs + (gsize)p * w->plane_coeffs;
   pf.scratch = &w->scratch;
-  if (strcmp (kind, "cols") == 0)
+  pf.window = &w->window;
+  pf.coeffs_fd = -1;
+  pf.coeffs = w->coeffs + (gsize)p * w->plane_coeffs;
+  if (w->large)
     {
-      tess__prefilter_columns (&pf, a, b);
-      return TRUE;
+      /* Large: through the file, a slice at a time, so that the resident
+       * set stays small.  (Small: through the mapping, whose pages then
+       * serve the blocks.) */
+      pf.coeffs_fd = COEFFS_FD;
+      pf.coeffs_offset = (guint64)p * w->plane_coeffs;
+      pf.coeffs = NULL;
     }
+  if (strcmp (kind, "cols") == 0)
+    return tess__prefilter_columns (&pf, a, b, error);
   /* The input rows needed, read rather than touched through the mapping:
    * copying from a file is much cheaper than faulting its pages in. */
   {
@@ -179,10 +190,8 @@ prefilter_task (Worker *w, const char *kind, gint64 p, gsize a, gsize b,
       }
   }
   if (strcmp (kind, "rows") == 0)
-    *nan |= tess__prefilter_rows (&pf, a, b);
-  else
-    tess__prefilter_mask (&pf, a, b);
-  return TRUE;
+    return tess__prefilter_rows (&pf, a, b, nan, error);
+  return tess__prefilter_mask (&pf, a, b, error);
 }
 
 static gboolean
@@ -265,7 +274,10 @@ tess_worker_serve (int fd, GError **error)
       else if ((v = value (line, "step")))
         opt.grid_step = atoi (v);
       else if ((v = value (line, "coeffs")))
-        use_coeffs = atoi (v) != 0;
+        {
+          use_coeffs = atoi (v) != 0;
+          w.large = atoi (v) == 2;
+        }
       else if ((v = value (line, "input-data")))
         input_data = atoi (v) != 0;
       else if ((v = value (line, "output")))
@@ -373,7 +385,7 @@ tess_worker_serve (int fd, GError **error)
         }
       /* On large coefficients, keep the resident set small: the pages stay
        * in the shared file. */
-      if (w.coeffs && w.coeffs_len >= ((gsize)256 << 20))
+      if (w.coeffs && w.large)
         (void)madvise (w.coeffs, w.coeffs_len, MADV_DONTNEED);
       say (fd, "done %" G_GINT64_FORMAT "%s\n", id, nan ? " nan" : "");
     }
@@ -391,6 +403,7 @@ out:
   g_free (w.block_fp);
   g_free (w.scratch.data);
   g_free (w.rows.data);
+  g_free (w.window.data);
   if (w.plan)
     tess_plan_unref (w.plan);
   if (w.input)
