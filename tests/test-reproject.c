@@ -621,6 +621,138 @@ START_TEST (test_plan_write)
 }
 END_TEST
 
+typedef struct
+{
+  TessPlan *plan;
+  const char *path;
+  int jobs;
+  gboolean ok;
+} WriteJob;
+
+static gpointer
+write_thread (gpointer data)
+{
+  WriteJob *j = data;
+  TessRunOptions run;
+  GError *error = NULL;
+
+  tess_run_options_init (&run);
+  run.jobs = j->jobs;
+  run.block_width = 23;
+  run.block_height = 17;
+  j->ok = tess_plan_write (j->plan, NULL, &run, j->path, 0, NULL, NULL, NULL,
+                           &error);
+  if (error)
+    g_printerr ("write_thread: %s\n", error->message);
+  g_clear_error (&error);
+  return NULL;
+}
+
+START_TEST (test_workers_from_threads)
+{
+  /* Runs with worker processes started from two threads at once, while a
+   * third thread computes in-process: all give the in-process result. */
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
+  TessWcs *t = awkward_target ();
+  TessImage *mem = tu_image (wcs, 2, 12), *in, *ref_img;
+  char *dir = tu_tmpdir ();
+  char *src = g_build_filename (dir, "in.fits", NULL);
+  char *paths[3];
+  GError *error = NULL;
+  TessPlan *plan, *plan_bic;
+  WriteJob jobs[3];
+  GThread *th[3];
+
+  ck_assert (tess_image_save (mem, src, 0, &error));
+  tu_assert_no_error (error);
+  in = tess_image_open (src, NULL, &error);
+  tu_assert_no_error (error);
+  plan = tess_plan_new (in, t, NULL, &error);
+  tu_assert_no_error (error);
+  {
+    TessOptions o;
+    tess_options_init (&o);
+    o.method = TESS_METHOD_BICUBIC;
+    plan_bic = tess_plan_new (in, t, &o, &error);
+    tu_assert_no_error (error);
+  }
+  for (int i = 0; i < 3; i++)
+    {
+      paths[i] = g_strdup_printf ("%s/out%d.fits", dir, i);
+      jobs[i].plan = i == 1 ? plan_bic : plan;
+      jobs[i].path = paths[i];
+      jobs[i].jobs = i == 2 ? 1 : 2;
+      th[i] = g_thread_new ("write", write_thread, &jobs[i]);
+    }
+  for (int i = 0; i < 3; i++)
+    {
+      g_thread_join (th[i]);
+      ck_assert (jobs[i].ok);
+    }
+  for (int i = 0; i < 2; i++)
+    {
+      TessImage *ref = tess_plan_run (jobs[i].plan, NULL, NULL, NULL, &error);
+      TessImage *got = tess_image_load (paths[i], &error);
+      tu_assert_no_error (error);
+      ck_assert (memcmp (tess_image_get_data (ref), tess_image_get_data (got),
+                         (gsize)tess_image_get_width (ref)
+                             * (gsize)tess_image_get_height (ref) * 2
+                             * sizeof (float))
+                 == 0);
+      tess_image_unref (ref);
+      tess_image_unref (got);
+    }
+  ref_img = tess_image_load (paths[2], &error);
+  tu_assert_no_error (error);
+  {
+    TessImage *got = tess_image_load (paths[0], &error);
+    tu_assert_no_error (error);
+    ck_assert (
+        memcmp (tess_image_get_data (ref_img), tess_image_get_data (got),
+                (gsize)tess_image_get_width (got)
+                    * (gsize)tess_image_get_height (got) * 2 * sizeof (float))
+        == 0);
+    tess_image_unref (got);
+  }
+  tess_image_unref (ref_img);
+
+  /* Into memory with workers: the same again, footprint included. */
+  {
+    TessRunOptions run;
+    TessRect r = { 5, 7, 61, 53 };
+    TessImage *a, *b;
+    tess_run_options_init (&run);
+    run.jobs = 2;
+    run.block_width = 16;
+    run.block_height = 16;
+    a = tess_plan_run_region (plan_bic, &r, &run, NULL, NULL, NULL, &error);
+    tu_assert_no_error (error);
+    b = tess_plan_run_region (plan_bic, &r, NULL, NULL, NULL, NULL, &error);
+    tu_assert_no_error (error);
+    ck_assert (memcmp (tess_image_get_data (a), tess_image_get_data (b),
+                       (gsize)(r.width * r.height * 2) * sizeof (float))
+               == 0);
+    ck_assert (memcmp (tess_image_get_footprint (a),
+                       tess_image_get_footprint (b),
+                       (gsize)(r.width * r.height) * sizeof (float))
+               == 0);
+    tess_image_unref (a);
+    tess_image_unref (b);
+  }
+  for (int i = 0; i < 3; i++)
+    g_free (paths[i]);
+  tess_plan_unref (plan);
+  tess_plan_unref (plan_bic);
+  tess_image_unref (in);
+  tess_image_unref (mem);
+  tess_wcs_unref (wcs);
+  tess_wcs_unref (t);
+  tu_rmdir (dir);
+  g_free (dir);
+  g_free (src);
+}
+END_TEST
+
 static Suite *
 reproject_suite (void)
 {
@@ -640,6 +772,7 @@ reproject_suite (void)
   tcase_add_test (tc, test_progress_and_cancel);
   tcase_add_test (tc, test_run_region);
   tcase_add_test (tc, test_plan_write);
+  tcase_add_test (tc, test_workers_from_threads);
   tcase_add_test (tc, test_threads);
   suite_add_tcase (s, tc);
   return s;
