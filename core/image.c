@@ -194,7 +194,7 @@ tess__image_read_rows (TessImage *image, gint64 p, gint64 y0, gint64 y1,
   gsize row = (gsize)image->width * elem;
   guint64 off = image->data_offset
                 + ((guint64)p * (guint64)image->height + (guint64)y0) * row;
-  gsize total = (gsize)(y1 - y0) * row, done = 0;
+  gsize total = (gsize)(y1 - y0) * row;
   int fd;
 
   if (image->data_file == NULL || image->bitpix != (elem == 8 ? -64 : -32))
@@ -206,21 +206,10 @@ tess__image_read_rows (TessImage *image, gint64 p, gint64 y0, gint64 y1,
                    image->source, g_strerror (errno));
       return FALSE;
     }
-  while (done < total)
+  if (!tess__read_all (fd, dst, total, off, image->source, error))
     {
-      ssize_t got
-          = pread (fd, (char *)dst + done, total - done, (off_t)(off + done));
-      if (got < 0 && errno == EINTR)
-        continue;
-      if (got <= 0)
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                       "%s: cannot read the image data: %s", image->source,
-                       got < 0 ? g_strerror (errno) : "end of file");
-          close (fd);
-          return FALSE;
-        }
-      done += (gsize)got;
+      close (fd);
+      return FALSE;
     }
   close (fd);
   if (G_BYTE_ORDER == G_LITTLE_ENDIAN)

@@ -328,29 +328,6 @@ elem_size (const TessPrefilter *pf)
   return pf->type == TESS_TYPE_DOUBLE ? sizeof (double) : sizeof (float);
 }
 
-static gboolean
-read_all (int fd, gpointer buf, gsize len, guint64 offset, GError **error)
-{
-  gsize done = 0;
-
-  while (done < len)
-    {
-      ssize_t n
-          = pread (fd, (char *)buf + done, len - done, (off_t)(offset + done));
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                       "cannot read the spline coefficients: %s",
-                       n < 0 ? g_strerror (errno) : "end of file");
-          return FALSE;
-        }
-      done += (gsize)n;
-    }
-  return TRUE;
-}
-
 gboolean
 tess__prefilter_rows (const TessPrefilter *pf, gsize y0, gsize y1,
                       gboolean *nan, GError **error)
@@ -409,9 +386,9 @@ tess__prefilter_columns (const TessPrefilter *pf, gsize x0, gsize x1,
       gsize n = MIN (k, x1 - x);
       char *strip = tess__scratch_get (pf->window, ph * n * elem);
       for (gsize y = 0; y < ph; y++)
-        if (!read_all (pf->coeffs_fd, strip + y * n * elem, n * elem,
-                       pf->coeffs_offset + ((guint64)y * pw + x) * elem,
-                       error))
+        if (!tess__read_all (pf->coeffs_fd, strip + y * n * elem, n * elem,
+                             pf->coeffs_offset + ((guint64)y * pw + x) * elem,
+                             "the spline coefficients", error))
           return FALSE;
       /* The strip as a plane n wide: its columns are the file's. */
       if (pf->type == TESS_TYPE_DOUBLE)
@@ -440,7 +417,8 @@ tess__prefilter_mask (const TessPrefilter *pf, gsize y0, gsize y1,
     {
       c = tess__scratch_get (pf->window, (y1 - y0) * pw * elem);
       cy = y0;
-      if (!read_all (pf->coeffs_fd, c, (y1 - y0) * pw * elem, off, error))
+      if (!tess__read_all (pf->coeffs_fd, c, (y1 - y0) * pw * elem, off,
+                           "the spline coefficients", error))
         return FALSE;
     }
   if (pf->type == TESS_TYPE_DOUBLE)

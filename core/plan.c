@@ -510,6 +510,28 @@ typedef struct
   const char *path; /* names the file in errors */
 } Sink;
 
+/* Copies block @r (its planes, then @fp) to (@x, @y) of an image of
+ * planes @W × @H (and its footprint @dst_fp, if any). */
+static void
+copy_block (gpointer dst, float *dst_fp, gint64 W, gint64 H, gint64 x,
+            gint64 y, gconstpointer src, const float *fp, const TessRect *r,
+            gint64 nplanes, gsize elem)
+{
+  gsize rw = (gsize)r->width, rh = (gsize)r->height;
+  gsize plane = (gsize)W * (gsize)H;
+
+  for (gsize j = 0; j < rh; j++)
+    {
+      gsize o = ((gsize)y + j) * (gsize)W + (gsize)x;
+      for (gint64 p = 0; p < nplanes; p++)
+        memcpy ((char *)dst + ((gsize)p * plane + o) * elem,
+                (const char *)src + ((gsize)p * rh + j) * rw * elem,
+                rw * elem);
+      if (dst_fp && fp)
+        memcpy (dst_fp + o, fp + j * rw, rw * sizeof (float));
+    }
+}
+
 static gboolean
 run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
             const Sink *sink, GCancellable *cancellable,
@@ -518,12 +540,11 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
   TessImage *in = plan->input;
   gint64 W = rect->width, H = rect->height, nblocks = 0;
   gsize oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
-  gsize plane_bytes = (gsize)W * (gsize)H * oelem;
   gboolean want_fp = sink->out ? sink->out->footprint != NULL
                                : sink->layout->footprint_offset >= 0;
   TessRect *blocks = make_blocks (run, rect, &nblocks, error);
-  gpointer block = NULL;
-  float *block_fp = NULL;
+  gpointer block = NULL, band = NULL;
+  float *block_fp = NULL, *band_fp = NULL;
   GTimer *timer;
   double last = -1.0;
   gint64 done_pixels = 0, bw, bh;
@@ -572,11 +593,18 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
     }
 
   /* Blocks are computed aside and copied in or written out; full-width
-   * blocks of one plane into memory in place. */
+   * blocks of one plane into memory in place.  Narrower blocks going to a
+   * file are gathered into a band of full rows, written when complete: a
+   * write a band rather than a write a row of every block. */
   if (sink->layout || bw < W || in->nplanes > 1)
     {
       block = g_malloc ((gsize)bw * (gsize)bh * oelem * (gsize)in->nplanes);
       block_fp = want_fp ? g_new (float, (gsize)bw *(gsize)bh) : NULL;
+    }
+  if (sink->layout && bw < W)
+    {
+      band = g_malloc ((gsize)W * (gsize)bh * oelem * (gsize)in->nplanes);
+      band_fp = want_fp ? g_new (float, (gsize)W *(gsize)bh) : NULL;
     }
   for (gint64 b = 0; b < nblocks; b++)
     {
@@ -600,6 +628,19 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
         }
       else if (!tess_plan_compute_region (plan, &r, block, block_fp, error))
         goto out;
+      else if (band)
+        {
+          /* Into the band (planes of W × r.height), written when full. */
+          copy_block (band, band_fp, W, r.height, local.x0, 0, block, block_fp,
+                      &r, in->nplanes, oelem);
+          if (local.x0 + r.width == W)
+            {
+              TessRect whole = { 0, local.y0, W, r.height };
+              if (!tess__stream_write_block (sink->layout, &whole, band,
+                                             band_fp, sink->path, error))
+                goto out;
+            }
+        }
       else if (sink->layout)
         {
           if (!tess__stream_write_block (sink->layout, &local, block, block_fp,
@@ -607,20 +648,9 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
             goto out;
         }
       else
-        {
-          gsize rw = (gsize)r.width, rh = (gsize)r.height;
-          for (gsize y = 0; y < rh; y++)
-            {
-              for (gint64 p = 0; p < in->nplanes; p++)
-                memcpy ((char *)sink->out->data + (gsize)p * plane_bytes
-                            + (off + y * (gsize)W) * oelem,
-                        (char *)block + ((gsize)p * rh + y) * rw * oelem,
-                        rw * oelem);
-              if (want_fp)
-                memcpy (sink->out->footprint + off + y * (gsize)W,
-                        block_fp + y * rw, rw * sizeof (float));
-            }
-        }
+        copy_block (sink->out->data, want_fp ? sink->out->footprint : NULL, W,
+                    H, local.x0, local.y0, block, block_fp, &r, in->nplanes,
+                    oelem);
       tess__image_drop_pages (in);
       for (gint64 p = 0; p < in->nplanes; p++)
         if (plan->ready[p])
@@ -634,6 +664,8 @@ out:
   g_timer_destroy (timer);
   g_free (block);
   g_free (block_fp);
+  g_free (band);
+  g_free (band_fp);
   g_free (blocks);
   return ok;
 }

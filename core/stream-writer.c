@@ -224,6 +224,29 @@ make_headers (const TessImage *image, gboolean footprint, TessStreamWriter *w,
 }
 
 gboolean
+tess__read_all (int fd, gpointer buf, gsize len, guint64 offset,
+                const char *what, GError **error)
+{
+  gsize done = 0;
+
+  while (done < len)
+    {
+      ssize_t n
+          = pread (fd, (char *)buf + done, len - done, (off_t)(offset + done));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: cannot read: %s",
+                       what, n < 0 ? g_strerror (errno) : "end of file");
+          return FALSE;
+        }
+      done += (gsize)n;
+    }
+  return TRUE;
+}
+
+gboolean
 tess__write_all (int fd, const void *buf, gsize len, guint64 offset,
                  const char *path, GError **error)
 {

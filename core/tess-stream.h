@@ -49,6 +49,10 @@ gboolean tess__output_check (const char *path, TessWriteFlags flags,
 int tess__output_temp (const char *path, char **tmp, GError **error);
 /* Renames @tmp to @path, never replacing a file unless @overwrite. */
 gboolean tess__publish (const char *tmp, const char *path, gboolean overwrite);
+/* pread() of @len bytes at @offset (the end of the file is an error);
+ * @what names the file in errors. */
+gboolean tess__read_all (int fd, gpointer buf, gsize len, guint64 offset,
+                         const char *what, GError **error);
 /* pwrite() of all of @buf at @offset; @what names the file in errors. */
 gboolean tess__write_all (int fd, const void *buf, gsize len, guint64 offset,
                           const char *what, GError **error);
