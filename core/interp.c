@@ -275,6 +275,8 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
     rows_##SUFFIX (buf, w, y0 - a, y1 - a, z);                                \
     memcpy (c + (y0 - cy) * pw, buf + (y0 - a) * pw,                          \
             (y1 - y0) * pw * sizeof (T));                                     \
+    if (scratch == NULL)                                                      \
+      g_free (buf);                                                           \
     return nan;                                                               \
   }                                                                           \
                                                                               \
@@ -475,16 +477,13 @@ tess__plane_init (TessPlane *plane, TessMethod method, TessPixelType type,
     }
 }
 
-/* Coefficients too large to hold in memory: in a shared file (see
- * tess__shared_file()), made a slice at a time, the slices' pages let go
- * of as they are done. */
 /* Lets go of the pages of @pf's input when they come from a file. */
 static void
 drop_input_pages (const TessPrefilter *pf, gboolean mapped)
 {
   gsize page = (gsize)sysconf (_SC_PAGESIZE);
-  gsize elem = pf->type == TESS_TYPE_DOUBLE ? 8 : 4;
-  guintptr a = (guintptr)pf->data, b = a + pf->width * pf->height * elem;
+  guintptr a = (guintptr)pf->data;
+  guintptr b = a + pf->width * pf->height * elem_size (pf);
 
   a = (a + page - 1) / page * page;
   b = b / page * page;
@@ -492,6 +491,10 @@ drop_input_pages (const TessPrefilter *pf, gboolean mapped)
     (void)madvise ((gpointer)a, b - a, MADV_DONTNEED);
 }
 
+/* Coefficients too large to hold in memory: in a shared file (see
+ * tess__shared_file()), made a slice at a time with pread/pwrite, the
+ * input's pages let go of as the slices are done; mapped read-only for
+ * sampling. */
 static gboolean
 prefilter_in_file (TessPrefilter *pf, gboolean mapped, gsize bytes,
                    gpointer *map_out, GError **error)

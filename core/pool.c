@@ -79,7 +79,7 @@ typedef struct
   gint64 ntasks, next, ndone;
   gint64 *pending, npending;
   int *tries;
-  gboolean nan; /* the pad phase met NaN */
+  gboolean nan; /* the rows phase met NaN */
   int prefilter_restarts;
 } Pool;
 

@@ -201,6 +201,7 @@ do_block (Worker *w, const TessRect *r, GError **error)
   gsize elem = w->layout.elem;
   TessRect local
       = { r->x0 - w->out.x0, r->y0 - w->out.y0, r->width, r->height };
+  float *fp;
 
   if (rw * rh > w->block_cap)
     {
@@ -219,9 +220,11 @@ do_block (Worker *w, const TessRect *r, GError **error)
           return FALSE;
         }
     }
-  if (!tess_plan_compute_region (w->plan, r, w->block, w->block_fp, error))
+  /* The footprint is computed only when it is written. */
+  fp = w->layout.footprint_offset < 0 ? NULL : w->block_fp;
+  if (!tess_plan_compute_region (w->plan, r, w->block, fp, error))
     return FALSE;
-  if (!tess__stream_write_block (&w->layout, &local, w->block, w->block_fp,
+  if (!tess__stream_write_block (&w->layout, &local, w->block, fp,
                                  "the output", error))
     return FALSE;
   /* Keep the resident set small on large inputs: what the next block needs
