@@ -25,6 +25,19 @@ typedef struct
   gboolean exact_transform;
   double tolerance;
   int grid_step;
+  char *kernel;
+  double kernel_width;
+  double sample_region_width;
+  char *boundary_mode;
+  double boundary_fill_value;
+  double boundary_ignore_threshold;
+  char *bad_value_mode;
+  double bad_fill_value;
+  gboolean conserve_flux;
+  gboolean center_jacobian;
+  gboolean despike_jacobian;
+  gboolean x_cyclic, y_cyclic;
+  char *nan_mode;
   gboolean no_footprint;
   gboolean overwrite;
   gboolean quiet;
@@ -43,6 +56,10 @@ args_clear (Args *a)
   g_free (a->jobs);
   g_free (a->scratch_dir);
   g_free (a->method);
+  g_free (a->kernel);
+  g_free (a->boundary_mode);
+  g_free (a->bad_value_mode);
+  g_free (a->nan_mode);
   g_strfreev (a->rest);
 }
 
@@ -152,7 +169,8 @@ tess_cmd_reproject (int argc, char **argv)
       "large, or read by several jobs); default $TMPDIR",
       "DIR" },
     { "method", 'm', 0, G_OPTION_ARG_STRING, &a.method,
-      "nearest, bilinear (default), biquadratic or bicubic", "METHOD" },
+      "nearest, bilinear (default), biquadratic, bicubic, adaptive or exact",
+      "METHOD" },
     { "no-roundtrip", 0, 0, G_OPTION_ARG_NONE, &a.no_roundtrip,
       "Skip the check that each pixel maps back to itself", NULL },
     { "exact-transform", 0, 0, G_OPTION_ARG_NONE, &a.exact_transform,
@@ -175,6 +193,60 @@ tess_cmd_reproject (int argc, char **argv)
       "INPUT" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
+  GOptionEntry adaptive_entries[] = {
+    { "kernel", 0, 0, G_OPTION_ARG_STRING, &a.kernel,
+      "gaussian (default) or hann", "KERNEL" },
+    { "kernel-width", 0, 0, G_OPTION_ARG_DOUBLE, &a.kernel_width,
+      "Width of the Gaussian kernel, ±1 sigma, in pixels (1.3)", "PIXELS" },
+    { "sample-region-width", 0, 0, G_OPTION_ARG_DOUBLE, &a.sample_region_width,
+      "Width of the region sampled for the Gaussian kernel, in output "
+      "pixels (4)",
+      "PIXELS" },
+    { "boundary-mode", 0, 0, G_OPTION_ARG_STRING, &a.boundary_mode,
+      "Samples outside the input: strict (default: NaN), constant, "
+      "grid-constant, ignore, ignore_threshold or nearest",
+      "MODE" },
+    { "boundary-fill-value", 0, 0, G_OPTION_ARG_DOUBLE, &a.boundary_fill_value,
+      "Value of samples outside, for constant and "
+      "grid-constant (0)",
+      "VALUE" },
+    { "boundary-ignore-threshold", 0, 0, G_OPTION_ARG_DOUBLE,
+      &a.boundary_ignore_threshold,
+      "Largest fraction of the weight that ignore_threshold may leave out "
+      "(0.5)",
+      "FRACTION" },
+    { "bad-value-mode", 0, 0, G_OPTION_ARG_STRING, &a.bad_value_mode,
+      "NaN and infinite samples: strict (default: they propagate), "
+      "constant or ignore",
+      "MODE" },
+    { "bad-fill-value", 0, 0, G_OPTION_ARG_DOUBLE, &a.bad_fill_value,
+      "Value of bad samples for bad-value mode constant (0)", "VALUE" },
+    { "conserve-flux", 0, 0, G_OPTION_ARG_NONE, &a.conserve_flux,
+      "Scale by the ratio of pixel areas, keeping sums rather than surface "
+      "brightness",
+      NULL },
+    { "center-jacobian", 0, 0, G_OPTION_ARG_NONE, &a.center_jacobian,
+      "Jacobian from transforms half a pixel either side (slower, for maps "
+      "that vary fast)",
+      NULL },
+    { "despike-jacobian", 0, 0, G_OPTION_ARG_NONE, &a.despike_jacobian,
+      "Replace outlying Jacobians (where the map jumps, as across the seam "
+      "of an all-sky input) by their neighbours' mean",
+      NULL },
+    { "x-cyclic", 0, 0, G_OPTION_ARG_NONE, &a.x_cyclic,
+      "The input wraps around along x", NULL },
+    { "y-cyclic", 0, 0, G_OPTION_ARG_NONE, &a.y_cyclic,
+      "The input wraps around along y", NULL },
+    { NULL, 0, 0, 0, NULL, NULL, NULL },
+  };
+  GOptionEntry exact_entries[] = {
+    { "nan-mode", 0, 0, G_OPTION_ARG_STRING, &a.nan_mode,
+      "NaN input pixels: skip (default: their area does not count) or "
+      "propagate (any overlap makes the output pixel NaN)",
+      "MODE" },
+    { NULL, 0, 0, 0, NULL, NULL, NULL },
+  };
+  GOptionGroup *group;
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) error = NULL;
   TessOptions opt;
@@ -196,6 +268,11 @@ tess_cmd_reproject (int argc, char **argv)
   tess_run_options_init (&run);
   a.tolerance = opt.transform_tolerance;
   a.grid_step = opt.grid_step;
+  a.kernel_width = opt.kernel_width;
+  a.sample_region_width = opt.sample_region_width;
+  a.boundary_fill_value = opt.boundary_fill_value;
+  a.boundary_ignore_threshold = opt.boundary_ignore_threshold;
+  a.bad_fill_value = opt.bad_fill_value;
 
   g_set_prgname ("tessera reproject");
   ctx = g_option_context_new ("-o OUTPUT --target TARGET");
@@ -211,6 +288,16 @@ tess_cmd_reproject (int argc, char **argv)
            "status: 0 success, 1 failure, 2 bad command line, 130 "
            "cancelled.\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  group = g_option_group_new ("adaptive", "Options of --method adaptive:",
+                              "Show the options of --method adaptive", NULL,
+                              NULL);
+  g_option_group_add_entries (group, adaptive_entries);
+  g_option_context_add_group (ctx, group);
+  group
+      = g_option_group_new ("exact", "Options of --method exact:",
+                            "Show the options of --method exact", NULL, NULL);
+  g_option_group_add_entries (group, exact_entries);
+  g_option_context_add_group (ctx, group);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       ret = tess_cli_usage_error ("reproject", "%s", error->message);
@@ -320,6 +407,34 @@ tess_cmd_reproject (int argc, char **argv)
   opt.exact_transform = a.exact_transform;
   opt.transform_tolerance = a.tolerance;
   opt.grid_step = a.grid_step;
+  if ((a.kernel && !tess_kernel_from_name (a.kernel, &opt.kernel, &error))
+      || (a.boundary_mode
+          && !tess_boundary_mode_from_name (a.boundary_mode,
+                                            &opt.boundary_mode, &error))
+      || (a.bad_value_mode
+          && !tess_bad_value_mode_from_name (a.bad_value_mode,
+                                             &opt.bad_value_mode, &error))
+      || (a.nan_mode
+          && !tess_nan_mode_from_name (a.nan_mode, &opt.nan_mode, &error)))
+    {
+      ret = tess_cli_usage_error ("reproject", "%s", error->message);
+      goto out;
+    }
+  opt.kernel_width = a.kernel_width;
+  opt.sample_region_width = a.sample_region_width;
+  opt.boundary_fill_value = a.boundary_fill_value;
+  opt.boundary_ignore_threshold = a.boundary_ignore_threshold;
+  opt.bad_fill_value = a.bad_fill_value;
+  opt.conserve_flux = a.conserve_flux;
+  opt.center_jacobian = a.center_jacobian;
+  opt.despike_jacobian = a.despike_jacobian;
+  opt.x_cyclic = a.x_cyclic;
+  opt.y_cyclic = a.y_cyclic;
+  if (!tess_options_check (&opt, &error))
+    {
+      ret = tess_cli_usage_error ("reproject", "%s", error->message);
+      goto out;
+    }
 
   if (!a.overwrite && g_file_test (a.output, G_FILE_TEST_EXISTS))
     {

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include "tess-adaptive.h"
 #include "tess-plan.h"
 #include "tess-pool.h"
 #include "tess-transform.h"
@@ -35,76 +36,10 @@ struct _TessPlan
   gboolean *ready;
 };
 
-static const char *const method_names[] = {
-  [TESS_METHOD_NEAREST] = "nearest",
-  [TESS_METHOD_BILINEAR] = "bilinear",
-  [TESS_METHOD_BIQUADRATIC] = "biquadratic",
-  [TESS_METHOD_BICUBIC] = "bicubic",
-};
-
-const char *
-tess_method_name (TessMethod method)
-{
-  if ((unsigned)method < G_N_ELEMENTS (method_names))
-    return method_names[method];
-  return "unknown";
-}
-
-gboolean
-tess_method_from_name (const char *name, TessMethod *method, GError **error)
-{
-  for (unsigned i = 0; i < G_N_ELEMENTS (method_names); i++)
-    if (g_ascii_strcasecmp (name, method_names[i]) == 0)
-      {
-        *method = (TessMethod)i;
-        return TRUE;
-      }
-  g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-               "unknown method '%s' (expected nearest, bilinear, biquadratic "
-               "or bicubic)",
-               name);
-  return FALSE;
-}
-
 const char *
 tess_version (void)
 {
   return PACKAGE_VERSION;
-}
-
-void
-tess_options_init (TessOptions *options)
-{
-  memset (options, 0, sizeof *options);
-  options->method = TESS_METHOD_BILINEAR;
-  options->roundtrip = TRUE;
-  options->exact_transform = FALSE;
-  options->transform_tolerance = 1e-3;
-  options->grid_step = 16;
-}
-
-static gboolean
-check_options (const TessOptions *o, GError **error)
-{
-  if ((unsigned)o->method >= TESS_N_METHODS)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID, "unknown method %d",
-                   (int)o->method);
-      return FALSE;
-    }
-  if (!(o->transform_tolerance > 0.0) || !isfinite (o->transform_tolerance))
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "the transform tolerance must be a positive number");
-      return FALSE;
-    }
-  if (o->grid_step < 1 || o->grid_step > 4096)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "the grid step must be between 1 and 4096 pixels");
-      return FALSE;
-    }
-  return TRUE;
 }
 
 /* Is any part of the target inside the input?  Samples both ways on a
@@ -182,8 +117,14 @@ tess_plan_new (TessImage *input, TessWcs *target, const TessOptions *options,
       tess_options_init (&defaults);
       options = &defaults;
     }
-  if (!check_options (options, error))
+  if (!tess_options_check (options, error))
     return NULL;
+  if (options->method == TESS_METHOD_EXACT)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
+                   "the exact method is not available in this version");
+      return NULL;
+    }
   if (input->wcs == NULL)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
@@ -317,6 +258,13 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
                            error);
   if (t == NULL)
     return FALSE;
+  if (plan->options.method == TESS_METHOD_ADAPTIVE)
+    {
+      if (!tess__adaptive_compute (t, &plan->grid, &plan->options, in,
+                                   plan->out_type, rect, data, error))
+        return FALSE;
+      goto footprint;
+    }
   for (gint64 p = 0; p < in->nplanes; p++)
     if (get_plane (plan, p, error) == NULL)
       return FALSE;
@@ -366,6 +314,9 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
   g_free (iy);
   g_free (tmp);
 
+footprint:
+  rw = (gsize)rect->width;
+  rh = (gsize)rect->height;
   if (footprint)
     {
       /* 1 where any plane has a value. */

@@ -14,13 +14,13 @@
  * restarts it, once.
  *
  * Protocol (text lines), parent → worker:
- *   tessera-worker 2 / input PATH / target PATH / method NAME /
- *   roundtrip 0|1 / exact 0|1 / tolerance X / step N /
- *   output X0 Y0 W H / layout DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN /
- *   coeffs 0|1|2 (2: large, work through the file) / input-data 0|1 / go
- * then tasks: rows|mask ID Y0 Y1, cols ID X0 X1 (padded coordinates,
- * all planes), block ID X Y W H (target coordinates), and quit.
- * worker → parent: ready / done ID [nan] / error MESSAGE
+ *   tessera-worker 3 / input PATH / target PATH / the options, a
+ *   "key value" line each (tess__options_to_text) / output X0 Y0 W H / layout
+ * DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN / coeffs 0|1|2 (2: large, work
+ * through the file) / input-data 0|1 / go then tasks: rows|mask ID Y0 Y1, cols
+ * ID X0 X1 (padded coordinates, all planes), block ID X Y W H (target
+ * coordinates), and quit. worker → parent: ready / done ID [nan] / error
+ * MESSAGE
  */
 #include "config.h"
 
@@ -188,6 +188,7 @@ worker_start (Pool *pool, Worker *w, GError **error)
 {
   const TessPoolJob *job = pool->job;
   int sv[2];
+  GString *text;
   char *spec;
   gboolean ok;
 
@@ -209,22 +210,23 @@ worker_start (Pool *pool, Worker *w, GError **error)
   w->busy = -1;
   w->ready = FALSE;
   w->line = g_string_new (NULL);
-  spec = g_strdup_printf (
-      "tessera-worker 2\ninput %s\ntarget %s\nmethod %s\nroundtrip %d\n"
-      "exact %d\ntolerance %.17g\nstep %d\noutput %" G_GINT64_FORMAT
-      " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-      "\nlayout %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
+  text = g_string_new (NULL);
+  g_string_append_printf (text, "tessera-worker 3\ninput %s\ntarget %s\n",
+                          job->input_path, pool->header_path);
+  tess__options_to_text (&job->options, text);
+  g_string_append_printf (
+      text,
+      "output %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+      " %" G_GINT64_FORMAT "\nlayout %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
       " %d\ncoeffs %d\ninput-data %d\ngo\n",
-      job->input_path, pool->header_path,
-      tess_method_name (job->options.method), job->options.roundtrip ? 1 : 0,
-      job->options.exact_transform ? 1 : 0, job->options.transform_tolerance,
-      job->options.grid_step, job->rect.x0, job->rect.y0, job->rect.width,
-      job->rect.height, pool->layout.data_offset,
-      pool->layout.footprint_offset, pool->layout.big_endian ? 1 : 0,
+      job->rect.x0, job->rect.y0, job->rect.width, job->rect.height,
+      pool->layout.data_offset, pool->layout.footprint_offset,
+      pool->layout.big_endian ? 1 : 0,
       pool->coeffs_fd < 0  ? 0
       : pool->coeffs_large ? 2
                            : 1,
       job->input_data_fd >= 0 ? 1 : 0);
+  spec = g_string_free (text, FALSE);
   ok = send_line (w, spec);
   g_free (spec);
   if (!ok)

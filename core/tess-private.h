@@ -71,6 +71,14 @@ int tess__shared_file (const char *name, guint64 bytes, GError **error);
 /* Big-endian samples of @elem bytes to native order, in place. */
 void tess__swap_to_native (gpointer data, gsize n, gsize elem);
 
+/* options.c */
+/* Appends the options as "key value" lines. */
+void tess__options_to_text (const TessOptions *options, GString *out);
+/* Reads one such line back (*known FALSE when @key is not an option). */
+gboolean tess__options_from_text (TessOptions *options, const char *key,
+                                  const char *value, gboolean *known,
+                                  GError **error);
+
 /* errors.c */
 void tess__set_fits_error (GError **error, int status, const char *path,
                            const char *what);

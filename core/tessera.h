@@ -57,6 +57,12 @@ const char *tess_version (void);
  * @TESS_METHOD_BILINEAR: linear in x and y (2×2 stencil)
  * @TESS_METHOD_BIQUADRATIC: quadratic B-spline interpolation (3×3 stencil)
  * @TESS_METHOD_BICUBIC: cubic B-spline interpolation (4×4 stencil)
+ * @TESS_METHOD_ADAPTIVE: anti-aliased resampling (DeForest 2004): each
+ *   output pixel is a kernel-weighted mean of the input pixels under it,
+ *   the kernel shaped by the local Jacobian of the transform (see the
+ *   adaptive fields of TessOptions)
+ * @TESS_METHOD_EXACT: flux-conserving overlap: each output pixel is the
+ *   mean of the input pixels weighted by the area they share with it
  *
  * The B-spline methods interpolate (they pass through the input values):
  * the input is prefiltered into spline coefficients first.
@@ -67,9 +73,11 @@ typedef enum
   TESS_METHOD_BILINEAR,
   TESS_METHOD_BIQUADRATIC,
   TESS_METHOD_BICUBIC,
+  TESS_METHOD_ADAPTIVE,
+  TESS_METHOD_EXACT,
 } TessMethod;
 
-#define TESS_N_METHODS (TESS_METHOD_BICUBIC + 1)
+#define TESS_N_METHODS (TESS_METHOD_EXACT + 1)
 
 /* Name of a method ("nearest", "bilinear", ...). */
 const char *tess_method_name (TessMethod method);
@@ -78,8 +86,95 @@ gboolean tess_method_from_name (const char *name, TessMethod *method,
                                 GError **error);
 
 /**
+ * TessKernel:
+ * @TESS_KERNEL_GAUSSIAN: exp(−2|t|²/w²) for a kernel width w, truncated to
+ *   the sample region
+ * @TESS_KERNEL_HANN: (cos πt₁ + 1)(cos πt₂ + 1) where |t₁|, |t₂| < 1
+ *
+ * The adaptive method's kernel, of t = J⁻¹·(input pixel − centre), where J
+ * is the Jacobian of the output → input map with its singular values
+ * raised to at least 1.
+ */
+typedef enum
+{
+  TESS_KERNEL_GAUSSIAN,
+  TESS_KERNEL_HANN,
+} TessKernel;
+
+/**
+ * TessBoundaryMode:
+ * @TESS_BOUNDARY_STRICT: NaN when the sample region leaves the input
+ * @TESS_BOUNDARY_CONSTANT: samples outside are the boundary fill value;
+ *   NaN when no sample is inside
+ * @TESS_BOUNDARY_GRID_CONSTANT: as constant, but the fill value (not NaN)
+ *   when no sample is inside
+ * @TESS_BOUNDARY_IGNORE: samples outside are left out
+ * @TESS_BOUNDARY_IGNORE_THRESHOLD: as ignore, but NaN when the weight
+ *   left out exceeds the threshold fraction of the whole
+ * @TESS_BOUNDARY_NEAREST: samples outside take the nearest edge pixel
+ *
+ * What the adaptive method does with samples outside the input.
+ */
+typedef enum
+{
+  TESS_BOUNDARY_STRICT,
+  TESS_BOUNDARY_CONSTANT,
+  TESS_BOUNDARY_GRID_CONSTANT,
+  TESS_BOUNDARY_IGNORE,
+  TESS_BOUNDARY_IGNORE_THRESHOLD,
+  TESS_BOUNDARY_NEAREST,
+} TessBoundaryMode;
+
+/**
+ * TessBadValueMode:
+ * @TESS_BAD_VALUE_STRICT: NaN and infinite samples propagate into every
+ *   output pixel whose kernel weighs them
+ * @TESS_BAD_VALUE_CONSTANT: they count as the bad-value fill value
+ * @TESS_BAD_VALUE_IGNORE: they are left out (NaN where nothing is left)
+ *
+ * What the adaptive method does with NaN and infinite input samples.
+ */
+typedef enum
+{
+  TESS_BAD_VALUE_STRICT,
+  TESS_BAD_VALUE_CONSTANT,
+  TESS_BAD_VALUE_IGNORE,
+} TessBadValueMode;
+
+/**
+ * TessNanMode:
+ * @TESS_NAN_SKIP: NaN input pixels are left out: their area counts
+ *   neither in the output value nor in the footprint
+ * @TESS_NAN_PROPAGATE: an output pixel that overlaps a NaN input pixel is
+ *   NaN (astropy reproject's behaviour)
+ *
+ * What the exact method does with NaN input pixels.
+ */
+typedef enum
+{
+  TESS_NAN_SKIP,
+  TESS_NAN_PROPAGATE,
+} TessNanMode;
+
+/* Names ("gaussian", "ignore_threshold", "propagate", ...) and parsers of
+ * the option enumerations; the parsers set @error when a name is unknown. */
+const char *tess_kernel_name (TessKernel kernel);
+gboolean tess_kernel_from_name (const char *name, TessKernel *kernel,
+                                GError **error);
+const char *tess_boundary_mode_name (TessBoundaryMode mode);
+gboolean tess_boundary_mode_from_name (const char *name,
+                                       TessBoundaryMode *mode, GError **error);
+const char *tess_bad_value_mode_name (TessBadValueMode mode);
+gboolean tess_bad_value_mode_from_name (const char *name,
+                                        TessBadValueMode *mode,
+                                        GError **error);
+const char *tess_nan_mode_name (TessNanMode mode);
+gboolean tess_nan_mode_from_name (const char *name, TessNanMode *mode,
+                                  GError **error);
+
+/**
  * TessOptions:
- * @method: interpolation method (default bilinear)
+ * @method: reprojection method (default bilinear)
  * @roundtrip: map each output pixel to the input and back, and make it NaN
  *   when it lands more than one pixel away (default TRUE); guards against
  *   projections that are not one-to-one
@@ -87,9 +182,33 @@ gboolean tess_method_from_name (const char *name, TessMethod *method,
  *   pixel instead of interpolating it on a grid (default FALSE)
  * @transform_tolerance: largest error, in input pixels, allowed for the
  *   interpolated coordinate grid; cells that exceed it are computed exactly
- *   (default 0.001)
+ *   (default 0.001; the exact method uses at most 1e-7)
  * @grid_step: spacing, in output pixels, of the exactly computed grid
  *   (default 16)
+ *
+ * Adaptive method (defaults as astropy's reproject_adaptive):
+ * @kernel: TESS_KERNEL_GAUSSIAN (default) or TESS_KERNEL_HANN
+ * @kernel_width: Gaussian width w, in pixels, ±1σ (default 1.3)
+ * @sample_region_width: width, in output pixels, of the region sampled for
+ *   the Gaussian kernel (default 4)
+ * @boundary_mode: samples outside the input (default strict)
+ * @boundary_fill_value: for the constant boundary modes (default 0)
+ * @boundary_ignore_threshold: for ignore_threshold, 0…1 (default 0.5)
+ * @bad_value_mode: NaN and infinite samples (default strict)
+ * @bad_fill_value: for the constant bad-value mode (default 0)
+ * @conserve_flux: multiply by |det J|, the ratio of pixel areas, so that
+ *   sums are kept rather than surface brightness (default FALSE)
+ * @center_jacobian: the Jacobian from transforms half a pixel either side
+ *   of each output pixel rather than from its neighbours' (default FALSE)
+ * @despike_jacobian: replace a Jacobian whose squared norm exceeds ten
+ *   times the third smallest of its 3×3 neighbourhood by the mean of its
+ *   neighbours (where the map jumps, as across the seam of an all-sky
+ *   input; default FALSE)
+ * @x_cyclic, @y_cyclic: the input wraps around along x or y, whatever the
+ *   boundary mode (default FALSE)
+ *
+ * Exact method:
+ * @nan_mode: NaN input pixels (default TESS_NAN_SKIP)
  *
  * Initialise with tess_options_init() and change what you need: new fields
  * may be added at the end.
@@ -101,10 +220,28 @@ typedef struct
   gboolean exact_transform;
   double transform_tolerance;
   int grid_step;
+
+  TessKernel kernel;
+  double kernel_width;
+  double sample_region_width;
+  TessBoundaryMode boundary_mode;
+  double boundary_fill_value;
+  double boundary_ignore_threshold;
+  TessBadValueMode bad_value_mode;
+  double bad_fill_value;
+  gboolean conserve_flux;
+  gboolean center_jacobian;
+  gboolean despike_jacobian;
+  gboolean x_cyclic, y_cyclic;
+
+  TessNanMode nan_mode;
 } TessOptions;
 
 /* Fills @options with the defaults. */
 void tess_options_init (TessOptions *options);
+/* Checks that every option is in range; FALSE with @error (a message
+ * naming the option) otherwise.  tess_plan_new() checks them too. */
+gboolean tess_options_check (const TessOptions *options, GError **error);
 
 /* ---------------------------------------------------------------------- */
 /* Celestial frames                                                        */

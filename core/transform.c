@@ -247,6 +247,14 @@ exact_cell (TessTransform *t, double *ix, double *iy, gsize w,
   g_free (buf);
 }
 
+/* Cell of pixel @x: floor (x / S), for pixels left of or above the output
+ * too (the adaptive method's map reaches a pixel beyond each edge). */
+static inline gint64
+cell_of (gint64 x, gint64 S)
+{
+  return x >= 0 ? x / S : -((-x + S - 1) / S);
+}
+
 TessGridMap *
 tess__grid_map_new (TessTransform *t, const TessGrid *g, const TessRect *r)
 {
@@ -261,10 +269,10 @@ tess__grid_map_new (TessTransform *t, const TessGrid *g, const TessRect *r)
   /* Cells [c·S, (c+1)·S) covering the region; node c sits at c·S, and a
    * cell interpolates from nodes c-1 … c+2 (they may lie beyond the
    * image). */
-  m->c0 = r->x0 / S;
-  m->d0 = r->y0 / S;
-  m->ncx = (gsize)(x1 / S - m->c0 + 1);
-  m->ncy = (gsize)(y1 / S - m->d0 + 1);
+  m->c0 = cell_of (r->x0, S);
+  m->d0 = cell_of (r->y0, S);
+  m->ncx = (gsize)(cell_of (x1, S) - m->c0 + 1);
+  m->ncy = (gsize)(cell_of (y1, S) - m->d0 + 1);
   m->nx = m->ncx + 3;
 
   gsize ny = m->ncy + 3, nnodes = m->nx * ny;
@@ -377,12 +385,12 @@ tess__grid_map_fill (TessGridMap *m, TessTransform *t, const TessRect *r,
       exact_cell (t, ix, iy, w, r, r->x0, x1, r->y0, y1);
       return;
     }
-  g_assert (r->x0 / S >= m->c0 && r->y0 / S >= m->d0
-            && (gsize)(x1 / S - m->c0) < m->ncx
-            && (gsize)(y1 / S - m->d0) < m->ncy);
+  g_assert (cell_of (r->x0, S) >= m->c0 && cell_of (r->y0, S) >= m->d0
+            && (gsize)(cell_of (x1, S) - m->c0) < m->ncx
+            && (gsize)(cell_of (y1, S) - m->d0) < m->ncy);
 
-  for (gint64 cy = r->y0 / S; cy <= y1 / S; cy++)
-    for (gint64 cx = r->x0 / S; cx <= x1 / S; cx++)
+  for (gint64 cy = cell_of (r->y0, S); cy <= cell_of (y1, S); cy++)
+    for (gint64 cx = cell_of (r->x0, S); cx <= cell_of (x1, S); cx++)
       {
         gsize ci = (gsize)(cx - m->c0), cj = (gsize)(cy - m->d0);
         gint64 xa = MAX (cx * S, r->x0), xb = MIN (cx * S + S - 1, x1);

@@ -250,7 +250,7 @@ tess_worker_serve (int fd, GError **error)
    * size, rather than each reading a copy. */
   g_setenv ("TESSERA_MAP_MIN_BYTES", "0", FALSE);
   line = read_line (&rd);
-  if (line == NULL || strcmp (line, "tessera-worker 2") != 0)
+  if (line == NULL || strcmp (line, "tessera-worker 3") != 0)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
                    "unknown worker protocol");
@@ -259,23 +259,23 @@ tess_worker_serve (int fd, GError **error)
   w.layout.fd = OUTPUT_FD;
   while ((line = read_line (&rd)) != NULL && strcmp (line, "go") != 0)
     {
+      char *space = strchr (line, ' ');
+      gboolean known = FALSE;
+
+      if (space)
+        {
+          *space = '\0';
+          if (!tess__options_from_text (&opt, line, g_strchomp (space + 1),
+                                        &known, &local))
+            goto out;
+          *space = ' ';
+        }
+      if (known)
+        continue;
       if ((v = value (line, "input")))
         input_path = g_strdup (v);
       else if ((v = value (line, "target")))
         target_path = g_strdup (v);
-      else if ((v = value (line, "method")))
-        {
-          if (!tess_method_from_name (v, &opt.method, &local))
-            goto out;
-        }
-      else if ((v = value (line, "roundtrip")))
-        opt.roundtrip = atoi (v) != 0;
-      else if ((v = value (line, "exact")))
-        opt.exact_transform = atoi (v) != 0;
-      else if ((v = value (line, "tolerance")))
-        opt.transform_tolerance = g_ascii_strtod (v, NULL);
-      else if ((v = value (line, "step")))
-        opt.grid_step = atoi (v);
       else if ((v = value (line, "coeffs")))
         {
           use_coeffs = atoi (v) != 0;

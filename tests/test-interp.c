@@ -87,7 +87,7 @@ START_TEST (test_constant_all_methods)
 {
   TessImage *img = field_image (f_const, TESS_TYPE_FLOAT);
 
-  for (int m = 0; m < TESS_N_METHODS; m++)
+  for (int m = 0; m < TESS_METHOD_EXACT; m++)
     {
       TessImage *out = shifted (img, (TessMethod)m, 0.37, -0.61);
       const float *d = tess_image_get_data (out);
@@ -99,8 +99,13 @@ START_TEST (test_constant_all_methods)
                            tess_method_name ((TessMethod)m), i, d[i]);
             finite++;
           }
-      /* Everything but the strip shifted out of the input. */
-      ck_assert_int_ge (finite, (W - 1) * (H - 1));
+      /* Everything but the strip shifted out of the input (and for the
+       * adaptive method, whose kernel must lie inside the input, a strip
+       * two pixels wide). */
+      if (m == TESS_METHOD_ADAPTIVE)
+        ck_assert_int_ge (finite, (W - 5) * (H - 5));
+      else
+        ck_assert_int_ge (finite, (W - 1) * (H - 1));
       tess_image_unref (out);
     }
   tess_image_unref (img);

@@ -213,9 +213,10 @@ verify_protected() {
 #
 # Runs tessera reproject and reference.py on the same input and target and
 # compares them with compare.py: --check-wcs always, and the bar of the method
-# (bilinear: rel <= 1e-5; biquadratic, bicubic: rel <= 1e-4; nearest: >= 99.9 %
-# equal) unless COMPARE-OPTIONs override it.  --size and --no-roundtrip among
-# the tessera options are given to the reference and --size to compare too.
+# (bilinear: rel <= 1e-5; biquadratic, bicubic: rel <= 1e-4; adaptive: rel
+# <= 1e-4 and NaN masks within 0.5 %; nearest: >= 99.9 % equal) unless COMPARE-OPTIONs override it.  --size and --no-roundtrip among
+# the tessera options are given to the reference and --size to compare too,
+# as are the adaptive method's options that reproject_adaptive has.
 # A failure is recorded (problem) and the next case can go on.
 oracle_case() {
 	local label=$1 method=$2 input=$3 target=$4
@@ -235,12 +236,17 @@ oracle_case() {
 		--size) sizeopt=(--size "${topts[i + 1]}") ;;
 		--size=*) sizeopt=(--size "${topts[i]#--size=}") ;;
 		--no-roundtrip) ropts+=(--no-roundtrip) ;;
+		--conserve-flux | --center-jacobian | --x-cyclic | --y-cyclic) ropts+=("${topts[i]}") ;;
+		--kernel | --kernel-width | --sample-region-width | --boundary-mode | \
+			--boundary-fill-value | --boundary-ignore-threshold)
+			ropts+=("${topts[i]}" "${topts[i + 1]}") ;;
 		esac
 	done
 	local bar
 	case $method in
 	nearest) bar=(--nearest-min-equal 0.999) ;;
 	bilinear) bar=(--rtol 1e-5) ;;
+	adaptive) bar=(--rtol 1e-4 --max-mask-diff 0.005) ;;
 	*) bar=(--rtol 1e-4) ;;
 	esac
 
