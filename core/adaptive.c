@@ -345,31 +345,6 @@ wrap (gint64 i, gint64 n)
   return i < 0 ? i + n : i;
 }
 
-static inline double
-load_value (TessPixelType type, gboolean swapped, gconstpointer data, gsize i)
-{
-  if (type == TESS_TYPE_FLOAT)
-    {
-      guint32 u;
-      float f;
-      memcpy (&u, (const float *)data + i, 4);
-      if (swapped)
-        u = GUINT32_SWAP_LE_BE (u);
-      memcpy (&f, &u, 4);
-      return f;
-    }
-  else
-    {
-      guint64 u;
-      double f;
-      memcpy (&u, (const double *)data + i, 8);
-      if (swapped)
-        u = GUINT64_SWAP_LE_BE (u);
-      memcpy (&f, &u, 8);
-      return f;
-    }
-}
-
 /* The value of one output pixel on one plane. */
 typedef struct
 {
@@ -477,8 +452,10 @@ row_float (const float *src, gint64 n, double w0, double r, double rr,
 
 #define LOAD_F(src, i) ((double)(src)[i])
 #define LOAD_D(src, i) ((src)[i])
-#define LOAD_FS(src, i) load_value (TESS_TYPE_FLOAT, TRUE, (src), (gsize)(i))
-#define LOAD_DS(src, i) load_value (TESS_TYPE_DOUBLE, TRUE, (src), (gsize)(i))
+#define LOAD_FS(src, i)                                                       \
+  tess__load_sample (TESS_TYPE_FLOAT, TRUE, (src), (gsize)(i))
+#define LOAD_DS(src, i)                                                       \
+  tess__load_sample (TESS_TYPE_DOUBLE, TRUE, (src), (gsize)(i))
 
 /* The same along a row of samples of another kind. */
 #define ROW_GENERIC(NAME, TYPE, LOAD)                                         \
@@ -558,8 +535,8 @@ sample_edges (const Sampler *sm, const Kernel *k, gconstpointer data)
               default: /* ignore (strict never comes here) */
                 continue;
               }
-          v = load_value (sm->type, sm->swapped, data,
-                          (gsize)sy * (gsize)W + (gsize)X);
+          v = tess__load_sample (sm->type, sm->swapped, data,
+                                 (gsize)sy * (gsize)W + (gsize)X);
           if (!isfinite (v) && o->bad_value_mode != TESS_BAD_VALUE_STRICT)
             {
               if (o->bad_value_mode == TESS_BAD_VALUE_IGNORE)

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "tess-adaptive.h"
+#include "tess-exact.h"
 #include "tess-plan.h"
 #include "tess-pool.h"
 #include "tess-transform.h"
@@ -119,12 +120,7 @@ tess_plan_new (TessImage *input, TessWcs *target, const TessOptions *options,
     }
   if (!tess_options_check (options, error))
     return NULL;
-  if (options->method == TESS_METHOD_EXACT)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
-                   "the exact method is not available in this version");
-      return NULL;
-    }
+
   if (input->wcs == NULL)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
@@ -258,6 +254,9 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
                            error);
   if (t == NULL)
     return FALSE;
+  if (plan->options.method == TESS_METHOD_EXACT)
+    return tess__exact_compute (t, plan->target, &plan->options, in,
+                                plan->out_type, rect, data, footprint, error);
   if (plan->options.method == TESS_METHOD_ADAPTIVE)
     {
       if (!tess__adaptive_compute (t, &plan->grid, &plan->options, in,

@@ -8,6 +8,7 @@
 #include "tessera.h"
 
 #include <fitsio.h>
+#include <string.h>
 #include <wcslib/wcs.h>
 
 /* Longest header we accept, in cards (a sanity bound: 10^6 cards = 80 MB). */
@@ -54,6 +55,33 @@ struct _TessImage
   /* Non-structural keywords (80-character cards), input's WCS included. */
   GString *cards;
 };
+
+/* Sample @i of float or double data, big-endian when @swapped. */
+static inline double
+tess__load_sample (TessPixelType type, gboolean swapped, gconstpointer data,
+                   gsize i)
+{
+  if (type == TESS_TYPE_FLOAT)
+    {
+      guint32 u;
+      float f;
+      memcpy (&u, (const float *)data + i, 4);
+      if (swapped)
+        u = GUINT32_SWAP_LE_BE (u);
+      memcpy (&f, &u, 4);
+      return f;
+    }
+  else
+    {
+      guint64 u;
+      double f;
+      memcpy (&u, (const double *)data + i, 8);
+      if (swapped)
+        u = GUINT64_SWAP_LE_BE (u);
+      memcpy (&f, &u, 8);
+      return f;
+    }
+}
 
 /* memory.c */
 /* A large buffer (pixels), or NULL when there is not enough memory; free it

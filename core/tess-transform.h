@@ -25,6 +25,22 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TessTransform, tess__transform_free)
  * (or the round trip fails, when enabled). */
 void tess__transform_exact (TessTransform *t, gsize n, const double *ox,
                             const double *oy, double *ix, double *iy);
+/* Pixels of the output (or, with @input, of the input) → world positions
+ * in degrees in the input's frame; NaN where there is none. */
+void tess__transform_sky (TessTransform *t, gboolean input, gsize n,
+                          const double *x, const double *y, double *lon,
+                          double *lat);
+/* The input's celestial wcsprm (set up; not to be changed). */
+const struct wcsprm *tess__transform_input_wcs (const TessTransform *t);
+/* The rotation taking unit vectors of the output's native spherical frame
+ * to the input's (through the frames' conversion); FALSE when the frames
+ * differ by more than a rotation (FK4's E-terms) or are unknown. */
+gboolean tess__transform_native_rotation (TessTransform *t, double m[9]);
+/* Output pixels → unit vectors of the output's native frame (NaN where
+ * there is none). */
+void tess__transform_output_native (TessTransform *t, gsize n, const double *x,
+                                    const double *y, double *vx, double *vy,
+                                    double *vz);
 /* Input pixels → output pixels, exactly (no round-trip check). */
 gboolean tess__transform_inverse (TessTransform *t, gsize n, const double *ix,
                                   const double *iy, double *ox, double *oy);

@@ -21,6 +21,8 @@
 
 #include <math.h>
 #include <string.h>
+#include <wcslib/prj.h>
+#include <wcslib/sph.h>
 
 #define CHUNK 512
 
@@ -70,11 +72,11 @@ tess__transform_free (TessTransform *t)
   g_free (t);
 }
 
-/* pixel (0-based) of @a → pixel of @b, for n ≤ CHUNK points. */
+/* pixel (0-based) of @a → world in frame @fb, into t->lon, t->lat (NaN
+ * where there is none), for n ≤ CHUNK points. */
 static void
-pix_to_pix (TessTransform *t, struct wcsprm *a, TessFrame fa, struct wcsprm *b,
-            TessFrame fb, gsize n, const double *x, const double *y,
-            double *bx, double *by)
+pix_to_world (TessTransform *t, struct wcsprm *a, TessFrame fa, TessFrame fb,
+              gsize n, const double *x, const double *y)
 {
   int status;
 
@@ -90,7 +92,7 @@ pix_to_pix (TessTransform *t, struct wcsprm *a, TessFrame fa, struct wcsprm *b,
   if (status != 0 && status != WCSERR_BAD_PIX)
     {
       for (gsize k = 0; k < n; k++)
-        bx[k] = by[k] = NAN;
+        t->lon[k] = t->lat[k] = NAN;
       return;
     }
   for (gsize k = 0; k < n; k++)
@@ -103,8 +105,19 @@ pix_to_pix (TessTransform *t, struct wcsprm *a, TessFrame fa, struct wcsprm *b,
       t->lon[k] = t->world[2 * k + a->lng];
       t->lat[k] = t->world[2 * k + a->lat];
     }
-  if (t->convert)
+  if (fa != fb)
     tess_frame_convert (fa, fb, n, t->lon, t->lat);
+}
+
+/* pixel (0-based) of @a → pixel of @b, for n ≤ CHUNK points. */
+static void
+pix_to_pix (TessTransform *t, struct wcsprm *a, TessFrame fa, struct wcsprm *b,
+            TessFrame fb, gsize n, const double *x, const double *y,
+            double *bx, double *by)
+{
+  int status;
+
+  pix_to_world (t, a, fa, t->convert ? fb : fa, n, x, y);
   for (gsize k = 0; k < n; k++)
     {
       /* wcss2p needs finite input: park invalid points somewhere valid
@@ -156,6 +169,127 @@ tess__transform_exact (TessTransform *t, gsize n, const double *ox,
         if (!(fabs (t->bx[k] - ox[off + k]) <= 1.0
               && fabs (t->by[k] - oy[off + k]) <= 1.0))
           ix[off + k] = iy[off + k] = NAN;
+    }
+}
+
+/* The rotation native → celestial of a wcsprm (columns: the celestial
+ * unit vectors of the native axes), from its Euler angles. */
+static void
+native_to_celestial (const struct wcsprm *w, double r[9])
+{
+  static const double phi[3] = { 0.0, 90.0, 0.0 },
+                      theta[3] = { 0.0, 0.0, 90.0 };
+  double lng[3], lat[3];
+
+  sphx2s (w->cel.euler, 3, 0, 1, 1, phi, theta, lng, lat);
+  for (int c = 0; c < 3; c++)
+    {
+      double l = lng[c] * (G_PI / 180.0), b = lat[c] * (G_PI / 180.0);
+      r[0 * 3 + c] = cos (b) * cos (l);
+      r[1 * 3 + c] = cos (b) * sin (l);
+      r[2 * 3 + c] = sin (b);
+    }
+}
+
+gboolean
+tess__transform_native_rotation (TessTransform *t, double m[9])
+{
+  double ro[9], ri[9], f[3][3], fro[9];
+
+  if (t->convert
+      && ((int)t->out_frame < 0 || (int)t->in_frame < 0
+          || t->out_frame == TESS_FRAME_FK4 || t->in_frame == TESS_FRAME_FK4))
+    return FALSE;
+  native_to_celestial (t->out, ro);
+  native_to_celestial (t->in, ri);
+  if (t->convert)
+    tess__frame_matrix (t->out_frame, t->in_frame, f);
+  else
+    for (int i = 0; i < 3; i++)
+      for (int j = 0; j < 3; j++)
+        f[i][j] = i == j;
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      fro[i * 3 + j] = f[i][0] * ro[0 * 3 + j] + f[i][1] * ro[1 * 3 + j]
+                       + f[i][2] * ro[2 * 3 + j];
+  /* m = riᵀ · F · ro */
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      m[i * 3 + j] = ri[0 * 3 + i] * fro[0 * 3 + j]
+                     + ri[1 * 3 + i] * fro[1 * 3 + j]
+                     + ri[2 * 3 + i] * fro[2 * 3 + j];
+  return TRUE;
+}
+
+void
+tess__transform_output_native (TessTransform *t, gsize n, const double *x,
+                               const double *y, double *vx, double *vy,
+                               double *vz)
+{
+  struct wcsprm *w = t->out;
+
+  for (gsize off = 0; off < n; off += CHUNK)
+    {
+      gsize m = MIN (CHUNK, n - off);
+      int status;
+
+      for (gsize k = 0; k < m; k++)
+        {
+          t->pix[2 * k] = x[off + k] + 1.0;
+          t->pix[2 * k + 1] = y[off + k] + 1.0;
+        }
+      status = linp2x (&w->lin, (int)m, 2, t->pix, t->img);
+      for (gsize k = 0; k < m && status == 0; k++)
+        {
+          t->lon[k] = t->img[2 * k + w->lng];
+          t->lat[k] = t->img[2 * k + w->lat];
+        }
+      if (status == 0)
+        status = prjx2s (&w->cel.prj, (int)m, 0, 1, 1, t->lon, t->lat, t->phi,
+                         t->theta, t->stat);
+      if (status)
+        tess__wcsprm_clear_errors (w);
+      for (gsize k = 0; k < m; k++)
+        {
+          if ((status != 0 && status != 3) || t->stat[k]
+              || !isfinite (x[off + k]) || !isfinite (y[off + k]))
+            {
+              vx[off + k] = vy[off + k] = vz[off + k] = NAN;
+              continue;
+            }
+          double p = t->phi[k] * (G_PI / 180.0),
+                 th = t->theta[k] * (G_PI / 180.0);
+          double ct = cos (th);
+          vx[off + k] = ct * cos (p);
+          vy[off + k] = ct * sin (p);
+          vz[off + k] = sin (th);
+        }
+    }
+}
+
+const struct wcsprm *
+tess__transform_input_wcs (const TessTransform *t)
+{
+  return t->in;
+}
+
+void
+tess__transform_sky (TessTransform *t, gboolean input, gsize n,
+                     const double *x, const double *y, double *lon,
+                     double *lat)
+{
+  for (gsize off = 0; off < n; off += CHUNK)
+    {
+      gsize m = MIN (CHUNK, n - off);
+
+      if (input)
+        pix_to_world (t, t->in, t->in_frame, t->in_frame, m, x + off, y + off);
+      else
+        pix_to_world (t, t->out, t->out_frame,
+                      t->convert ? t->in_frame : t->out_frame, m, x + off,
+                      y + off);
+      memcpy (lon + off, t->lon, m * sizeof (double));
+      memcpy (lat + off, t->lat, m * sizeof (double));
     }
 }
 

@@ -81,7 +81,7 @@ START_TEST (test_integer_shift)
   TessImage *in = tu_image (wcs, 1, 25);
   const float *a = tess_image_get_data (in);
 
-  for (int m = 0; m < TESS_METHOD_EXACT; m++)
+  for (int m = 0; m < TESS_N_METHODS; m++)
     {
       TessImage *out = run (in, t, (TessMethod)m, FALSE);
       const float *b = tess_image_get_data (out);
@@ -132,7 +132,7 @@ START_TEST (test_regions_bit_identical)
   TessImage *in = tu_image (wcs, 1, 30);
   gint64 tw = tess_wcs_get_width (t), th = tess_wcs_get_height (t);
 
-  for (int m = 0; m < TESS_METHOD_EXACT; m++)
+  for (int m = 0; m < TESS_N_METHODS; m++)
     for (int exact = 0; exact <= 1; exact++)
       {
         TessOptions opt;

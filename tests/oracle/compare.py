@@ -5,6 +5,7 @@ usage: compare.py OURS REF [--rtol X] [--max-mask-diff F]
                   [--nearest-min-equal F] [--min-finite F] [--max-finite F]
                   [--check-wcs --target FILE [--size WxH] [--input FILE]]
                   [--expect-bitpix N] [--expect-no-footprint]
+                  [--footprint-atol X]
 
 Both primary HDUs are read as float64 and must have the same shape.  A
 cube is judged plane by plane (each plane must pass every bar); one
@@ -30,7 +31,9 @@ mask <= --max-mask-diff (default 0.001), equal >= --nearest-min-equal,
 equals the target's (CTYPE, CRVAL, CRPIX, CD matrix within 1e-10, same
 celestial frame, same sky position of a grid of pixels), NAXIS1/NAXIS2 equal
 the target's (or --size), extra axes of a cube equal those of --input, and
-an extension FOOTPRINT (float32) equals isfinite(data).
+an extension FOOTPRINT (float32) equals isfinite(data) — or, with
+--footprint-atol X (the exact method's overlap fractions), lies in [0, 1],
+is 0 exactly where the data are NaN, and is within X of REF's FOOTPRINT.
 
 Exit status: 0 all bars met, 1 a bar failed, 2 bad usage or unreadable file.
 """
@@ -215,6 +218,24 @@ def check_wcs(ours_header, data, hdul, args):
     else:
         problems.append(f"FOOTPRINT shape {fp.shape} != data shape {data.shape}")
         return problems
+    if args.footprint_atol is not None:
+        # Fractions (the exact method): in [0, 1], zero exactly where the
+        # data are NaN, and within the tolerance of the reference's.
+        plane = finite.reshape((-1,) + fp.shape[-2:]).any(axis=0) if data.ndim > 2 else finite
+        if not np.all((fp >= 0) & (fp <= 1)):
+            problems.append("FOOTPRINT holds values outside [0, 1]")
+        wrong = int(np.sum((fp > 0) != plane))
+        if wrong:
+            problems.append(f"FOOTPRINT is 0 where data are finite, or the reverse, on {wrong} pixels")
+        ref_fp = np.asarray(fits.getdata(args.ref, "FOOTPRINT"), dtype=np.float64)
+        ref_fp = ref_fp.reshape((-1,) + fp.shape[-2:])[0]
+        both = plane & np.isfinite(ref_fp) & (ref_fp > 0)
+        if both.any():
+            worst = float(np.max(np.abs(fp[both] - ref_fp[both])))
+            print(f"compare: footprint fractions: max difference {worst:.3g} from the reference's")
+            if worst > args.footprint_atol:
+                problems.append(f"FOOTPRINT fractions differ from the reference's by {worst:.3g}")
+        return problems
     if not np.all((fp == 0) | (fp == 1)):
         problems.append("FOOTPRINT holds values other than 0 and 1")
     wrong = int(np.sum((fp == 1) != expected))
@@ -243,6 +264,9 @@ def main():
     parser.add_argument("--input")
     parser.add_argument("--expect-bitpix", type=int)
     parser.add_argument("--expect-no-footprint", action="store_true")
+    parser.add_argument("--footprint-atol", type=float, default=None,
+                        help="the footprint holds overlap fractions (exact method): "
+                        "compare them with REF's within this")
     args = parser.parse_args()
     if args.rtol is None and args.nearest_min_equal is None:
         args.rtol = 1e-5

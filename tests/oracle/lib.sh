@@ -214,7 +214,8 @@ verify_protected() {
 # Runs tessera reproject and reference.py on the same input and target and
 # compares them with compare.py: --check-wcs always, and the bar of the method
 # (bilinear: rel <= 1e-5; biquadratic, bicubic: rel <= 1e-4; adaptive: rel
-# <= 1e-4 and NaN masks within 0.5 %; nearest: >= 99.9 % equal) unless COMPARE-OPTIONs override it.  --size and --no-roundtrip among
+# <= 1e-4 and NaN masks within 0.5 %; exact: rel <= 1e-5 and footprint
+# fractions within 1e-4; nearest: >= 99.9 % equal) unless COMPARE-OPTIONs override it.  --size and --no-roundtrip among
 # the tessera options are given to the reference and --size to compare too,
 # as are the adaptive method's options that reproject_adaptive has.
 # A failure is recorded (problem) and the next case can go on.
@@ -247,6 +248,7 @@ oracle_case() {
 	nearest) bar=(--nearest-min-equal 0.999) ;;
 	bilinear) bar=(--rtol 1e-5) ;;
 	adaptive) bar=(--rtol 1e-4 --max-mask-diff 0.005) ;;
+	exact) bar=(--rtol 1e-5 --footprint-atol 1e-4) ;;
 	*) bar=(--rtol 1e-4) ;;
 	esac
 
