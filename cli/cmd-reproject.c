@@ -284,7 +284,10 @@ tess_cmd_reproject (int argc, char **argv)
       ctx, "The output's primary HDU holds the reprojected image (float32, "
            "or float64 for a\nfloat64 input) with the target WCS; an "
            "extension named FOOTPRINT is 1 where the\noutput has a value and "
-           "0 elsewhere.  Pixels the input does not cover are NaN.\n\nExit "
+           "0 elsewhere (for --method exact, the fraction of the\npixel "
+           "covered).  Pixels the input does not cover are NaN.  "
+           "--help-all lists\nthe options of the adaptive and exact "
+           "methods.\n\nExit "
            "status: 0 success, 1 failure, 2 bad command line, 130 "
            "cancelled.\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
