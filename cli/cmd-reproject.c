@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "cli.h"
+#include "method-options.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -20,24 +21,7 @@ typedef struct
   char *block;
   char *jobs;
   char *scratch_dir;
-  char *method;
-  gboolean no_roundtrip;
-  gboolean exact_transform;
-  double tolerance;
-  int grid_step;
-  char *kernel;
-  double kernel_width;
-  double sample_region_width;
-  char *boundary_mode;
-  double boundary_fill_value;
-  double boundary_ignore_threshold;
-  char *bad_value_mode;
-  double bad_fill_value;
-  gboolean conserve_flux;
-  gboolean center_jacobian;
-  gboolean despike_jacobian;
-  gboolean x_cyclic, y_cyclic;
-  char *nan_mode;
+  TessMethodArgs m;
   gboolean no_footprint;
   gboolean overwrite;
   gboolean quiet;
@@ -55,11 +39,7 @@ args_clear (Args *a)
   g_free (a->block);
   g_free (a->jobs);
   g_free (a->scratch_dir);
-  g_free (a->method);
-  g_free (a->kernel);
-  g_free (a->boundary_mode);
-  g_free (a->bad_value_mode);
-  g_free (a->nan_mode);
+  tess_method_args_clear (&a->m);
   g_strfreev (a->rest);
 }
 
@@ -168,19 +148,6 @@ tess_cmd_reproject (int argc, char **argv)
       "mapped from the file (integer, scaled or compressed data that are "
       "large, or read by several jobs); default $TMPDIR",
       "DIR" },
-    { "method", 'm', 0, G_OPTION_ARG_STRING, &a.method,
-      "nearest, bilinear (default), biquadratic, bicubic, adaptive or exact",
-      "METHOD" },
-    { "no-roundtrip", 0, 0, G_OPTION_ARG_NONE, &a.no_roundtrip,
-      "Skip the check that each pixel maps back to itself", NULL },
-    { "exact-transform", 0, 0, G_OPTION_ARG_NONE, &a.exact_transform,
-      "Transform every pixel exactly (no interpolated coordinate grid)",
-      NULL },
-    { "transform-tolerance", 0, 0, G_OPTION_ARG_DOUBLE, &a.tolerance,
-      "Largest error of the coordinate grid, in input pixels (0.001)",
-      "PIXELS" },
-    { "grid-step", 0, 0, G_OPTION_ARG_INT, &a.grid_step,
-      "Spacing of the exact coordinate grid, in output pixels (16)", "N" },
     { "no-footprint", 0, 0, G_OPTION_ARG_NONE, &a.no_footprint,
       "Do not write the FOOTPRINT extension", NULL },
     { "overwrite", 0, 0, G_OPTION_ARG_NONE, &a.overwrite,
@@ -193,60 +160,6 @@ tess_cmd_reproject (int argc, char **argv)
       "INPUT" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
-  GOptionEntry adaptive_entries[] = {
-    { "kernel", 0, 0, G_OPTION_ARG_STRING, &a.kernel,
-      "gaussian (default) or hann", "KERNEL" },
-    { "kernel-width", 0, 0, G_OPTION_ARG_DOUBLE, &a.kernel_width,
-      "Width of the Gaussian kernel, ±1 sigma, in pixels (1.3)", "PIXELS" },
-    { "sample-region-width", 0, 0, G_OPTION_ARG_DOUBLE, &a.sample_region_width,
-      "Width of the region sampled for the Gaussian kernel, in output "
-      "pixels (4)",
-      "PIXELS" },
-    { "boundary-mode", 0, 0, G_OPTION_ARG_STRING, &a.boundary_mode,
-      "Samples outside the input: strict (default: NaN), constant, "
-      "grid-constant, ignore, ignore_threshold or nearest",
-      "MODE" },
-    { "boundary-fill-value", 0, 0, G_OPTION_ARG_DOUBLE, &a.boundary_fill_value,
-      "Value of samples outside, for constant and "
-      "grid-constant (0)",
-      "VALUE" },
-    { "boundary-ignore-threshold", 0, 0, G_OPTION_ARG_DOUBLE,
-      &a.boundary_ignore_threshold,
-      "Largest fraction of the weight that ignore_threshold may leave out "
-      "(0.5)",
-      "FRACTION" },
-    { "bad-value-mode", 0, 0, G_OPTION_ARG_STRING, &a.bad_value_mode,
-      "NaN and infinite samples: strict (default: they propagate), "
-      "constant or ignore",
-      "MODE" },
-    { "bad-fill-value", 0, 0, G_OPTION_ARG_DOUBLE, &a.bad_fill_value,
-      "Value of bad samples for bad-value mode constant (0)", "VALUE" },
-    { "conserve-flux", 0, 0, G_OPTION_ARG_NONE, &a.conserve_flux,
-      "Scale by the ratio of pixel areas, keeping sums rather than surface "
-      "brightness",
-      NULL },
-    { "center-jacobian", 0, 0, G_OPTION_ARG_NONE, &a.center_jacobian,
-      "Jacobian from transforms half a pixel either side (slower, for maps "
-      "that vary fast)",
-      NULL },
-    { "despike-jacobian", 0, 0, G_OPTION_ARG_NONE, &a.despike_jacobian,
-      "Replace outlying Jacobians (where the map jumps, as across the seam "
-      "of an all-sky input) by their neighbours' mean",
-      NULL },
-    { "x-cyclic", 0, 0, G_OPTION_ARG_NONE, &a.x_cyclic,
-      "The input wraps around along x", NULL },
-    { "y-cyclic", 0, 0, G_OPTION_ARG_NONE, &a.y_cyclic,
-      "The input wraps around along y", NULL },
-    { NULL, 0, 0, 0, NULL, NULL, NULL },
-  };
-  GOptionEntry exact_entries[] = {
-    { "nan-mode", 0, 0, G_OPTION_ARG_STRING, &a.nan_mode,
-      "NaN input pixels: skip (default: their area does not count) or "
-      "propagate (any overlap makes the output pixel NaN)",
-      "MODE" },
-    { NULL, 0, 0, 0, NULL, NULL, NULL },
-  };
-  GOptionGroup *group;
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) error = NULL;
   TessOptions opt;
@@ -266,13 +179,7 @@ tess_cmd_reproject (int argc, char **argv)
 
   tess_options_init (&opt);
   tess_run_options_init (&run);
-  a.tolerance = opt.transform_tolerance;
-  a.grid_step = opt.grid_step;
-  a.kernel_width = opt.kernel_width;
-  a.sample_region_width = opt.sample_region_width;
-  a.boundary_fill_value = opt.boundary_fill_value;
-  a.boundary_ignore_threshold = opt.boundary_ignore_threshold;
-  a.bad_fill_value = opt.bad_fill_value;
+  tess_method_args_init (&a.m);
 
   g_set_prgname ("tessera reproject");
   ctx = g_option_context_new ("-o OUTPUT --target TARGET");
@@ -291,16 +198,7 @@ tess_cmd_reproject (int argc, char **argv)
            "status: 0 success, 1 failure, 2 bad command line, 130 "
            "cancelled.\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
-  group = g_option_group_new ("adaptive", "Options of --method adaptive:",
-                              "Show the options of --method adaptive", NULL,
-                              NULL);
-  g_option_group_add_entries (group, adaptive_entries);
-  g_option_context_add_group (ctx, group);
-  group
-      = g_option_group_new ("exact", "Options of --method exact:",
-                            "Show the options of --method exact", NULL, NULL);
-  g_option_group_add_entries (group, exact_entries);
-  g_option_context_add_group (ctx, group);
+  tess_method_args_add (&a.m, ctx);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       ret = tess_cli_usage_error ("reproject", "%s", error->message);
@@ -331,11 +229,6 @@ tess_cmd_reproject (int argc, char **argv)
     {
       ret = tess_cli_usage_error ("reproject",
                                   "no TARGET given (--target FILE)");
-      goto out;
-    }
-  if (a.method && !tess_method_from_name (a.method, &opt.method, &error))
-    {
-      ret = tess_cli_usage_error ("reproject", "--method: %s", error->message);
       goto out;
     }
   if (a.size)
@@ -394,46 +287,7 @@ tess_cmd_reproject (int argc, char **argv)
           a.region);
       goto out;
     }
-  if (!(a.tolerance > 0.0) || a.tolerance > 10.0)
-    {
-      ret = tess_cli_usage_error (
-          "reproject", "--transform-tolerance must be in (0, 10] pixels");
-      goto out;
-    }
-  if (a.grid_step < 1 || a.grid_step > 4096)
-    {
-      ret = tess_cli_usage_error ("reproject",
-                                  "--grid-step must be between 1 and 4096");
-      goto out;
-    }
-  opt.roundtrip = !a.no_roundtrip;
-  opt.exact_transform = a.exact_transform;
-  opt.transform_tolerance = a.tolerance;
-  opt.grid_step = a.grid_step;
-  if ((a.kernel && !tess_kernel_from_name (a.kernel, &opt.kernel, &error))
-      || (a.boundary_mode
-          && !tess_boundary_mode_from_name (a.boundary_mode,
-                                            &opt.boundary_mode, &error))
-      || (a.bad_value_mode
-          && !tess_bad_value_mode_from_name (a.bad_value_mode,
-                                             &opt.bad_value_mode, &error))
-      || (a.nan_mode
-          && !tess_nan_mode_from_name (a.nan_mode, &opt.nan_mode, &error)))
-    {
-      ret = tess_cli_usage_error ("reproject", "%s", error->message);
-      goto out;
-    }
-  opt.kernel_width = a.kernel_width;
-  opt.sample_region_width = a.sample_region_width;
-  opt.boundary_fill_value = a.boundary_fill_value;
-  opt.boundary_ignore_threshold = a.boundary_ignore_threshold;
-  opt.bad_fill_value = a.bad_fill_value;
-  opt.conserve_flux = a.conserve_flux;
-  opt.center_jacobian = a.center_jacobian;
-  opt.despike_jacobian = a.despike_jacobian;
-  opt.x_cyclic = a.x_cyclic;
-  opt.y_cyclic = a.y_cyclic;
-  if (!tess_options_check (&opt, &error))
+  if (!tess_method_args_apply (&a.m, &opt, &error))
     {
       ret = tess_cli_usage_error ("reproject", "%s", error->message);
       goto out;

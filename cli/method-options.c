@@ -1,0 +1,177 @@
+/* method-options.c — the options that choose and tune a reprojection
+ * method, for every program that takes them (see method-options.h). */
+#include "config.h"
+
+#include "method-options.h"
+
+#include <string.h>
+
+void
+tess_method_args_init (TessMethodArgs *a)
+{
+  TessOptions opt;
+
+  memset (a, 0, sizeof *a);
+  tess_options_init (&opt);
+  a->tolerance = opt.transform_tolerance;
+  a->grid_step = opt.grid_step;
+  a->kernel_width = opt.kernel_width;
+  a->sample_region_width = opt.sample_region_width;
+  a->boundary_fill_value = opt.boundary_fill_value;
+  a->boundary_ignore_threshold = opt.boundary_ignore_threshold;
+  a->bad_fill_value = opt.bad_fill_value;
+}
+
+void
+tess_method_args_clear (TessMethodArgs *a)
+{
+  g_free (a->method);
+  g_free (a->kernel);
+  g_free (a->boundary_mode);
+  g_free (a->bad_value_mode);
+  g_free (a->nan_mode);
+  g_free (a->main_entries);
+  a->method = a->kernel = a->boundary_mode = a->bad_value_mode = NULL;
+  a->nan_mode = NULL;
+  a->main_entries = NULL;
+}
+
+void
+tess_method_args_add (TessMethodArgs *a, GOptionContext *ctx)
+{
+  const GOptionEntry main_entries[] = {
+    { "method", 'm', 0, G_OPTION_ARG_STRING, &a->method,
+      "nearest, bilinear (default), biquadratic, bicubic, adaptive or exact",
+      "METHOD" },
+    { "no-roundtrip", 0, 0, G_OPTION_ARG_NONE, &a->no_roundtrip,
+      "Skip the check that each pixel maps back to itself", NULL },
+    { "exact-transform", 0, 0, G_OPTION_ARG_NONE, &a->exact_transform,
+      "Transform every pixel exactly (no interpolated coordinate grid)",
+      NULL },
+    { "transform-tolerance", 0, 0, G_OPTION_ARG_DOUBLE, &a->tolerance,
+      "Largest error of the coordinate grid, in input pixels (0.001)",
+      "PIXELS" },
+    { "grid-step", 0, 0, G_OPTION_ARG_INT, &a->grid_step,
+      "Spacing of the exact coordinate grid, in output pixels (16)", "N" },
+    { NULL, 0, 0, 0, NULL, NULL, NULL },
+  };
+  GOptionEntry adaptive_entries[] = {
+    { "kernel", 0, 0, G_OPTION_ARG_STRING, &a->kernel,
+      "gaussian (default) or hann", "KERNEL" },
+    { "kernel-width", 0, 0, G_OPTION_ARG_DOUBLE, &a->kernel_width,
+      "Width of the Gaussian kernel, ±1 sigma, in pixels (1.3)", "PIXELS" },
+    { "sample-region-width", 0, 0, G_OPTION_ARG_DOUBLE, &a->sample_region_width,
+      "Width of the region sampled for the Gaussian kernel, in output "
+      "pixels (4)",
+      "PIXELS" },
+    { "boundary-mode", 0, 0, G_OPTION_ARG_STRING, &a->boundary_mode,
+      "Samples outside the input: strict (default: NaN), constant, "
+      "grid-constant, ignore, ignore_threshold or nearest",
+      "MODE" },
+    { "boundary-fill-value", 0, 0, G_OPTION_ARG_DOUBLE, &a->boundary_fill_value,
+      "Value of samples outside, for constant and "
+      "grid-constant (0)",
+      "VALUE" },
+    { "boundary-ignore-threshold", 0, 0, G_OPTION_ARG_DOUBLE,
+      &a->boundary_ignore_threshold,
+      "Largest fraction of the weight that ignore_threshold may leave out "
+      "(0.5)",
+      "FRACTION" },
+    { "bad-value-mode", 0, 0, G_OPTION_ARG_STRING, &a->bad_value_mode,
+      "NaN and infinite samples: strict (default: they propagate), "
+      "constant or ignore",
+      "MODE" },
+    { "bad-fill-value", 0, 0, G_OPTION_ARG_DOUBLE, &a->bad_fill_value,
+      "Value of bad samples for bad-value mode constant (0)", "VALUE" },
+    { "conserve-flux", 0, 0, G_OPTION_ARG_NONE, &a->conserve_flux,
+      "Scale by the ratio of pixel areas, keeping sums rather than surface "
+      "brightness",
+      NULL },
+    { "center-jacobian", 0, 0, G_OPTION_ARG_NONE, &a->center_jacobian,
+      "Jacobian from transforms half a pixel either side (slower, for maps "
+      "that vary fast)",
+      NULL },
+    { "despike-jacobian", 0, 0, G_OPTION_ARG_NONE, &a->despike_jacobian,
+      "Replace outlying Jacobians (where the map jumps, as across the seam "
+      "of an all-sky input) by their neighbours' mean",
+      NULL },
+    { "x-cyclic", 0, 0, G_OPTION_ARG_NONE, &a->x_cyclic,
+      "The input wraps around along x", NULL },
+    { "y-cyclic", 0, 0, G_OPTION_ARG_NONE, &a->y_cyclic,
+      "The input wraps around along y", NULL },
+    { NULL, 0, 0, 0, NULL, NULL, NULL },
+  };
+  GOptionEntry exact_entries[] = {
+    { "nan-mode", 0, 0, G_OPTION_ARG_STRING, &a->nan_mode,
+      "NaN input pixels: skip (default: their area does not count) or "
+      "propagate (any overlap makes the output pixel NaN)",
+      "MODE" },
+    { NULL, 0, 0, 0, NULL, NULL, NULL },
+  };
+  GOptionGroup *group;
+
+  a->main_entries = g_memdup2 (main_entries, sizeof main_entries);
+  g_option_context_add_main_entries (ctx, a->main_entries, NULL);
+  group = g_option_group_new ("adaptive", "Options of --method adaptive:",
+                              "Show the options of --method adaptive", NULL,
+                              NULL);
+  g_option_group_add_entries (group, adaptive_entries);
+  g_option_context_add_group (ctx, group);
+  group = g_option_group_new ("exact", "Options of --method exact:",
+                              "Show the options of --method exact", NULL,
+                              NULL);
+  g_option_group_add_entries (group, exact_entries);
+  g_option_context_add_group (ctx, group);
+}
+
+gboolean
+tess_method_args_apply (const TessMethodArgs *a, TessOptions *opt,
+                        GError **error)
+{
+  GError *local = NULL;
+
+  if (a->method && !tess_method_from_name (a->method, &opt->method, &local))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID, "--method: %s",
+                   local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  if (!(a->tolerance > 0.0) || a->tolerance > 10.0)
+    {
+      g_set_error_literal (error, TESS_ERROR, TESS_ERROR_INVALID,
+                           "--transform-tolerance must be in (0, 10] pixels");
+      return FALSE;
+    }
+  if (a->grid_step < 1 || a->grid_step > 4096)
+    {
+      g_set_error_literal (error, TESS_ERROR, TESS_ERROR_INVALID,
+                           "--grid-step must be between 1 and 4096");
+      return FALSE;
+    }
+  opt->roundtrip = !a->no_roundtrip;
+  opt->exact_transform = a->exact_transform;
+  opt->transform_tolerance = a->tolerance;
+  opt->grid_step = a->grid_step;
+  if ((a->kernel && !tess_kernel_from_name (a->kernel, &opt->kernel, error))
+      || (a->boundary_mode
+          && !tess_boundary_mode_from_name (a->boundary_mode,
+                                            &opt->boundary_mode, error))
+      || (a->bad_value_mode
+          && !tess_bad_value_mode_from_name (a->bad_value_mode,
+                                             &opt->bad_value_mode, error))
+      || (a->nan_mode
+          && !tess_nan_mode_from_name (a->nan_mode, &opt->nan_mode, error)))
+    return FALSE;
+  opt->kernel_width = a->kernel_width;
+  opt->sample_region_width = a->sample_region_width;
+  opt->boundary_fill_value = a->boundary_fill_value;
+  opt->boundary_ignore_threshold = a->boundary_ignore_threshold;
+  opt->bad_fill_value = a->bad_fill_value;
+  opt->conserve_flux = a->conserve_flux;
+  opt->center_jacobian = a->center_jacobian;
+  opt->despike_jacobian = a->despike_jacobian;
+  opt->x_cyclic = a->x_cyclic;
+  opt->y_cyclic = a->y_cyclic;
+  return tess_options_check (opt, error);
+}

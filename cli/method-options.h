@@ -1,0 +1,44 @@
+/* method-options.h — the command-line options that choose and tune a
+ * reprojection method (TessOptions), shared by `tessera reproject` and
+ * `tessera-ds9` so that both take the same ones. */
+#ifndef TESS_METHOD_OPTIONS_H
+#define TESS_METHOD_OPTIONS_H
+
+#include "tessera.h"
+
+typedef struct
+{
+  char *method;
+  gboolean no_roundtrip;
+  gboolean exact_transform;
+  double tolerance;
+  int grid_step;
+  char *kernel;
+  double kernel_width;
+  double sample_region_width;
+  char *boundary_mode;
+  double boundary_fill_value;
+  double boundary_ignore_threshold;
+  char *bad_value_mode;
+  double bad_fill_value;
+  gboolean conserve_flux;
+  gboolean center_jacobian;
+  gboolean despike_jacobian;
+  gboolean x_cyclic, y_cyclic;
+  char *nan_mode;
+  GOptionEntry *main_entries;
+} TessMethodArgs;
+
+/* Defaults (those of tess_options_init()). */
+void tess_method_args_init (TessMethodArgs *a);
+void tess_method_args_clear (TessMethodArgs *a);
+/* Adds --method and the transform options to the main group, and groups
+ * for the adaptive and exact methods' options (--help-adaptive,
+ * --help-exact, --help-all). */
+void tess_method_args_add (TessMethodArgs *a, GOptionContext *ctx);
+/* Fills @opt from the parsed options; FALSE with @error (a message for a
+ * usage error) when one is bad. */
+gboolean tess_method_args_apply (const TessMethodArgs *a, TessOptions *opt,
+                                 GError **error);
+
+#endif /* TESS_METHOD_OPTIONS_H */
