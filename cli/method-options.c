@@ -60,7 +60,8 @@ tess_method_args_add (TessMethodArgs *a, GOptionContext *ctx)
       "gaussian (default) or hann", "KERNEL" },
     { "kernel-width", 0, 0, G_OPTION_ARG_DOUBLE, &a->kernel_width,
       "Width of the Gaussian kernel, ±1 sigma, in pixels (1.3)", "PIXELS" },
-    { "sample-region-width", 0, 0, G_OPTION_ARG_DOUBLE, &a->sample_region_width,
+    { "sample-region-width", 0, 0, G_OPTION_ARG_DOUBLE,
+      &a->sample_region_width,
       "Width of the region sampled for the Gaussian kernel, in output "
       "pixels (4)",
       "PIXELS" },
@@ -68,7 +69,8 @@ tess_method_args_add (TessMethodArgs *a, GOptionContext *ctx)
       "Samples outside the input: strict (default: NaN), constant, "
       "grid-constant, ignore, ignore_threshold or nearest",
       "MODE" },
-    { "boundary-fill-value", 0, 0, G_OPTION_ARG_DOUBLE, &a->boundary_fill_value,
+    { "boundary-fill-value", 0, 0, G_OPTION_ARG_DOUBLE,
+      &a->boundary_fill_value,
       "Value of samples outside, for constant and "
       "grid-constant (0)",
       "VALUE" },
@@ -117,9 +119,9 @@ tess_method_args_add (TessMethodArgs *a, GOptionContext *ctx)
                               NULL);
   g_option_group_add_entries (group, adaptive_entries);
   g_option_context_add_group (ctx, group);
-  group = g_option_group_new ("exact", "Options of --method exact:",
-                              "Show the options of --method exact", NULL,
-                              NULL);
+  group
+      = g_option_group_new ("exact", "Options of --method exact:",
+                            "Show the options of --method exact", NULL, NULL);
   g_option_group_add_entries (group, exact_entries);
   g_option_context_add_group (ctx, group);
 }
