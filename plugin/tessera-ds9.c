@@ -109,8 +109,8 @@ parse_run (const Args *a, TessRunOptions *run, GError **error)
 
 /* Says in the result's header what was done. */
 static gboolean
-label_result (const char *path, int source, const char *target_desc,
-              TessMethod method, GError **error)
+label_result (const char *path, const char *source_path, int source,
+              const char *target_desc, TessMethod method, GError **error)
 {
   fitsfile *f = NULL;
   int status = 0;
@@ -128,7 +128,34 @@ label_result (const char *path, int source, const char *target_desc,
                           tess_method_name (method));
   fits_update_key_str (f, "OBJECT", text, "reprojected by Tessera", &status);
   g_free (text);
-  text = g_strdup_printf ("From DS9 frame %d onto %s", source, target_desc);
+  /* The HISTORY that names our temporary copy of the frame (a card,
+   * continued on the next ones up to the file's name) names the frame. */
+  {
+    int nkeys = 0, first = 0, last = 0;
+    GString *joined = g_string_new (NULL);
+    fits_get_hdrspace (f, &nkeys, NULL, &status);
+    for (int k = 1; k <= nkeys && status == 0 && last == 0; k++)
+      {
+        char card[FLEN_CARD];
+        fits_read_record (f, k, card, &status);
+        if (strncmp (card, "HISTORY ", 8) != 0)
+          continue;
+        if (first == 0 && strstr (card, "Reprojected by Tessera") == NULL)
+          continue;
+        if (first == 0)
+          first = k;
+        g_string_append (joined, g_strchomp (card + 8));
+        if (g_str_has_suffix (joined->str, source_path))
+          last = k;
+      }
+    g_string_free (joined, TRUE);
+    for (int k = last; first > 0 && k >= first && status == 0; k--)
+      fits_delete_record (f, k, &status);
+  }
+  text = g_strdup_printf ("Reprojected by Tessera %s (%s) from DS9 frame %d "
+                          "onto %s",
+                          tess_version (), tess_method_name (method), source,
+                          target_desc);
   fits_write_history (f, text, &status);
   g_free (text);
   fits_close_file (f, &status);
@@ -250,7 +277,8 @@ run_batch (Args *a)
                         a->output ? TESS_WRITE_OVERWRITE : 0, NULL, NULL, NULL,
                         &error))
     goto out;
-  if (!label_result (out_path, source, target_desc, opt.method, &error))
+  if (!label_result (out_path, source_path, source, target_desc, opt.method,
+                     &error))
     goto out;
   if (!tess_ds9_load_new_frame (ds9, out_path, &frame, &error))
     goto out;
