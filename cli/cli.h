@@ -30,9 +30,6 @@ int tess_cli_usage_error (const char *command, const char *format, ...)
 void tess_cli_verbose (TessVerbosity v, const char *format, ...)
     G_GNUC_PRINTF (2, 3);
 
-/* Parses "WIDTHxHEIGHT". */
-gboolean tess_cli_parse_size (const char *text, gint64 *width, gint64 *height);
-
 /* A progress bar on stderr, drawn only when stderr is a terminal. */
 typedef struct _TessProgressBar TessProgressBar;
 TessProgressBar *tess_progress_bar_new (const char *label, gboolean enabled);

@@ -18,8 +18,6 @@ typedef struct
   char *target;
   char *size;
   char *region;
-  char *block;
-  char *jobs;
   char *scratch_dir;
   TessMethodArgs m;
   gboolean no_footprint;
@@ -36,8 +34,6 @@ args_clear (Args *a)
   g_free (a->target);
   g_free (a->size);
   g_free (a->region);
-  g_free (a->block);
-  g_free (a->jobs);
   g_free (a->scratch_dir);
   tess_method_args_clear (&a->m);
   g_strfreev (a->rest);
@@ -135,14 +131,6 @@ tess_cmd_reproject (int argc, char **argv)
       "Compute only columns X0..X1-1 and rows Y0..Y1-1 of the target "
       "(0-based); the output WCS is shifted accordingly",
       "X0:X1,Y0:Y1" },
-    { "block", 'b', 0, G_OPTION_ARG_STRING, &a.block,
-      "Compute the output in blocks of this size, or auto (the default); "
-      "the result does not depend on it",
-      "WIDTHxHEIGHT|auto" },
-    { "jobs", 'j', 0, G_OPTION_ARG_STRING, &a.jobs,
-      "Compute the blocks in N worker processes, or auto (one per core); "
-      "1, the default, computes them in this process",
-      "N|auto" },
     { "scratch-dir", 0, 0, G_OPTION_ARG_FILENAME, &a.scratch_dir,
       "Where a scratch copy of the input goes when its data cannot be "
       "mapped from the file (integer, scaled or compressed data that are "
@@ -249,34 +237,10 @@ tess_cmd_reproject (int argc, char **argv)
           goto out;
         }
     }
-  if (a.block && strcmp (a.block, "auto") != 0
-      && (!tess_cli_parse_size (a.block, &run.block_width, &run.block_height)
-          || run.block_width < 1 || run.block_height < 1
-          || run.block_width > (1 << 24) || run.block_height > (1 << 24)))
+  if (!tess_method_args_apply_run (&a.m, &run, &error))
     {
-      ret = tess_cli_usage_error (
-          "reproject", "--block '%s': expected WIDTHxHEIGHT or auto", a.block);
+      ret = tess_cli_usage_error ("reproject", "%s", error->message);
       goto out;
-    }
-  if (a.jobs)
-    {
-      char *end;
-      if (strcmp (a.jobs, "auto") == 0)
-        run.jobs = 0;
-      else
-        {
-          gint64 n = g_ascii_strtoll (a.jobs, &end, 10);
-          if (!g_ascii_isdigit (a.jobs[0]) || *end != '\0' || n < 1 || n > 64)
-            {
-              ret = tess_cli_usage_error (
-                  "reproject",
-                  "--jobs '%s': expected a number from 1 to 64, "
-                  "or auto",
-                  a.jobs);
-              goto out;
-            }
-          run.jobs = (int)n;
-        }
     }
   if (a.region && !parse_region (a.region, &region))
     {

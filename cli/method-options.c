@@ -30,9 +30,11 @@ tess_method_args_clear (TessMethodArgs *a)
   g_free (a->boundary_mode);
   g_free (a->bad_value_mode);
   g_free (a->nan_mode);
+  g_free (a->block);
+  g_free (a->jobs);
   g_free (a->main_entries);
   a->method = a->kernel = a->boundary_mode = a->bad_value_mode = NULL;
-  a->nan_mode = NULL;
+  a->nan_mode = a->block = a->jobs = NULL;
   a->main_entries = NULL;
 }
 
@@ -40,6 +42,14 @@ void
 tess_method_args_add (TessMethodArgs *a, GOptionContext *ctx)
 {
   const GOptionEntry main_entries[] = {
+    { "block", 'b', 0, G_OPTION_ARG_STRING, &a->block,
+      "Compute the output in blocks of this size, or auto (the default); "
+      "the result does not depend on it",
+      "WIDTHxHEIGHT|auto" },
+    { "jobs", 'j', 0, G_OPTION_ARG_STRING, &a->jobs,
+      "Compute the blocks in N worker processes, or auto (one per core); "
+      "1, the default, computes them in this process",
+      "N|auto" },
     { "method", 'm', 0, G_OPTION_ARG_STRING, &a->method,
       "nearest, bilinear (default), biquadratic, bicubic, adaptive or exact",
       "METHOD" },
@@ -176,4 +186,61 @@ tess_method_args_apply (const TessMethodArgs *a, TessOptions *opt,
   opt->x_cyclic = a->x_cyclic;
   opt->y_cyclic = a->y_cyclic;
   return tess_options_check (opt, error);
+}
+
+gboolean
+tess_method_args_apply_run (const TessMethodArgs *a, TessRunOptions *run,
+                            GError **error)
+{
+  if (a->block && strcmp (a->block, "auto") != 0
+      && (!tess_cli_parse_size (a->block, &run->block_width,
+                                &run->block_height)
+          || run->block_width < 1 || run->block_height < 1
+          || run->block_width > (1 << 24) || run->block_height > (1 << 24)))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "--block '%s': expected WIDTHxHEIGHT or auto", a->block);
+      return FALSE;
+    }
+  if (a->jobs)
+    {
+      char *end;
+      gint64 n;
+
+      if (strcmp (a->jobs, "auto") == 0)
+        run->jobs = 0;
+      else if (!g_ascii_isdigit (a->jobs[0])
+               || (n = g_ascii_strtoll (a->jobs, &end, 10)) < 1 || n > 64
+               || *end != '\0')
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "--jobs '%s': expected a number from 1 to 64, or auto",
+                       a->jobs);
+          return FALSE;
+        }
+      else
+        run->jobs = (int)n;
+    }
+  return TRUE;
+}
+
+gboolean
+tess_cli_parse_size (const char *text, gint64 *width, gint64 *height)
+{
+  char *end;
+  gint64 w, h;
+
+  if (!g_ascii_isdigit (text[0]))
+    return FALSE;
+  w = g_ascii_strtoll (text, &end, 10);
+  if (*end != 'x' && *end != 'X')
+    return FALSE;
+  if (!g_ascii_isdigit (end[1]))
+    return FALSE;
+  h = g_ascii_strtoll (end + 1, &end, 10);
+  if (*end != '\0')
+    return FALSE;
+  *width = w;
+  *height = h;
+  return TRUE;
 }

@@ -1,6 +1,7 @@
 /* method-options.h — the command-line options that choose and tune a
- * reprojection method (TessOptions), shared by `tessera reproject` and
- * `tessera-ds9` so that both take the same ones. */
+ * reprojection method (TessOptions) and how it runs (--block, --jobs:
+ * TessRunOptions), shared by `tessera reproject` and `tessera-ds9` so that
+ * both take the same ones. */
 #ifndef TESS_METHOD_OPTIONS_H
 #define TESS_METHOD_OPTIONS_H
 
@@ -26,13 +27,16 @@ typedef struct
   gboolean despike_jacobian;
   gboolean x_cyclic, y_cyclic;
   char *nan_mode;
+  char *block;
+  char *jobs;
   GOptionEntry *main_entries;
 } TessMethodArgs;
 
 /* Defaults (those of tess_options_init()). */
 void tess_method_args_init (TessMethodArgs *a);
 void tess_method_args_clear (TessMethodArgs *a);
-/* Adds --method and the transform options to the main group, and groups
+/* Adds --method, the transform options, --block and --jobs to the main
+ * group, and groups
  * for the adaptive and exact methods' options (--help-adaptive,
  * --help-exact, --help-all). */
 void tess_method_args_add (TessMethodArgs *a, GOptionContext *ctx);
@@ -40,5 +44,11 @@ void tess_method_args_add (TessMethodArgs *a, GOptionContext *ctx);
  * usage error) when one is bad. */
 gboolean tess_method_args_apply (const TessMethodArgs *a, TessOptions *opt,
                                  GError **error);
+/* Fills @run (from tess_run_options_init()) from --block and --jobs. */
+gboolean tess_method_args_apply_run (const TessMethodArgs *a,
+                                     TessRunOptions *run, GError **error);
+
+/* Parses "WIDTHxHEIGHT". */
+gboolean tess_cli_parse_size (const char *text, gint64 *width, gint64 *height);
 
 #endif /* TESS_METHOD_OPTIONS_H */

@@ -52,27 +52,6 @@ tess_cli_verbose (TessVerbosity v, const char *format, ...)
   va_end (ap);
 }
 
-gboolean
-tess_cli_parse_size (const char *text, gint64 *width, gint64 *height)
-{
-  char *end;
-  gint64 w, h;
-
-  if (!g_ascii_isdigit (text[0]))
-    return FALSE;
-  w = g_ascii_strtoll (text, &end, 10);
-  if (*end != 'x' && *end != 'X')
-    return FALSE;
-  if (!g_ascii_isdigit (end[1]))
-    return FALSE;
-  h = g_ascii_strtoll (end + 1, &end, 10);
-  if (*end != '\0')
-    return FALSE;
-  *width = w;
-  *height = h;
-  return TRUE;
-}
-
 static void
 usage (FILE *out)
 {

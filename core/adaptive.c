@@ -108,6 +108,20 @@ fast_exp (double x)
  * such a box would never end. */
 #define FAR 1e12
 
+/* The box of input pixels within @hx, @hy of the centre; FALSE (no
+ * kernel) when it reaches beyond FAR. */
+static gboolean
+set_box (Kernel *k, double hx, double hy)
+{
+  if (!(fabs (k->cx) + hx < FAR && fabs (k->cy) + hy < FAR))
+    return FALSE;
+  k->x0 = iceil (k->cx - hx);
+  k->x1 = ifloor (k->cx + hx);
+  k->y0 = iceil (k->cy - hy);
+  k->y1 = ifloor (k->cy + hy);
+  return TRUE;
+}
+
 /* Sets up @k from the Jacobian @J (row major: ∂ix/∂ox, ∂ix/∂oy, ∂iy/∂ox,
  * ∂iy/∂oy).  FALSE when it is not finite. */
 static gboolean
@@ -144,13 +158,7 @@ kernel_setup (const TessOptions *o, const double J[4], Kernel *k)
           k->qb = 0.0;
           hw = 0.5 * o->sample_region_width;
         }
-      if (!(fabs (k->cx) + hw < FAR && fabs (k->cy) + hw < FAR))
-        return FALSE;
-      k->x0 = iceil (k->cx - hw);
-      k->x1 = ifloor (k->cx + hw);
-      k->y0 = iceil (k->cy - hw);
-      k->y1 = ifloor (k->cy + hw);
-      return TRUE;
+      return set_box (k, hw, hw);
     }
   s[0] = sqrt (l1);
   s[1] = sqrt (l2);
@@ -184,12 +192,7 @@ kernel_setup (const TessOptions *o, const double J[4], Kernel *k)
       k->qa = w0 * u[0][0] * u[0][0] + w1 * u[1][0] * u[1][0];
       k->qb = w0 * u[0][0] * u[0][1] + w1 * u[1][0] * u[1][1];
       k->qc = w0 * u[0][1] * u[0][1] + w1 * u[1][1] * u[1][1];
-      if (!(fabs (k->cx) + hw < FAR && fabs (k->cy) + hw < FAR))
-        return FALSE;
-      k->x0 = iceil (k->cx - hw);
-      k->x1 = ifloor (k->cx + hw);
-      k->y0 = iceil (k->cy - hw);
-      k->y1 = ifloor (k->cy + hw);
+      return set_box (k, hw, hw);
     }
   else
     {
@@ -220,14 +223,8 @@ kernel_setup (const TessOptions *o, const double J[4], Kernel *k)
           }
       hx = fabs (jp[0]) + fabs (jp[1]);
       hy = fabs (jp[2]) + fabs (jp[3]);
-      if (!(fabs (k->cx) + hx < FAR && fabs (k->cy) + hy < FAR))
-        return FALSE;
-      k->x0 = iceil (k->cx - hx);
-      k->x1 = ifloor (k->cx + hx);
-      k->y0 = iceil (k->cy - hy);
-      k->y1 = ifloor (k->cy + hy);
+      return set_box (k, hx, hy);
     }
-  return TRUE;
 }
 
 static inline double

@@ -244,7 +244,7 @@ fit_homography (TessTransform *t, const TessRect *rect, Homography *hm)
 {
   double x[25], y[25], X[25], Y[25], ata[64] = { 0 }, atb[8] = { 0 };
   double w = (double)rect->width, h = (double)rect->height;
-  double xs = 0.0, ys = 0.0, span = 0.0;
+  double span = 0.0;
   int n = 0;
 
   /* Nine points to fit (a 3 × 3 grid over the corners), sixteen to check
@@ -273,8 +273,6 @@ fit_homography (TessTransform *t, const TessRect *rect, Homography *hm)
   for (int k = 0; k < 9; k++)
     span = MAX (span, hypot (X[k] - X[4], Y[k] - Y[4]));
   hm->is = span > 0.0 ? span : 1.0;
-  (void)xs;
-  (void)ys;
   /* Least squares for h with h8 = 1: each point gives
    *   [u v 1 0 0 0 −uU −vU]·h = U,  [0 0 0 u v 1 −uV −vV]·h = V. */
   for (int k = 0; k < 9; k++)
@@ -608,7 +606,6 @@ compute_in_local_planes (TessTransform *t, const TessOptions *o, TessImage *in,
   static const double origin[2] = { 0.0, 0.0 };
   TessDensity dens;
 
-  (void)buf;
   sums.ss = sums.vs + in->nplanes;
   tess__density_init (&dens, identity, origin);
   for (gint64 ty = 0; ty < rect->height; ty += TILE)

@@ -30,8 +30,6 @@ void tess__transform_exact (TessTransform *t, gsize n, const double *ox,
 void tess__transform_sky (TessTransform *t, gboolean input, gsize n,
                           const double *x, const double *y, double *lon,
                           double *lat);
-/* The input's celestial wcsprm (set up; not to be changed). */
-const struct wcsprm *tess__transform_input_wcs (const TessTransform *t);
 /* The rotation taking unit vectors of the output's native spherical frame
  * to the input's (through the frames' conversion); FALSE when the frames
  * differ by more than a rotation (FK4's E-terms) or are unknown. */

@@ -267,12 +267,6 @@ tess__transform_output_native (TessTransform *t, gsize n, const double *x,
     }
 }
 
-const struct wcsprm *
-tess__transform_input_wcs (const TessTransform *t)
-{
-  return t->in;
-}
-
 void
 tess__transform_sky (TessTransform *t, gboolean input, gsize n,
                      const double *x, const double *y, double *lon,

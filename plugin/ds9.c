@@ -42,6 +42,20 @@ plain_message (const char *msg)
   return s;
 }
 
+/* The error of a request @what that DS9 answered with @err, or (NULL)
+ * did not answer. */
+static void
+set_xpa_error (const TessDs9 *ds9, const char *what, const char *err,
+               GError **error)
+{
+  char *msg = err ? plain_message (err) : NULL;
+
+  g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "DS9 at %s: '%s' failed: %s",
+               ds9->address, what,
+               msg ? msg : "DS9 does not answer (has it been closed?)");
+  g_free (msg);
+}
+
 TessDs9 *
 tess_ds9_connect (const char *address, GError **error)
 {
@@ -88,13 +102,7 @@ tess_ds9_get (TessDs9 *ds9, const char *what, gsize *length, GError **error)
   n = XPAGet (ds9->xpa, ds9->address, (char *)what, NULL, &buf, &len, &name,
               &err, 1);
   if (n < 1 || err != NULL)
-    {
-      char *msg = err ? plain_message (err) : NULL;
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "DS9 at %s: '%s' failed: %s", ds9->address, what,
-                   msg ? msg : "DS9 does not answer (has it been closed?)");
-      g_free (msg);
-    }
+    set_xpa_error (ds9, what, err, error);
   else
     {
       result = g_malloc (len + 1);
@@ -122,13 +130,7 @@ tess_ds9_set (TessDs9 *ds9, const char *what, gconstpointer data, gsize length,
   n = XPASet (ds9->xpa, ds9->address, (char *)what, NULL, (char *)data,
               data ? length : 0, &name, &err, 1);
   if (n < 1 || err != NULL)
-    {
-      char *msg = err ? plain_message (err) : NULL;
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "DS9 at %s: '%s' failed: %s", ds9->address, what,
-                   msg ? msg : "DS9 does not answer (has it been closed?)");
-      g_free (msg);
-    }
+    set_xpa_error (ds9, what, err, error);
   free (name);
   free (err);
   return n >= 1 && err == NULL;

@@ -25,8 +25,6 @@ typedef struct
   int target_frame;
   char *target_header;
   char *output;
-  char *block;
-  char *jobs;
   gboolean lock;
   gboolean version;
   TessMethodArgs m;
@@ -65,46 +63,6 @@ remove_tmpdir (const char *dir)
     }
   g_dir_close (d);
   g_rmdir (dir);
-}
-
-static gboolean
-parse_run (const Args *a, TessRunOptions *run, GError **error)
-{
-  tess_run_options_init (run);
-  if (a->block && strcmp (a->block, "auto") != 0)
-    {
-      char *x = strchr (a->block, 'x');
-      char *end;
-      run->block_width = x ? g_ascii_strtoll (a->block, &end, 10) : 0;
-      if (x == NULL || end != x || run->block_width < 1
-          || (run->block_height = g_ascii_strtoll (x + 1, &end, 10)) < 1
-          || *end != '\0')
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                       "--block '%s': expected WIDTHxHEIGHT or auto",
-                       a->block);
-          return FALSE;
-        }
-    }
-  if (a->jobs)
-    {
-      char *end;
-      gint64 n;
-      if (strcmp (a->jobs, "auto") == 0)
-        run->jobs = 0;
-      else if (!g_ascii_isdigit (a->jobs[0])
-               || (n = g_ascii_strtoll (a->jobs, &end, 10)) < 1 || n > 64
-               || *end != '\0')
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                       "--jobs '%s': expected a number from 1 to 64, or auto",
-                       a->jobs);
-          return FALSE;
-        }
-      else
-        run->jobs = (int)n;
-    }
-  return TRUE;
 }
 
 /* Says in the result's header what was done. */
@@ -185,8 +143,9 @@ run_batch (Args *a)
   int source = a->source_frame, frame = 0, ret = 1;
 
   tess_options_init (&opt);
+  tess_run_options_init (&run);
   if (!tess_method_args_apply (&a->m, &opt, &error)
-      || !parse_run (a, &run, &error))
+      || !tess_method_args_apply_run (&a->m, &run, &error))
     {
       error_line ("%s", error->message);
       return 2;
@@ -336,11 +295,6 @@ main (int argc, char **argv)
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.output,
       "Also keep the result in this FITS file (replaced if it exists)",
       "FILE" },
-    { "block", 'b', 0, G_OPTION_ARG_STRING, &a.block,
-      "Compute the output in blocks of this size, or auto", "WxH|auto" },
-    { "jobs", 'j', 0, G_OPTION_ARG_STRING, &a.jobs,
-      "Compute the blocks in N worker processes, or auto (one per core)",
-      "N|auto" },
     { "lock", 0, 0, G_OPTION_ARG_NONE, &a.lock,
       "Lock DS9's frames on WCS afterwards (for blinking)", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &a.version,
@@ -398,8 +352,6 @@ out:
   g_free (a.xpa);
   g_free (a.target_header);
   g_free (a.output);
-  g_free (a.block);
-  g_free (a.jobs);
   tess_method_args_clear (&a.m);
   return ret;
 }
