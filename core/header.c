@@ -7,6 +7,7 @@
 #include "tess-private.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 /* Largest text header file we read. */
@@ -146,6 +147,38 @@ tess__cards_get_int (const char *cards, int ncards, const char *key,
   errno = 0;
   v = g_ascii_strtoll (buf, &end, 10);
   if (end == buf || errno)
+    return FALSE;
+  while (*end == ' ')
+    end++;
+  if (*end != '\0' && *end != '/')
+    return FALSE;
+  *value = v;
+  return TRUE;
+}
+
+gboolean
+tess__cards_get_double (const char *cards, int ncards, const char *key,
+                        double *value)
+{
+  int i = find_card (cards, ncards, key);
+  char buf[72], *end;
+  const char *c;
+  double v;
+
+  if (i < 0)
+    return FALSE;
+  c = cards + (gsize)i * 80;
+  if (c[8] != '=')
+    return FALSE;
+  memcpy (buf, c + 10, 70);
+  buf[70] = '\0';
+  g_strstrip (buf);
+  /* FITS allows a D exponent. */
+  for (char *d = buf; *d && *d != '/'; d++)
+    if (*d == 'D' || *d == 'd')
+      *d = 'E';
+  v = g_ascii_strtod (buf, &end);
+  if (end == buf || !isfinite (v))
     return FALSE;
   while (*end == ' ')
     end++;

@@ -139,6 +139,9 @@ gboolean tess__read_text_header (const char *path, char **cards, int *ncards,
 /* Looks up an integer keyword in a card string. */
 gboolean tess__cards_get_int (const char *cards, int ncards, const char *key,
                               gint64 *value);
+/* Looks up a numeric keyword (FITS D exponents allowed). */
+gboolean tess__cards_get_double (const char *cards, int ncards,
+                                 const char *key, double *value);
 /* Replaces or appends a keyword with a numeric value. */
 void tess__cards_set_double (GString *cards, const char *key, double value,
                              const char *comment);

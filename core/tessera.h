@@ -244,6 +244,24 @@ void tess_options_init (TessOptions *options);
 gboolean tess_options_check (const TessOptions *options, GError **error);
 
 /* ---------------------------------------------------------------------- */
+/* Angles                                                                  */
+
+/**
+ * tess_angle_parse:
+ *
+ * Reads an angle as typed: decimal degrees ("187.5", "-12.25"), or
+ * sexagesimal with colons, spaces or unit letters ("12:30:00",
+ * "12 30 00", "12h30m00s", "-12d30m00s").  Sexagesimal values are hours
+ * when @hours is TRUE (a right ascension) unless written with 'd', and
+ * degrees otherwise.  FALSE with @error when @text is not an angle.
+ */
+gboolean tess_angle_parse (const char *text, gboolean hours, double *degrees,
+                           GError **error);
+/* Sexagesimal text of an angle: "HH:MM:SS.ss" when @hours, else
+ * "+DD:MM:SS.s", with @decimals digits (0..6) after the seconds. */
+char *tess_angle_format (double degrees, gboolean hours, int decimals);
+
+/* ---------------------------------------------------------------------- */
 /* Celestial frames                                                        */
 
 typedef enum
@@ -358,6 +376,31 @@ TessFrame tess_wcs_get_frame (const TessWcs *wcs);
 const char *tess_wcs_get_source (const TessWcs *wcs);
 /* One-line human description: frame, projection, centre, scale, size. */
 char *tess_wcs_describe (const TessWcs *wcs);
+
+/**
+ * tess_wcs_get_params:
+ *
+ * The simple description of @wcs (the inverse of
+ * tess_wcs_new_from_params()): its frame and projection, the world
+ * position of the image centre placed at the centre pixel, the pixel
+ * scale (geometric mean of the two axes, degrees), the rotation of
+ * north (as CROTA2, degrees) and the size.  Distortions and a flipped
+ * (north-up, east-right) parity are not represented.  FALSE with @error
+ * when the frame is none of TessFrame's or the centre has no position.
+ */
+gboolean tess_wcs_get_params (const TessWcs *wcs, TessWcsParams *params,
+                              GError **error);
+
+/**
+ * tess_wcs_binned:
+ *
+ * The WCS of an image binned by @factor (> 0; need not be an integer):
+ * each pixel covers @factor × @factor pixels of @wcs, the first one's
+ * corner at @wcs's first pixel's corner, and the size is rounded up.
+ * SIP and TPV distortions carry over; others (lookup tables, DSS) are
+ * refused with %TESS_ERROR_UNSUPPORTED.  For previews.
+ */
+TessWcs *tess_wcs_binned (const TessWcs *wcs, double factor, GError **error);
 
 /**
  * tess_wcs_pixel_to_world:

@@ -752,3 +752,140 @@ tess_wcs_world_to_pixel (const TessWcs *wcs, gsize n, const double *lon,
   tess__wcsprm_free (w);
   return TRUE;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Simple description and binning                                          */
+
+gboolean
+tess_wcs_get_params (const TessWcs *wcs, TessWcsParams *p, GError **error)
+{
+  double cx = (double)(wcs->width - 1) / 2.0;
+  double cy = (double)(wcs->height - 1) / 2.0;
+  /* The centre, and half a pixel either side along x and y. */
+  double x[5] = { cx, cx - 0.5, cx + 0.5, cx, cx };
+  double y[5] = { cy, cy, cy, cy - 0.5, cy + 0.5 };
+  double lon[5], lat[5], e[2], n[2], cl;
+
+  if ((int)wcs->frame < 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                   "%s: the celestial frame (%s) is not one Tessera names",
+                   wcs->source, wcs->lngtyp);
+      return FALSE;
+    }
+  if (!tess_wcs_pixel_to_world (wcs, 5, x, y, lon, lat, NULL)
+      || !isfinite (lon[0]) || !isfinite (lon[1]) || !isfinite (lon[2])
+      || !isfinite (lon[3]) || !isfinite (lon[4]))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                   "%s: the image centre has no sky position", wcs->source);
+      return FALSE;
+    }
+  cl = cos (lat[0] * G_PI / 180.0);
+  for (int k = 0; k < 2; k++)
+    {
+      double dlon = lon[2 + 2 * k] - lon[1 + 2 * k];
+      dlon -= 360.0 * floor (dlon / 360.0 + 0.5);
+      e[k] = dlon * cl;                       /* east, per pixel */
+      n[k] = lat[2 + 2 * k] - lat[1 + 2 * k]; /* north, per pixel */
+    }
+  memset (p, 0, sizeof *p);
+  p->frame = wcs->frame;
+  memcpy (p->projection, wcs->cel->ctype[0] + 5, 3);
+  p->projection[3] = '\0';
+  g_strchomp (p->projection);
+  p->lon = lon[0];
+  p->lat = lat[0];
+  p->crpix_x = cx;
+  p->crpix_y = cy;
+  p->scale = sqrt (fabs (e[0] * n[1] - e[1] * n[0]));
+  /* With CROTA2 = r, a step along +y goes north by cos r and east by
+   * -sin r. */
+  p->rotation = atan2 (-e[1], n[1]) * 180.0 / G_PI;
+  p->width = wcs->width;
+  p->height = wcs->height;
+  return TRUE;
+}
+
+TessWcs *
+tess_wcs_binned (const TessWcs *wcs, double f, GError **error)
+{
+  GString *cards;
+  TessWcs *out;
+  gboolean have_cd = FALSE;
+  int ncards = wcs->ncards;
+
+  if (!(f > 0.0) || !isfinite (f) || f > (double)TESS_MAX_SIDE)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "binning factor %g is out of range", f);
+      return NULL;
+    }
+  cards = g_string_new_len (wcs->cards, (gssize)ncards * 80);
+  for (int i = 0; i < ncards; i++)
+    {
+      char key[9];
+      int a, b, len = 0;
+      double v;
+
+      tess__card_keyword (wcs->cards + (gsize)i * 80, key);
+      if (!tess__cards_get_double (wcs->cards, ncards, key, &v))
+        continue;
+      if ((sscanf (key, "A_%d_%d%n", &a, &b, &len) == 2
+           || sscanf (key, "B_%d_%d%n", &a, &b, &len) == 2
+           || sscanf (key, "AP_%d_%d%n", &a, &b, &len) == 2
+           || sscanf (key, "BP_%d_%d%n", &a, &b, &len) == 2)
+          && key[len] == '\0')
+        /* SIP terms act on pixel offsets from CRPIX: a term of degree d
+         * becomes f^(d-1) times larger in binned pixels. */
+        tess__cards_set_double (cards, key, v * pow (f, a + b - 1), NULL);
+      else if (sscanf (key, "CD%d_%d%n", &a, &b, &len) == 2 && key[len] == '\0'
+               && a >= 1 && a <= 2 && b >= 1 && b <= 2)
+        {
+          tess__cards_set_double (cards, key, v * f, NULL);
+          have_cd = TRUE;
+        }
+    }
+  /* Distortion keywords with string values (lookup tables, DSS). */
+  for (int i = 0; i < ncards; i++)
+    {
+      const char *c = wcs->cards + (gsize)i * 80;
+      if (((c[0] == 'D' && (c[1] == 'P' || c[1] == 'Q'))
+           && g_ascii_isdigit (c[2]) && c[3] == ' ')
+          || strncmp (c, "CPDIS", 5) == 0 || strncmp (c, "CQDIS", 5) == 0
+          || strncmp (c, "D2IM", 4) == 0 || strncmp (c, "PLTRAH", 6) == 0)
+        goto unsupported;
+    }
+  if (!have_cd)
+    for (int k = 0; k < 2; k++)
+      {
+        char key[9];
+        double v = 1.0;
+        g_snprintf (key, sizeof key, "CDELT%d", k + 1);
+        tess__cards_get_double (wcs->cards, ncards, key, &v);
+        tess__cards_set_double (cards, key, v * f, NULL);
+      }
+  for (int k = 0; k < 2; k++)
+    {
+      char key[9];
+      g_snprintf (key, sizeof key, "CRPIX%d", k + 1);
+      tess__cards_set_double (cards, key, (wcs->cel->crpix[k] - 0.5) / f + 0.5,
+                              NULL);
+    }
+  tess__cards_set_int (cards, "NAXIS1",
+                       MAX (1, (gint64)ceil ((double)wcs->width / f - 1e-9)),
+                       NULL);
+  tess__cards_set_int (cards, "NAXIS2",
+                       MAX (1, (gint64)ceil ((double)wcs->height / f - 1e-9)),
+                       NULL);
+  out = tess_wcs_new_from_header (cards->str, (int)(cards->len / 80),
+                                  wcs->source, error);
+  g_string_free (cards, TRUE);
+  return out;
+
+unsupported:
+  g_string_free (cards, TRUE);
+  g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
+               "%s: this distortion cannot be binned", wcs->source);
+  return NULL;
+}

@@ -1564,6 +1564,174 @@ START_TEST (test_threads)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------- */
+/* Binning, simple description, angles                                     */
+
+/* Pixel q of the binned WCS is pixel (q + 1/2) f - 1/2 of the original
+ * (0-based centres), everywhere on the binned image. */
+static void
+check_binned (const TessWcs *wcs, double f)
+{
+  GError *error = NULL;
+  TessWcs *b = tess_wcs_binned (wcs, f, &error);
+  gint64 bw, bh;
+  double worst = 0.0;
+
+  tu_assert_no_error (error);
+  bw = tess_wcs_get_width (b);
+  bh = tess_wcs_get_height (b);
+  ck_assert_int_eq (bw, (gint64)ceil (tess_wcs_get_width (wcs) / f - 1e-9));
+  ck_assert_int_eq (bh, (gint64)ceil (tess_wcs_get_height (wcs) / f - 1e-9));
+  for (gint64 j = 0; j < bh; j += 3)
+    for (gint64 i = 0; i < bw; i += 3)
+      {
+        double x = (double)i, y = (double)j, l1, b1, l2, b2;
+        double xf = (x + 0.5) * f - 0.5, yf = (y + 0.5) * f - 0.5;
+        ck_assert (tess_wcs_pixel_to_world (b, 1, &x, &y, &l1, &b1, NULL));
+        ck_assert (tess_wcs_pixel_to_world (wcs, 1, &xf, &yf, &l2, &b2, NULL));
+        worst = MAX (worst, sep_deg (l1, b1, l2, b2));
+      }
+  /* 1e-9 deg: a few microarcseconds. */
+  ck_assert_msg (worst < 1e-9, "binned by %g: off by %g deg", f, worst);
+  tess_wcs_unref (b);
+}
+
+START_TEST (test_binned)
+{
+  GString *h = tan_header (), *sip_h = sip_header ();
+  TessWcs *tan = wcs_from (h, "tan"), *sip = wcs_from (sip_h, "sip");
+  GError *error = NULL;
+
+  check_binned (tan, 1.0);
+  check_binned (tan, 2.0);
+  check_binned (tan, 3.7);
+  check_binned (tan, 0.5);
+  check_binned (sip, 4.0);
+  check_binned (sip, 2.5);
+  ck_assert_ptr_null (tess_wcs_binned (tan, 0.0, &error));
+  tu_assert_error (error, TESS_ERROR_INVALID);
+  ck_assert_ptr_null (tess_wcs_binned (tan, NAN, &error));
+  tu_assert_error (error, TESS_ERROR_INVALID);
+  tess_wcs_unref (tan);
+  tess_wcs_unref (sip);
+  g_string_free (h, TRUE);
+  g_string_free (sip_h, TRUE);
+}
+END_TEST
+
+/* tess_wcs_get_params() inverts tess_wcs_new_from_params(). */
+START_TEST (test_get_params_roundtrip)
+{
+  static const double rotations[] = { 0.0, 30.0, -120.0, 179.0 };
+  static const TessFrame frames[]
+      = { TESS_FRAME_ICRS, TESS_FRAME_GALACTIC, TESS_FRAME_ECLIPTIC };
+
+  for (unsigned r = 0; r < G_N_ELEMENTS (rotations); r++)
+    for (unsigned k = 0; k < G_N_ELEMENTS (frames); k++)
+      {
+        TessWcsParams p = default_params (), q;
+        TessWcs *wcs;
+        GError *error = NULL;
+        p.rotation = rotations[r];
+        p.frame = frames[k];
+        /* The reference point at the centre, as get_params reports it. */
+        p.crpix_x = (double)(p.width - 1) / 2.0;
+        p.crpix_y = (double)(p.height - 1) / 2.0;
+        g_strlcpy (p.projection, k == 1 ? "CAR" : "SIN", sizeof p.projection);
+        p.lat = k == 1 ? 0.0 : 20.0;
+        wcs = wcs_from_params (&p);
+        ck_assert (tess_wcs_get_params (wcs, &q, &error));
+        tu_assert_no_error (error);
+        ck_assert_int_eq (q.frame, p.frame);
+        ck_assert_str_eq (q.projection, p.projection);
+        ck_assert_msg (fabs (q.lon - p.lon) < 1e-9
+                           && fabs (q.lat - p.lat) < 1e-9,
+                       "centre %.12g %.12g", q.lon, q.lat);
+        ck_assert_msg (fabs (q.scale / p.scale - 1.0) < 1e-6, "scale %g",
+                       q.scale * 3600.0);
+        ck_assert_msg (fabs (remainder (q.rotation - p.rotation, 360.0))
+                           < 1e-4,
+                       "rotation %g for %g", q.rotation, p.rotation);
+        ck_assert_int_eq (q.width, p.width);
+        ck_assert_int_eq (q.height, p.height);
+        tess_wcs_unref (wcs);
+      }
+}
+END_TEST
+
+static void
+expect_angle (const char *text, gboolean hours, double want)
+{
+  GError *error = NULL;
+  double v = NAN;
+
+  ck_assert_msg (tess_angle_parse (text, hours, &v, &error),
+                 "'%s' refused: %s", text, error ? error->message : "");
+  ck_assert_msg (fabs (v - want) < 1e-10, "'%s' read as %.12g, not %.12g",
+                 text, v, want);
+}
+
+static void
+expect_not_angle (const char *text)
+{
+  GError *error = NULL;
+  double v;
+
+  ck_assert_msg (!tess_angle_parse (text, TRUE, &v, &error),
+                 "'%s' accepted as %g", text, v);
+  ck_assert_ptr_nonnull (error);
+  ck_assert_ptr_nonnull (strstr (error->message, text));
+  tu_assert_error (error, TESS_ERROR_INVALID);
+}
+
+START_TEST (test_angles)
+{
+  char *s;
+
+  expect_angle ("187.5", TRUE, 187.5);
+  expect_angle (" -12.25 ", FALSE, -12.25);
+  expect_angle ("12:30:00", TRUE, 187.5);
+  expect_angle ("12 30 00", TRUE, 187.5);
+  expect_angle ("12h30m00s", TRUE, 187.5);
+  expect_angle ("12h30m", TRUE, 187.5);
+  expect_angle ("12d30m00s", TRUE, 12.5);
+  expect_angle ("-00:30:00", FALSE, -0.5);
+  expect_angle ("-0d30m", FALSE, -0.5);
+  expect_angle ("+12:23:28.8", FALSE, 12.0 + 23.0 / 60 + 28.8 / 3600);
+  expect_angle ("05:34:31.94", TRUE, 15.0 * (5.0 + 34.0 / 60 + 31.94 / 3600));
+  expect_not_angle ("");
+  expect_not_angle ("abc");
+  expect_not_angle ("12:61:00");
+  expect_not_angle ("12:30:");
+  expect_not_angle ("12.5:30");
+  expect_not_angle ("1e3");
+  expect_not_angle ("12h30x");
+
+  s = tess_angle_format (187.5, TRUE, 2);
+  ck_assert_str_eq (s, "12:30:00.00");
+  g_free (s);
+  s = tess_angle_format (-0.5, FALSE, 1);
+  ck_assert_str_eq (s, "-00:30:00.0");
+  g_free (s);
+  /* 59.9999 s rounds up into the next minute. */
+  s = tess_angle_format (12.0 + 29.0 / 60 + 59.9999 / 3600, FALSE, 1);
+  ck_assert_str_eq (s, "+12:30:00.0");
+  g_free (s);
+  s = tess_angle_format (359.99999999, TRUE, 0);
+  ck_assert_str_eq (s, "24:00:00");
+  g_free (s);
+  /* Formatting and parsing close. */
+  for (double d = -89.5; d < 90.0; d += 7.3)
+    {
+      double v;
+      s = tess_angle_format (d, FALSE, 3);
+      ck_assert (tess_angle_parse (s, FALSE, &v, NULL));
+      ck_assert_msg (fabs (v - d) < 0.0006 / 3600.0, "%s is not %g", s, d);
+      g_free (s);
+    }
+}
+END_TEST
+
 static Suite *
 wcs_suite (void)
 {
@@ -1604,6 +1772,9 @@ wcs_suite (void)
   tcase_add_test (tc, test_undefined_positions_no_leak);
   tcase_add_test (tc, test_describe);
   tcase_add_test (tc, test_threads);
+  tcase_add_test (tc, test_binned);
+  tcase_add_test (tc, test_get_params_roundtrip);
+  tcase_add_test (tc, test_angles);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -28,6 +28,18 @@ gboolean tu_equal_f (const float *a, const float *b, gsize n);
                  (error) ? (error)->message : "")
 
 /* Runs a suite; returns the process exit status. */
+/* @error is set, in TESS_ERROR with @code; then cleared. */
+#define tu_assert_error(error, want)                                          \
+  do                                                                          \
+    {                                                                         \
+      ck_assert_msg ((error) != NULL, "no error set");                        \
+      ck_assert_msg (g_error_matches ((error), TESS_ERROR, (want)),           \
+                     "error %d, not %d: %s", (error)->code, (int)(want),      \
+                     (error)->message);                                       \
+      g_clear_error (&(error));                                               \
+    }                                                                         \
+  while (0)
+
 int tu_run (Suite *s);
 /* Runs a suite with TMPDIR pointing into a fresh folder named after
  * @prefix, removed at the end with everything in it. */
