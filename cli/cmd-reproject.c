@@ -4,6 +4,9 @@
 
 #include "cli.h"
 #include "method-options.h"
+#include "target-options.h"
+
+#include <glib/gi18n.h>
 
 #include <pthread.h>
 #include <signal.h>
@@ -20,6 +23,7 @@ typedef struct
   char *region;
   char *scratch_dir;
   TessMethodArgs m;
+  TessTargetArgs t;
   gboolean no_footprint;
   gboolean overwrite;
   gboolean quiet;
@@ -36,6 +40,7 @@ args_clear (Args *a)
   g_free (a->region);
   g_free (a->scratch_dir);
   tess_method_args_clear (&a->m);
+  tess_target_args_clear (&a->t);
   g_strfreev (a->rest);
 }
 
@@ -122,30 +127,31 @@ tess_cmd_reproject (int argc, char **argv)
   Args a = { 0 };
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.output,
-      "Write the result to FILE (FITS)", "FILE" },
+      N_ ("Write the result to FILE (FITS)"), N_ ("FILE") },
     { "target", 't', 0, G_OPTION_ARG_FILENAME, &a.target,
-      "Target WCS and size: a FITS file or a text header", "FILE" },
+      N_ ("Target WCS and size: a FITS file or a text header"), N_ ("FILE") },
     { "size", 's', 0, G_OPTION_ARG_STRING, &a.size,
-      "Output size, overriding the target's NAXIS1/NAXIS2", "WIDTHxHEIGHT" },
+      N_ ("Output size, overriding the target's NAXIS1/NAXIS2"),
+      N_ ("WIDTHxHEIGHT") },
     { "region", 'r', 0, G_OPTION_ARG_STRING, &a.region,
-      "Compute only columns X0..X1-1 and rows Y0..Y1-1 of the target "
-      "(0-based); the output WCS is shifted accordingly",
-      "X0:X1,Y0:Y1" },
+      N_ ("Compute only columns X0..X1-1 and rows Y0..Y1-1 of the target "
+          "(0-based); the output WCS is shifted accordingly"),
+      N_ ("X0:X1,Y0:Y1") },
     { "scratch-dir", 0, 0, G_OPTION_ARG_FILENAME, &a.scratch_dir,
-      "Where a scratch copy of the input goes when its data cannot be "
-      "mapped from the file (integer, scaled or compressed data that are "
-      "large, or read by several jobs); default $TMPDIR",
-      "DIR" },
+      N_ ("Where a scratch copy of the input goes when its data cannot be "
+          "mapped from the file (integer, scaled or compressed data that are "
+          "large, or read by several jobs); default $TMPDIR"),
+      N_ ("DIR") },
     { "no-footprint", 0, 0, G_OPTION_ARG_NONE, &a.no_footprint,
-      "Do not write the FOOTPRINT extension", NULL },
+      N_ ("Do not write the FOOTPRINT extension"), NULL },
     { "overwrite", 0, 0, G_OPTION_ARG_NONE, &a.overwrite,
-      "Replace OUTPUT if it exists", NULL },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a.quiet, "Print nothing but errors",
-      NULL },
+      N_ ("Replace OUTPUT if it exists"), NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &a.quiet,
+      N_ ("Print nothing but errors"), NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &a.verbose,
-      "Say what is being done, with timings", NULL },
+      N_ ("Say what is being done, with timings"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &a.rest, NULL,
-      "INPUT" },
+      N_ ("INPUT") },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   g_autoptr (GOptionContext) ctx = NULL;
@@ -168,25 +174,30 @@ tess_cmd_reproject (int argc, char **argv)
   tess_options_init (&opt);
   tess_run_options_init (&run);
   tess_method_args_init (&a.m);
+  tess_target_args_init (&a.t);
 
   g_set_prgname ("tessera reproject");
-  ctx = g_option_context_new ("-o OUTPUT --target TARGET");
+  ctx = g_option_context_new (_ ("-o OUTPUT --target TARGET"));
   g_option_context_set_summary (
-      ctx, "Reproject a FITS image (any image HDU; cfitsio syntax such as "
-           "file.fits[1] or\nfile.fits[SCI] names one) onto the WCS and size "
-           "of TARGET.");
+      ctx,
+      _ ("Reproject a FITS image (any image HDU; cfitsio syntax such as "
+         "file.fits[1] or\nfile.fits[SCI] names one) onto the WCS and size "
+         "of TARGET."));
   g_option_context_set_description (
-      ctx, "The output's primary HDU holds the reprojected image (float32, "
-           "or float64 for a\nfloat64 input) with the target WCS; an "
-           "extension named FOOTPRINT is 1 where the\noutput has a value and "
-           "0 elsewhere (for --method exact, the fraction of the\npixel "
-           "covered).  Pixels the input does not cover are NaN.  "
-           "--help-all lists\nthe options of the adaptive and exact "
-           "methods.\n\nExit "
-           "status: 0 success, 1 failure, 2 bad command line, 130 "
-           "cancelled.\n");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+      ctx,
+      _ ("The output's primary HDU holds the reprojected image (float32, "
+         "or float64 for a\nfloat64 input) with the target WCS; an "
+         "extension named FOOTPRINT is 1 where the\noutput has a value and "
+         "0 elsewhere (for --method exact, the fraction of the\npixel "
+         "covered).  Pixels the input does not cover are NaN.  "
+         "--help-all lists\nthe options of the adaptive and exact "
+         "methods.\n\nExit "
+         "status: 0 success, 1 failure, 2 bad command line, 130 "
+         "cancelled.\n"));
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   tess_method_args_add (&a.m, ctx);
+  tess_target_args_add (&a.t, ctx);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       ret = tess_cli_usage_error ("reproject", "%s", error->message);
@@ -198,25 +209,34 @@ tess_cmd_reproject (int argc, char **argv)
 
   if (a.rest == NULL || a.rest[0] == NULL)
     {
-      ret = tess_cli_usage_error ("reproject", "no INPUT file given");
+      ret = tess_cli_usage_error ("reproject", _ ("no INPUT file given"));
       goto out;
     }
   if (a.rest[1] != NULL)
     {
-      ret = tess_cli_usage_error ("reproject", "unexpected argument '%s'",
+      ret = tess_cli_usage_error ("reproject", _ ("unexpected argument '%s'"),
                                   a.rest[1]);
       goto out;
     }
   in_path = a.rest[0];
   if (a.output == NULL)
     {
-      ret = tess_cli_usage_error ("reproject", "no OUTPUT given (-o FILE)");
+      ret = tess_cli_usage_error ("reproject",
+                                  _ ("no OUTPUT given (-o FILE)"));
       goto out;
     }
-  if (a.target == NULL)
+  if (a.target == NULL && !tess_target_args_given (&a.t))
     {
-      ret = tess_cli_usage_error ("reproject",
-                                  "no TARGET given (--target FILE)");
+      ret = tess_cli_usage_error (
+          "reproject", _ ("no TARGET given (--target FILE, or a typed target: "
+                          "--center, --scale, --frame, ...)"));
+      goto out;
+    }
+  if (a.target != NULL && tess_target_args_given (&a.t))
+    {
+      ret = tess_cli_usage_error (
+          "reproject", _ ("--target and a typed target (--center, --scale, "
+                          "--frame, ...) exclude each other"));
       goto out;
     }
   if (a.size)
@@ -225,15 +245,16 @@ tess_cmd_reproject (int argc, char **argv)
         {
           ret = tess_cli_usage_error (
               "reproject",
-              "--size '%s': expected WIDTHxHEIGHT, e.g. 2048x2048", a.size);
+              _ ("--size '%s': expected WIDTHxHEIGHT, e.g. 2048x2048"),
+              a.size);
           goto out;
         }
       if (width < 1 || height < 1 || width > (1 << 24) || height > (1 << 24))
         {
-          ret = tess_cli_usage_error (
-              "reproject",
-              "--size '%s': each side must be between 1 and 16777216 pixels",
-              a.size);
+          ret = tess_cli_usage_error ("reproject",
+                                      _ ("--size '%s': each side must be "
+                                         "between 1 and 16777216 pixels"),
+                                      a.size);
           goto out;
         }
     }
@@ -246,8 +267,8 @@ tess_cmd_reproject (int argc, char **argv)
     {
       ret = tess_cli_usage_error (
           "reproject",
-          "--region '%s': expected X0:X1,Y0:Y1 with X0 < X1 and Y0 < Y1, "
-          "e.g. 0:512,256:768",
+          _ ("--region '%s': expected X0:X1,Y0:Y1 with X0 < X1 and Y0 < Y1, "
+             "e.g. 0:512,256:768"),
           a.region);
       goto out;
     }
@@ -259,20 +280,37 @@ tess_cmd_reproject (int argc, char **argv)
 
   if (!a.overwrite && g_file_test (a.output, G_FILE_TEST_EXISTS))
     {
-      tess_cli_error ("%s: the file exists (use --overwrite to replace it)",
+      tess_cli_error (
+          _ ("%s: the file exists (use --overwrite to replace it)"), a.output);
+      goto out;
+    }
+  if (same_file (in_path, a.output)
+      || (a.target && same_file (a.target, a.output)))
+    {
+      tess_cli_error (_ ("%s: the output would replace an input file"),
                       a.output);
       goto out;
     }
-  if (same_file (in_path, a.output) || same_file (a.target, a.output))
-    {
-      tess_cli_error ("%s: the output would replace an input file", a.output);
-      goto out;
-    }
 
-  target = tess_wcs_load (a.target, &error);
+  if (a.target)
+    target = tess_wcs_load (a.target, &error);
+  else
+    {
+      /* Typed: what is not given is the input's. */
+      TessWcs *base = tess_wcs_load (in_path, &error);
+      if (base == NULL)
+        goto fail;
+      target = tess_target_args_build (&a.t, base, width, height, &error);
+      tess_wcs_unref (base);
+      if (target == NULL)
+        {
+          ret = tess_cli_usage_error ("reproject", "%s", error->message);
+          goto out;
+        }
+    }
   if (target == NULL)
     goto fail;
-  if (a.size)
+  if (a.size && a.target)
     {
       TessWcs *sized = tess_wcs_with_size (target, width, height);
       tess_wcs_unref (target);
@@ -281,7 +319,7 @@ tess_cmd_reproject (int argc, char **argv)
   if (verb >= TESS_VERBOSITY_VERBOSE)
     {
       g_autofree char *d = tess_wcs_describe (target);
-      tess_cli_verbose (verb, "target: %s", d);
+      tess_cli_verbose (verb, _ ("target: %s"), d);
     }
 
   catch_signals (cancellable);
@@ -296,9 +334,10 @@ tess_cmd_reproject (int argc, char **argv)
   if (verb >= TESS_VERBOSITY_VERBOSE)
     {
       g_autofree char *d = tess_wcs_describe (tess_image_get_wcs (input));
-      tess_cli_verbose (verb, "input: %s, %" G_GINT64_FORMAT " plane(s)", d,
-                        tess_image_get_nplanes (input));
-      tess_cli_verbose (verb, "read in %.3f s", g_timer_elapsed (timer, NULL));
+      tess_cli_verbose (verb, _ ("input: %s, %d plane(s)"), d,
+                        (int)tess_image_get_nplanes (input));
+      tess_cli_verbose (verb, _ ("read in %.3f s"),
+                        g_timer_elapsed (timer, NULL));
     }
 
   if (a.region)
@@ -307,11 +346,9 @@ tess_cmd_reproject (int argc, char **argv)
           || region.y0 + region.height > tess_wcs_get_height (target))
         {
           ret = tess_cli_usage_error (
-              "reproject",
-              "--region '%s' is not inside the %" G_GINT64_FORMAT
-              "x%" G_GINT64_FORMAT " target",
-              a.region, tess_wcs_get_width (target),
-              tess_wcs_get_height (target));
+              "reproject", _ ("--region '%s' is not inside the %dx%d target"),
+              a.region, (int)tess_wcs_get_width (target),
+              (int)tess_wcs_get_height (target));
           goto out;
         }
     }
@@ -335,7 +372,7 @@ tess_cmd_reproject (int argc, char **argv)
   tess_progress_bar_free (bar);
   if (!ok)
     goto fail;
-  tess_cli_verbose (verb, "%s reprojection written to %s in %.3f s",
+  tess_cli_verbose (verb, _ ("%s reprojection written to %s in %.3f s"),
                     tess_method_name (opt.method), a.output,
                     g_timer_elapsed (timer, NULL));
   ret = TESS_EXIT_OK;

@@ -4,6 +4,8 @@
 
 #include "method-options.h"
 
+#include <glib/gi18n.h>
+
 #include <string.h>
 
 void
@@ -43,95 +45,104 @@ tess_method_args_add (TessMethodArgs *a, GOptionContext *ctx)
 {
   const GOptionEntry main_entries[] = {
     { "block", 'b', 0, G_OPTION_ARG_STRING, &a->block,
-      "Compute the output in blocks of this size, or auto (the default); "
-      "the result does not depend on it",
-      "WIDTHxHEIGHT|auto" },
+      N_ ("Compute the output in blocks of this size, or auto (the default); "
+          "the result does not depend on it"),
+      N_ ("WIDTHxHEIGHT|auto") },
     { "jobs", 'j', 0, G_OPTION_ARG_STRING, &a->jobs,
-      "Compute the blocks in N worker processes, or auto (one per core); "
-      "1, the default, computes them in this process",
-      "N|auto" },
+      N_ ("Compute the blocks in N worker processes, or auto (one per core); "
+          "1, the default, computes them in this process"),
+      N_ ("N|auto") },
     { "method", 'm', 0, G_OPTION_ARG_STRING, &a->method,
-      "nearest, bilinear (default), biquadratic, bicubic, adaptive or exact",
-      "METHOD" },
+      N_ ("nearest, bilinear (default), biquadratic, bicubic, adaptive or "
+          "exact"),
+      N_ ("METHOD") },
     { "no-roundtrip", 0, 0, G_OPTION_ARG_NONE, &a->no_roundtrip,
-      "Skip the check that each pixel maps back to itself", NULL },
+      N_ ("Skip the check that each pixel maps back to itself"), NULL },
     { "exact-transform", 0, 0, G_OPTION_ARG_NONE, &a->exact_transform,
-      "Transform every pixel exactly (no interpolated coordinate grid)",
+      N_ ("Transform every pixel exactly (no interpolated coordinate grid)"),
       NULL },
     { "transform-tolerance", 0, 0, G_OPTION_ARG_DOUBLE, &a->tolerance,
-      "Largest error of the coordinate grid, in input pixels (0.001)",
-      "PIXELS" },
+      N_ ("Largest error of the coordinate grid, in input pixels (0.001)"),
+      N_ ("PIXELS") },
     { "grid-step", 0, 0, G_OPTION_ARG_INT, &a->grid_step,
-      "Spacing of the exact coordinate grid, in output pixels (16)", "N" },
+      N_ ("Spacing of the exact coordinate grid, in output pixels (16)"),
+      N_ ("N") },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   GOptionEntry adaptive_entries[] = {
     { "kernel", 0, 0, G_OPTION_ARG_STRING, &a->kernel,
-      "gaussian (default) or hann", "KERNEL" },
+      N_ ("gaussian (default) or hann"), N_ ("KERNEL") },
     { "kernel-width", 0, 0, G_OPTION_ARG_DOUBLE, &a->kernel_width,
-      "Width of the Gaussian kernel, ±1 sigma, in pixels (1.3)", "PIXELS" },
+      N_ ("Width of the Gaussian kernel, ±1 sigma, in pixels (1.3)"),
+      N_ ("PIXELS") },
     { "sample-region-width", 0, 0, G_OPTION_ARG_DOUBLE,
       &a->sample_region_width,
-      "Width of the region sampled for the Gaussian kernel, in output "
-      "pixels (4)",
-      "PIXELS" },
+      N_ ("Width of the region sampled for the Gaussian kernel, in output "
+          "pixels (4)"),
+      N_ ("PIXELS") },
     { "boundary-mode", 0, 0, G_OPTION_ARG_STRING, &a->boundary_mode,
-      "Samples outside the input: strict (default: NaN), constant, "
-      "grid-constant, ignore, ignore_threshold or nearest",
-      "MODE" },
+      N_ ("Samples outside the input: strict (default: NaN), constant, "
+          "grid-constant, ignore, ignore_threshold or nearest"),
+      N_ ("MODE") },
     { "boundary-fill-value", 0, 0, G_OPTION_ARG_DOUBLE,
       &a->boundary_fill_value,
-      "Value of samples outside, for constant and "
-      "grid-constant (0)",
-      "VALUE" },
+      N_ ("Value of samples outside, for constant and "
+          "grid-constant (0)"),
+      N_ ("VALUE") },
     { "boundary-ignore-threshold", 0, 0, G_OPTION_ARG_DOUBLE,
       &a->boundary_ignore_threshold,
-      "Largest fraction of the weight that ignore_threshold may leave out "
-      "(0.5)",
-      "FRACTION" },
+      N_ ("Largest fraction of the weight that ignore_threshold may leave out "
+          "(0.5)"),
+      N_ ("FRACTION") },
     { "bad-value-mode", 0, 0, G_OPTION_ARG_STRING, &a->bad_value_mode,
-      "NaN and infinite samples: strict (default: they propagate), "
-      "constant or ignore",
-      "MODE" },
+      N_ ("NaN and infinite samples: strict (default: they propagate), "
+          "constant or ignore"),
+      N_ ("MODE") },
     { "bad-fill-value", 0, 0, G_OPTION_ARG_DOUBLE, &a->bad_fill_value,
-      "Value of bad samples for bad-value mode constant (0)", "VALUE" },
+      N_ ("Value of bad samples for bad-value mode constant (0)"),
+      N_ ("VALUE") },
     { "conserve-flux", 0, 0, G_OPTION_ARG_NONE, &a->conserve_flux,
-      "Scale by the ratio of pixel areas, keeping sums rather than surface "
-      "brightness",
+      N_ ("Scale by the ratio of pixel areas, keeping sums rather than "
+          "surface "
+          "brightness"),
       NULL },
     { "center-jacobian", 0, 0, G_OPTION_ARG_NONE, &a->center_jacobian,
-      "Jacobian from transforms half a pixel either side (slower, for maps "
-      "that vary fast)",
+      N_ ("Jacobian from transforms half a pixel either side (slower, for "
+          "maps "
+          "that vary fast)"),
       NULL },
     { "despike-jacobian", 0, 0, G_OPTION_ARG_NONE, &a->despike_jacobian,
-      "Replace outlying Jacobians (where the map jumps, as across the seam "
-      "of an all-sky input) by their neighbours' mean",
+      N_ ("Replace outlying Jacobians (where the map jumps, as across the "
+          "seam "
+          "of an all-sky input) by their neighbours' mean"),
       NULL },
     { "x-cyclic", 0, 0, G_OPTION_ARG_NONE, &a->x_cyclic,
-      "The input wraps around along x", NULL },
+      N_ ("The input wraps around along x"), NULL },
     { "y-cyclic", 0, 0, G_OPTION_ARG_NONE, &a->y_cyclic,
-      "The input wraps around along y", NULL },
+      N_ ("The input wraps around along y"), NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   GOptionEntry exact_entries[] = {
     { "nan-mode", 0, 0, G_OPTION_ARG_STRING, &a->nan_mode,
-      "NaN input pixels: skip (default: their area does not count) or "
-      "propagate (any overlap makes the output pixel NaN)",
-      "MODE" },
+      N_ ("NaN input pixels: skip (default: their area does not count) or "
+          "propagate (any overlap makes the output pixel NaN)"),
+      N_ ("MODE") },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   GOptionGroup *group;
 
   a->main_entries = g_memdup2 (main_entries, sizeof main_entries);
-  g_option_context_add_main_entries (ctx, a->main_entries, NULL);
-  group = g_option_group_new ("adaptive", "Options of --method adaptive:",
-                              "Show the options of --method adaptive", NULL,
-                              NULL);
+  g_option_context_add_main_entries (ctx, a->main_entries, GETTEXT_PACKAGE);
+  group = g_option_group_new ("adaptive", _ ("Options of --method adaptive:"),
+                              _ ("Show the options of --method adaptive"),
+                              NULL, NULL);
+  g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
   g_option_group_add_entries (group, adaptive_entries);
   g_option_context_add_group (ctx, group);
-  group
-      = g_option_group_new ("exact", "Options of --method exact:",
-                            "Show the options of --method exact", NULL, NULL);
+  group = g_option_group_new ("exact", _ ("Options of --method exact:"),
+                              _ ("Show the options of --method exact"), NULL,
+                              NULL);
+  g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
   g_option_group_add_entries (group, exact_entries);
   g_option_context_add_group (ctx, group);
 }
@@ -144,21 +155,22 @@ tess_method_args_apply (const TessMethodArgs *a, TessOptions *opt,
 
   if (a->method && !tess_method_from_name (a->method, &opt->method, &local))
     {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID, "--method: %s",
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID, _ ("--method: %s"),
                    local->message);
       g_error_free (local);
       return FALSE;
     }
   if (!(a->tolerance > 0.0) || a->tolerance > 10.0)
     {
-      g_set_error_literal (error, TESS_ERROR, TESS_ERROR_INVALID,
-                           "--transform-tolerance must be in (0, 10] pixels");
+      g_set_error_literal (
+          error, TESS_ERROR, TESS_ERROR_INVALID,
+          _ ("--transform-tolerance must be in (0, 10] pixels"));
       return FALSE;
     }
   if (a->grid_step < 1 || a->grid_step > 4096)
     {
       g_set_error_literal (error, TESS_ERROR, TESS_ERROR_INVALID,
-                           "--grid-step must be between 1 and 4096");
+                           _ ("--grid-step must be between 1 and 4096"));
       return FALSE;
     }
   opt->roundtrip = !a->no_roundtrip;
@@ -199,7 +211,8 @@ tess_method_args_apply_run (const TessMethodArgs *a, TessRunOptions *run,
           || run->block_width > (1 << 24) || run->block_height > (1 << 24)))
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "--block '%s': expected WIDTHxHEIGHT or auto", a->block);
+                   _ ("--block '%s': expected WIDTHxHEIGHT or auto"),
+                   a->block);
       return FALSE;
     }
   if (a->jobs)
@@ -213,9 +226,10 @@ tess_method_args_apply_run (const TessMethodArgs *a, TessRunOptions *run,
                || (n = g_ascii_strtoll (a->jobs, &end, 10)) < 1 || n > 64
                || *end != '\0')
         {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                       "--jobs '%s': expected a number from 1 to 64, or auto",
-                       a->jobs);
+          g_set_error (
+              error, TESS_ERROR, TESS_ERROR_INVALID,
+              _ ("--jobs '%s': expected a number from 1 to 64, or auto"),
+              a->jobs);
           return FALSE;
         }
       else

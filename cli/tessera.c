@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "cli.h"
+#include "i18n.h"
 
 #include <glib/gi18n.h>
 #include <locale.h>
@@ -33,8 +34,9 @@ tess_cli_usage_error (const char *command, const char *format, ...)
   msg = g_strdup_vprintf (format, ap);
   va_end (ap);
   g_strdelimit (msg, "\n\r", ' ');
-  fprintf (stderr, "tessera %s: %s (see 'tessera %s --help')\n", command, msg,
-           command);
+  /* TRANSLATORS: the command, the message, the command again. */
+  fprintf (stderr, _ ("tessera %s: %s (see 'tessera %s --help')\n"), command,
+           msg, command);
   return TESS_EXIT_USAGE;
 }
 
@@ -55,29 +57,27 @@ tess_cli_verbose (TessVerbosity v, const char *format, ...)
 static void
 usage (FILE *out)
 {
-  fprintf (out, "Usage: tessera COMMAND [OPTIONS...]\n"
-                "\n"
-                "Fast, exact reprojection of astronomical images.\n"
-                "\n"
-                "Commands:\n"
-                "  reproject   reproject a FITS image onto a target WCS\n"
-                "\n"
-                "Options:\n"
-                "  -h, --help     show this help\n"
-                "  -V, --version  show the version\n"
-                "\n"
-                "Run 'tessera COMMAND --help' for the options of a command.\n"
-                "Exit status: 0 success, 1 failure, 2 bad command line, 130 "
-                "cancelled.\n");
+  fprintf (out,
+           _ ("Usage: tessera COMMAND [OPTIONS...]\n"
+              "\n"
+              "Fast, exact reprojection of astronomical images.\n"
+              "\n"
+              "Commands:\n"
+              "  reproject   reproject a FITS image onto a target WCS\n"
+              "\n"
+              "Options:\n"
+              "  -h, --help     show this help\n"
+              "  -V, --version  show the version\n"
+              "\n"
+              "Run 'tessera COMMAND --help' for the options of a command.\n"
+              "Exit status: 0 success, 1 failure, 2 bad command line, 130 "
+              "cancelled.\n"));
 }
 
 int
 main (int argc, char **argv)
 {
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  tess_i18n_init ();
 
   if (argc < 2)
     {
@@ -98,6 +98,6 @@ main (int argc, char **argv)
   if (strcmp (argv[1], "reproject") == 0)
     return tess_cmd_reproject (argc - 1, argv + 1);
 
-  tess_cli_error ("unknown command '%s' (see 'tessera --help')", argv[1]);
+  tess_cli_error (_ ("unknown command '%s' (see 'tessera --help')"), argv[1]);
   return TESS_EXIT_USAGE;
 }

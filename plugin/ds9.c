@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "ds9.h"
 #include "tessera.h"
 
@@ -50,8 +52,8 @@ set_xpa_error (const TessDs9 *ds9, const char *what, const char *err,
 {
   char *msg = err ? plain_message (err) : NULL;
 
-  g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "DS9 at %s: '%s' failed: %s",
-               ds9->address, what,
+  g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+               _ ("DS9 at %s: '%s' failed: %s"), ds9->address, what,
                msg ? msg : "DS9 does not answer (has it been closed?)");
   g_free (msg);
 }
@@ -67,7 +69,7 @@ tess_ds9_connect (const char *address, GError **error)
   if (ds9->xpa == NULL)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "cannot open an XPA connection");
+                   _ ("cannot open an XPA connection"));
       tess_ds9_free (ds9);
       return NULL;
     }
@@ -161,7 +163,7 @@ tess_ds9_current_frame (TessDs9 *ds9, int *frame, GError **error)
   if (!parse_int (s, frame))
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "DS9 at %s: no current frame ('%s')", ds9->address, s);
+                   _ ("DS9 at %s: no current frame ('%s')"), ds9->address, s);
       return FALSE;
     }
   return TRUE;
@@ -204,7 +206,7 @@ tess_ds9_show_frame (TessDs9 *ds9, int frame, GError **error)
   if (!found)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "DS9 at %s: there is no frame %d", ds9->address, frame);
+                   _ ("DS9 at %s: there is no frame %d"), ds9->address, frame);
       return FALSE;
     }
   cmd = g_strdup_printf ("frame %d", frame);
@@ -254,7 +256,8 @@ save_current (TessDs9 *ds9, gpointer data, GError **error)
   if (len < 2880 || strncmp (bytes, "SIMPLE  =", 9) != 0)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_FORMAT,
-                   "DS9 at %s: the frame holds no FITS image", ds9->address);
+                   _ ("DS9 at %s: the frame holds no FITS image"),
+                   ds9->address);
       return FALSE;
     }
   return g_file_set_contents (fd->path, bytes, (gssize)len, error);
@@ -322,4 +325,38 @@ tess_ds9_load_new_frame (TessDs9 *ds9, const char *path, int *frame,
       return FALSE;
     }
   return frame == NULL || tess_ds9_current_frame (ds9, frame, error);
+}
+
+TessWcs *
+tess_ds9_frame_wcs (TessDs9 *ds9, int frame, GError **error)
+{
+  gboolean celestial = FALSE;
+  g_autofree char *h = tess_ds9_frame_header (ds9, frame, &celestial, error);
+  g_autofree char *name = NULL;
+  g_auto (GStrv) lines = NULL;
+  GString *cards;
+  TessWcs *wcs;
+  int n = 0;
+
+  if (h == NULL)
+    return NULL;
+  if (!celestial)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                   _ ("DS9 frame %d has no celestial WCS"), frame);
+      return NULL;
+    }
+  /* DS9 sends 80-character cards, each followed by a newline. */
+  lines = g_strsplit (h, "\n", -1);
+  name = g_strdup_printf ("DS9 frame %d", frame);
+  cards = g_string_new (NULL);
+  for (int i = 0; lines[i]; i++)
+    if (lines[i][0])
+      {
+        g_string_append_printf (cards, "%-80.80s", lines[i]);
+        n++;
+      }
+  wcs = tess_wcs_new_from_header (cards->str, n, name, error);
+  g_string_free (cards, TRUE);
+  return wcs;
 }

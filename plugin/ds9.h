@@ -5,6 +5,8 @@
 #ifndef TESS_DS9_H
 #define TESS_DS9_H
 
+#include "tessera.h"
+
 #include <glib.h>
 
 typedef struct _TessDs9 TessDs9;
@@ -33,6 +35,9 @@ gboolean tess_ds9_save_frame (TessDs9 *ds9, int frame, const char *path,
 /* @frame's header (one card a line), and whether it has a celestial WCS. */
 char *tess_ds9_frame_header (TessDs9 *ds9, int frame, gboolean *celestial,
                              GError **error);
+/* @frame's WCS (named "DS9 frame N"); an error when it has no celestial
+ * WCS. */
+TessWcs *tess_ds9_frame_wcs (TessDs9 *ds9, int frame, GError **error);
 /* Loads the FITS file @path into a new frame (which becomes current); on
  * failure the empty frame DS9 leaves is deleted. */
 gboolean tess_ds9_load_new_frame (TessDs9 *ds9, const char *path, int *frame,

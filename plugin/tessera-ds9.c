@@ -7,11 +7,15 @@
 #include "config.h"
 
 #include "ds9.h"
+#include "i18n.h"
+#include "job.h"
 #include "method-options.h"
+#include "reproject-dialog.h"
+#include "single-instance.h"
+#include "target-options.h"
 #include "tessera.h"
 
-#include <fitsio.h>
-#include <glib/gstdio.h>
+#include <glib/gi18n.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +30,12 @@ typedef struct
   char *target_header;
   char *output;
   gboolean lock;
+  char *log;
+  gboolean install_menu;
   gboolean version;
+  char *size;
   TessMethodArgs m;
+  TessTargetArgs t;
 } Args;
 
 static void error_line (const char *format, ...) G_GNUC_PRINTF (1, 2);
@@ -47,231 +55,339 @@ error_line (const char *format, ...)
   g_free (msg);
 }
 
-/* Removes the private temporary folder and what is in it. */
-static void
-remove_tmpdir (const char *dir)
-{
-  GDir *d;
-  const char *name;
-
-  if (dir == NULL || (d = g_dir_open (dir, 0, NULL)) == NULL)
-    return;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (dir, name, NULL);
-      g_unlink (p);
-    }
-  g_dir_close (d);
-  g_rmdir (dir);
-}
-
-/* Says in the result's header what was done. */
-static gboolean
-label_result (const char *path, const char *source_path, int source,
-              const char *target_desc, TessMethod method, GError **error)
-{
-  fitsfile *f = NULL;
-  int status = 0;
-  char object[72] = "", *text;
-
-  if (fits_open_file (&f, path, READWRITE, &status))
-    goto fail;
-  if (fits_read_key_str (f, "OBJECT", object, NULL, &status))
-    {
-      status = 0;
-      object[0] = '\0';
-    }
-  text = g_strdup_printf ("%s%sframe %d on %s (%s)", object,
-                          object[0] ? ", " : "", source, target_desc,
-                          tess_method_name (method));
-  fits_update_key_str (f, "OBJECT", text, "reprojected by Tessera", &status);
-  g_free (text);
-  /* The HISTORY that names our temporary copy of the frame (a card,
-   * continued on the next ones up to the file's name) names the frame. */
-  {
-    int nkeys = 0, first = 0, last = 0;
-    GString *joined = g_string_new (NULL);
-    fits_get_hdrspace (f, &nkeys, NULL, &status);
-    for (int k = 1; k <= nkeys && status == 0 && last == 0; k++)
-      {
-        char card[FLEN_CARD];
-        fits_read_record (f, k, card, &status);
-        if (strncmp (card, "HISTORY ", 8) != 0)
-          continue;
-        if (first == 0 && strstr (card, "Reprojected by Tessera") == NULL)
-          continue;
-        if (first == 0)
-          first = k;
-        g_string_append (joined, g_strchomp (card + 8));
-        if (g_str_has_suffix (joined->str, source_path))
-          last = k;
-      }
-    g_string_free (joined, TRUE);
-    for (int k = last; first > 0 && k >= first && status == 0; k--)
-      fits_delete_record (f, k, &status);
-  }
-  text = g_strdup_printf ("Reprojected by Tessera %s (%s) from DS9 frame %d "
-                          "onto %s",
-                          tess_version (), tess_method_name (method), source,
-                          target_desc);
-  fits_write_history (f, text, &status);
-  g_free (text);
-  fits_close_file (f, &status);
-  if (status == 0)
-    return TRUE;
-fail:
-  {
-    char msg[FLEN_STATUS];
-    fits_get_errstatus (status, msg);
-    g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: %s", path, msg);
-  }
-  return FALSE;
-}
+/* ---------------------------------------------------------------------- */
+/* Batch mode                                                              */
 
 static int
 run_batch (Args *a)
 {
   g_autoptr (GError) error = NULL;
   TessDs9 *ds9 = NULL;
-  char *tmpdir = NULL, *source_path = NULL;
-  char *out_path = NULL, *target_desc = NULL;
-  TessImage *input = NULL;
-  TessWcs *target = NULL;
-  TessPlan *plan = NULL;
-  TessOptions opt;
-  TessRunOptions run;
-  int source = a->source_frame, frame = 0, ret = 1;
+  TessDs9Source *source = NULL;
+  TessDs9Job job;
+  g_autofree char *target_desc = NULL;
+  int frame = 0, ret = 1, source_id = a->source_frame;
+  gint64 width = 0, height = 0;
 
-  tess_options_init (&opt);
-  tess_run_options_init (&run);
-  if (!tess_method_args_apply (&a->m, &opt, &error)
-      || !tess_method_args_apply_run (&a->m, &run, &error))
+  memset (&job, 0, sizeof job);
+  tess_options_init (&job.options);
+  tess_run_options_init (&job.run);
+  if (!tess_method_args_apply (&a->m, &job.options, &error)
+      || !tess_method_args_apply_run (&a->m, &job.run, &error))
     {
       error_line ("%s", error->message);
       return 2;
     }
-  if ((a->target_frame > 0) == (a->target_header != NULL))
+  if ((a->target_frame > 0) + (a->target_header != NULL)
+          + tess_target_args_given (&a->t)
+      != 1)
     {
-      error_line ("give one target: --target-frame N or --target-header "
-                  "FILE");
+      error_line (_ ("give one target: --target-frame N, --target-header FILE "
+                     "or a typed target (--center, --scale, --frame, ...)"));
+      return 2;
+    }
+  if (a->size && !tess_cli_parse_size (a->size, &width, &height))
+    {
+      error_line (_ ("--size '%s': expected WIDTHxHEIGHT, e.g. 2048x2048"),
+                  a->size);
       return 2;
     }
   ds9 = tess_ds9_connect (a->xpa, &error);
   if (ds9 == NULL)
     goto out;
-  if (source <= 0 && !tess_ds9_current_frame (ds9, &source, &error))
+  if (source_id <= 0 && !tess_ds9_current_frame (ds9, &source_id, &error))
     goto out;
-  tmpdir = g_dir_make_tmp ("tessera-ds9-XXXXXX", &error);
-  if (tmpdir == NULL)
+  source = tess_ds9_source_fetch (ds9, source_id, &error);
+  if (source == NULL)
     goto out;
-
-  /* The source frame's image, and its WCS checked. */
-  {
-    gboolean celestial = FALSE;
-    g_autofree char *h
-        = tess_ds9_frame_header (ds9, source, &celestial, &error);
-    if (h == NULL)
-      goto out;
-    if (!celestial)
-      {
-        g_set_error (&error, TESS_ERROR, TESS_ERROR_WCS,
-                     "DS9 frame %d has no celestial WCS", source);
-        goto out;
-      }
-  }
-  source_path = g_build_filename (tmpdir, "source.fits", NULL);
-  if (!tess_ds9_save_frame (ds9, source, source_path, &error))
-    goto out;
-
-  /* The target. */
   if (a->target_frame > 0)
     {
-      gboolean celestial = FALSE;
-      g_autofree char *h
-          = tess_ds9_frame_header (ds9, a->target_frame, &celestial, &error);
-      if (h == NULL)
-        goto out;
-      if (!celestial)
+      job.target = tess_ds9_frame_wcs (ds9, a->target_frame, &error);
+      target_desc = g_strdup_printf ("frame %d", a->target_frame);
+      if (job.target == NULL)
         {
-          g_set_error (&error, TESS_ERROR, TESS_ERROR_WCS,
-                       "DS9 frame %d has no celestial WCS to reproject onto",
-                       a->target_frame);
+          if (g_error_matches (error, TESS_ERROR, TESS_ERROR_WCS))
+            {
+              g_clear_error (&error);
+              g_set_error (&error, TESS_ERROR, TESS_ERROR_WCS,
+                           _ ("DS9 frame %d has no celestial WCS to reproject "
+                              "onto"),
+                           a->target_frame);
+            }
           goto out;
         }
-      target_desc = g_strdup_printf ("frame %d", a->target_frame);
-      {
-        /* DS9 sends 80-character cards, each followed by a newline. */
-        g_auto (GStrv) lines = g_strsplit (h, "\n", -1);
-        g_autofree char *name
-            = g_strdup_printf ("DS9 frame %d", a->target_frame);
-        GString *cards = g_string_new (NULL);
-        int n = 0;
-        for (int i = 0; lines[i]; i++)
-          if (lines[i][0])
-            {
-              g_string_append_printf (cards, "%-80.80s", lines[i]);
-              n++;
-            }
-        target = tess_wcs_new_from_header (cards->str, n, name, &error);
-        g_string_free (cards, TRUE);
-      }
+    }
+  else if (a->target_header)
+    {
+      target_desc = g_path_get_basename (a->target_header);
+      job.target = tess_wcs_load (a->target_header, &error);
+      if (job.target == NULL)
+        goto out;
     }
   else
     {
-      target_desc = g_path_get_basename (a->target_header);
-      target = tess_wcs_load (a->target_header, &error);
+      target_desc = g_strdup ("typed-in parameters");
+      job.target
+          = tess_target_args_build (&a->t, source->wcs, width, height, &error);
+      if (job.target == NULL)
+        goto out;
     }
-  if (target == NULL)
-    goto out;
-  input = run.jobs != 1 ? tess_image_open (source_path, tmpdir, &error)
-                        : tess_image_load (source_path, &error);
-  if (input == NULL)
-    goto out;
-  plan = tess_plan_new (input, target, &opt, &error);
-  if (plan == NULL)
-    goto out;
-  out_path = a->output ? g_strdup (a->output)
-                       : g_build_filename (tmpdir, "result.fits", NULL);
-  if (!tess_plan_write (plan, NULL, &run, out_path,
-                        a->output ? TESS_WRITE_OVERWRITE : 0, NULL, NULL, NULL,
-                        &error))
-    goto out;
-  if (!label_result (out_path, source_path, source, target_desc, opt.method,
-                     &error))
-    goto out;
-  if (!tess_ds9_load_new_frame (ds9, out_path, &frame, &error))
-    goto out;
-  if (a->lock && !tess_ds9_set (ds9, "lock frame wcs", NULL, 0, &error))
+  if (width > 0 && !tess_target_args_given (&a->t))
+    {
+      TessWcs *sized = tess_wcs_with_size (job.target, width, height);
+      tess_wcs_unref (job.target);
+      job.target = sized;
+    }
+  job.xpa = a->xpa;
+  job.source = source;
+  job.target_desc = target_desc;
+  job.output = a->output;
+  job.lock = a->lock;
+  if (!tess_ds9_job_run (&job, NULL, NULL, NULL, &frame, &error))
     goto out;
   printf ("%d\n", frame);
   ret = 0;
 
 out:
   if (ret != 0 && error)
-    {
-      /* Errors about our temporary files name DS9's frames instead. */
-      GString *msg = g_string_new (error->message);
-      if (source_path)
-        {
-          g_autofree char *f = g_strdup_printf ("DS9 frame %d", source);
-          g_string_replace (msg, source_path, f, 0);
-        }
-      error_line ("%s", msg->str);
-      g_string_free (msg, TRUE);
-    }
-  if (plan)
-    tess_plan_unref (plan);
-  if (input)
-    tess_image_unref (input);
-  if (target)
-    tess_wcs_unref (target);
+    error_line ("%s", error->message);
+  if (job.target)
+    tess_wcs_unref (job.target);
+  tess_ds9_source_free (source);
   tess_ds9_free (ds9);
-  remove_tmpdir (tmpdir);
-  g_free (tmpdir);
-  g_free (source_path);
-  g_free (out_path);
-  g_free (target_desc);
   return ret;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The dialog                                                              */
+
+typedef struct
+{
+  const char *xpa;
+  TessDs9 *ds9; /* the main thread's connection */
+  TessDs9Source *source;
+  TessImage *image;
+} DialogHost;
+
+/* Frames of DS9 with a celestial WCS, but the source. */
+static GPtrArray *
+host_frames (gpointer data, GError **error)
+{
+  DialogHost *h = data;
+  GPtrArray *list
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)tess_host_frame_free);
+  g_autofree int *ids = NULL;
+  int n = 0;
+
+  /* Each frame is read with DS9 showing it for a moment; DS9 then shows
+   * again the frame it showed (tess_ds9_frame_wcs). */
+  ids = tess_ds9_frames (h->ds9, &n, error);
+  if (ids == NULL)
+    {
+      g_ptr_array_unref (list);
+      return NULL;
+    }
+  for (int i = 0; i < n; i++)
+    {
+      GError *local = NULL;
+      TessWcs *wcs;
+      TessHostFrame *f;
+      g_autofree char *desc = NULL;
+
+      if (ids[i] == h->source->frame)
+        continue;
+      wcs = tess_ds9_frame_wcs (h->ds9, ids[i], &local);
+      if (wcs == NULL)
+        {
+          /* Frames without a celestial WCS are not offered; DS9 gone is
+           * an error. */
+          if (!g_error_matches (local, TESS_ERROR, TESS_ERROR_WCS))
+            {
+              g_propagate_error (error, local);
+              g_ptr_array_unref (list);
+              return NULL;
+            }
+          g_error_free (local);
+          continue;
+        }
+      desc = tess_wcs_describe (wcs);
+      f = g_new0 (TessHostFrame, 1);
+      f->id = ids[i];
+      f->label = g_strdup_printf (_ ("Frame %d: %s"), ids[i], desc);
+      f->wcs = wcs;
+      g_ptr_array_add (list, f);
+    }
+  return list;
+}
+
+/* Runs in the dialog's job thread. */
+static char *
+host_run (const TessReprojectRequest *r, GCancellable *cancellable,
+          TessProgressFunc progress, gpointer progress_data, gpointer data,
+          GError **error)
+{
+  DialogHost *h = data;
+  TessDs9Job job;
+  int frame = 0;
+
+  memset (&job, 0, sizeof job);
+  job.xpa = h->xpa;
+  job.source = h->source;
+  job.input = h->image;
+  job.target = r->target;
+  job.target_desc = r->target_desc;
+  job.options = r->options;
+  job.run = r->run;
+  job.output = r->output;
+  job.lock = r->lock;
+  if (!tess_ds9_job_run (&job, cancellable, progress, progress_data, &frame,
+                         error))
+    return NULL;
+  if (r->output)
+    return g_strdup_printf (_ ("Loaded into DS9 frame %d and saved to %s"),
+                            frame, r->output);
+  return g_strdup_printf (_ ("Loaded into DS9 frame %d"), frame);
+}
+
+static void
+present_dialog (gpointer data)
+{
+  GtkWindow *w = data;
+  gtk_window_present (w);
+}
+
+/* An error before the dialog could open still shows, in a message box. */
+static void
+error_box (const char *message)
+{
+  GtkWidget *box = gtk_message_dialog_new (
+      NULL, 0, GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s",
+      _ ("Tessera cannot reproject this frame"));
+  gtk_window_set_title (GTK_WINDOW (box), _ ("Reproject"));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (box), "%s",
+                                            message);
+  gtk_dialog_run (GTK_DIALOG (box));
+  gtk_widget_destroy (box);
+}
+
+static int
+run_dialog (Args *a)
+{
+  g_autoptr (GError) error = NULL;
+  TessSingleInstance *si = NULL;
+  TessReprojectDialog *dialog = NULL;
+  DialogHost h = { a->xpa, NULL, NULL, NULL };
+  g_autofree char *settings = NULL, *label = NULL;
+  gboolean other = FALSE;
+  int source_id = a->source_frame, ret = 1;
+
+  if (!gtk_init_check (NULL, NULL))
+    {
+      error_line (_ ("cannot open the display '%s'"),
+                  g_getenv ("DISPLAY") ? g_getenv ("DISPLAY") : "");
+      return 1;
+    }
+  si = tess_single_instance_claim (a->xpa, present_dialog, NULL, &other,
+                                   &error);
+  if (si == NULL && other)
+    return 0;             /* the open dialog has been brought forward */
+  g_clear_error (&error); /* without the claim, still one dialog works */
+
+  h.ds9 = tess_ds9_connect (a->xpa, &error);
+  if (h.ds9 == NULL
+      || (source_id <= 0
+          && !tess_ds9_current_frame (h.ds9, &source_id, &error)))
+    goto fail;
+  h.source = tess_ds9_source_fetch (h.ds9, source_id, &error);
+  if (h.source == NULL)
+    goto fail;
+  h.image = tess_ds9_source_open (h.source, &error);
+  if (h.image == NULL)
+    goto fail;
+
+  settings = g_getenv ("TESSERA_DS9_SETTINGS")
+                 ? g_strdup (g_getenv ("TESSERA_DS9_SETTINGS"))
+                 : tess_dialog_settings_default_path ();
+  label = g_strdup_printf (_ ("DS9 frame %d"), source_id);
+  dialog = tess_reproject_dialog_new (label, h.source->wcs, h.image,
+                                      host_frames, host_run, &h, settings);
+  /* The log can also be asked for through the environment, which DS9
+   * passes on to its analysis tasks. */
+  if (a->log || g_getenv ("TESSERA_DS9_LOG"))
+    tess_reproject_dialog_set_log (
+        dialog, a->log ? a->log : g_getenv ("TESSERA_DS9_LOG"));
+  if (si)
+    {
+      /* Later requests to present go to this window. */
+      tess_single_instance_release (si);
+      si = tess_single_instance_claim (a->xpa, present_dialog, dialog, &other,
+                                       NULL);
+    }
+  g_signal_connect (dialog, "destroy", G_CALLBACK (gtk_main_quit), NULL);
+  gtk_widget_show (GTK_WIDGET (dialog));
+  gtk_main ();
+  ret = 0;
+  goto out;
+
+fail:
+  error_line ("%s", error->message);
+  error_box (error->message);
+out:
+  tess_single_instance_release (si);
+  if (h.image)
+    tess_image_unref (h.image);
+  tess_ds9_source_free (h.source);
+  tess_ds9_free (h.ds9);
+  return ret;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Installing the menu entry                                               */
+
+/* Adds the Analysis-menu entry to ~/.ds9.ans, which DS9 reads at start-up,
+ * unless it is there already. */
+static int
+install_menu (void)
+{
+  g_autofree char *path
+      = g_build_filename (g_get_home_dir (), ".ds9.ans", NULL);
+  g_autofree char *old = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *entry = g_strdup_printf (
+      "# Tessera's Reproject dialog (added by tessera-ds9 --install-menu)\n"
+      "Reproject...\n*\nmenu\n%s/tessera-ds9 --xpa $xpa_method | $null\n",
+      BINDIR);
+  GString *text;
+
+  if (!g_file_get_contents (path, &old, NULL, &error)
+      && !g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    {
+      error_line ("%s", error->message);
+      return 1;
+    }
+  g_clear_error (&error);
+  if (old && strstr (old, "/tessera-ds9 --xpa $xpa_method") != NULL)
+    {
+      printf (_ ("%s already has the Reproject entry.\n"), path);
+      return 0;
+    }
+  text = g_string_new (old);
+  if (text->len > 0 && text->str[text->len - 1] != '\n')
+    g_string_append_c (text, '\n');
+  g_string_append (text, entry);
+  /* Mode 0644: DS9 rejects executable analysis files. */
+  if (!g_file_set_contents_full (path, text->str, (gssize)text->len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error))
+    {
+      error_line ("%s", error->message);
+      g_string_free (text, TRUE);
+      return 1;
+    }
+  g_string_free (text, TRUE);
+  printf (_ ("Added Analysis > Reproject... to %s: DS9 shows it from its "
+             "next start.\n"),
+          path);
+  return 0;
 }
 
 int
@@ -280,43 +396,53 @@ main (int argc, char **argv)
   Args a = { 0 };
   GOptionEntry entries[] = {
     { "xpa", 0, 0, G_OPTION_ARG_STRING, &a.xpa,
-      "The DS9 to work with: its XPA address ($xpa_method in an analysis "
-      "file) or name",
-      "ADDRESS" },
+      N_ ("The DS9 to work with: its XPA address ($xpa_method in an analysis "
+          "file) or name"),
+      N_ ("ADDRESS") },
     { "batch", 0, 0, G_OPTION_ARG_NONE, &a.batch,
-      "Run with the options given, without the dialog", NULL },
+      N_ ("Run with the options given, without the dialog"), NULL },
     { "source-frame", 0, 0, G_OPTION_ARG_INT, &a.source_frame,
-      "The frame to reproject (default: the current one)", "N" },
+      N_ ("The frame to reproject (default: the current one)"), N_ ("N") },
     { "target-frame", 0, 0, G_OPTION_ARG_INT, &a.target_frame,
-      "Reproject onto this frame's WCS and size", "N" },
+      N_ ("Reproject onto this frame's WCS and size"), N_ ("N") },
     { "target-header", 0, 0, G_OPTION_ARG_FILENAME, &a.target_header,
-      "Reproject onto the WCS and size of this FITS file or text header",
-      "FILE" },
+      N_ ("Reproject onto the WCS and size of this FITS file or text header"),
+      N_ ("FILE") },
+    { "size", 's', 0, G_OPTION_ARG_STRING, &a.size,
+      N_ ("Output size, overriding the target's"), N_ ("WIDTHxHEIGHT") },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.output,
-      "Also keep the result in this FITS file (replaced if it exists)",
-      "FILE" },
+      N_ ("Also keep the result in this FITS file (replaced if it exists)"),
+      N_ ("FILE") },
     { "lock", 0, 0, G_OPTION_ARG_NONE, &a.lock,
-      "Lock DS9's frames on WCS afterwards (for blinking)", NULL },
+      N_ ("Lock DS9's frames on WCS afterwards (for blinking)"), NULL },
+    { "install-menu", 0, 0, G_OPTION_ARG_NONE, &a.install_menu,
+      N_ ("Add the Analysis-menu entry to ~/.ds9.ans, and exit"), NULL },
+    { "log", 0, 0, G_OPTION_ARG_FILENAME, &a.log,
+      N_ ("Append what the dialog does, with times, to FILE"), N_ ("FILE") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &a.version,
-      "Print the version and exit", NULL },
+      N_ ("Print the version and exit"), NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) error = NULL;
   int ret;
 
-  setlocale (LC_ALL, "");
+  tess_i18n_init ();
   tess_method_args_init (&a.m);
-  ctx = g_option_context_new ("--xpa ADDRESS --batch");
+  tess_target_args_init (&a.t);
+  ctx = g_option_context_new (_ ("--xpa ADDRESS --batch"));
   g_option_context_set_summary (
-      ctx, "Reproject the image of a DS9 frame onto the WCS of another frame "
-           "or of a header\nfile, and load the result into a new frame.  "
-           "It prints the new frame's id.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+      ctx,
+      _ ("Reproject the image of a DS9 frame onto the WCS of another frame "
+         "or of a header\nfile, and load the result into a new frame.  "
+         "It prints the new frame's id."));
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   tess_method_args_add (&a.m, ctx);
+  tess_target_args_add (&a.t, ctx);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
-      error_line ("%s (see 'tessera-ds9 --help')", error->message);
+      error_line (_ ("%s (see 'tessera-ds9 --help')"), error->message);
       ret = 2;
       goto out;
     }
@@ -326,32 +452,33 @@ main (int argc, char **argv)
       ret = 0;
       goto out;
     }
+  if (a.install_menu)
+    {
+      ret = install_menu ();
+      goto out;
+    }
   if (argc > 1)
     {
-      error_line ("unexpected argument '%s' (see 'tessera-ds9 --help')",
+      error_line (_ ("unexpected argument '%s' (see 'tessera-ds9 --help')"),
                   argv[1]);
       ret = 2;
       goto out;
     }
   if (a.xpa == NULL)
     {
-      error_line ("no DS9 given (--xpa ADDRESS)");
+      error_line (_ ("no DS9 given (--xpa ADDRESS)"));
       ret = 2;
       goto out;
     }
-  if (!a.batch)
-    {
-      error_line ("the interactive dialog is not in this version: use "
-                  "--batch with the options");
-      ret = 2;
-      goto out;
-    }
-  ret = run_batch (&a);
+  ret = a.batch ? run_batch (&a) : run_dialog (&a);
 
 out:
   g_free (a.xpa);
   g_free (a.target_header);
   g_free (a.output);
+  g_free (a.log);
   tess_method_args_clear (&a.m);
+  tess_target_args_clear (&a.t);
+  g_free (a.size);
   return ret;
 }

@@ -1,0 +1,48 @@
+/* job.h — one reprojection of a DS9 frame: its image (saved from DS9)
+ * onto a target WCS, the result loaded into a new DS9 frame whose OBJECT
+ * and HISTORY say what was done.  The batch mode runs a job directly; the
+ * dialog runs it in a thread, with progress and cancellation. */
+#ifndef TESS_DS9_JOB_H
+#define TESS_DS9_JOB_H
+
+#include "ds9.h"
+#include "tessera.h"
+
+/* A DS9 frame's image, fetched into a private temporary folder. */
+typedef struct
+{
+  int frame;
+  char *dir;  /* private temporary folder, removed by _free() */
+  char *path; /* the frame's image, as FITS */
+  TessWcs *wcs;
+} TessDs9Source;
+
+/* Saves @frame's image (it must have a celestial WCS) into a new
+ * temporary folder. */
+TessDs9Source *tess_ds9_source_fetch (TessDs9 *ds9, int frame, GError **error);
+void tess_ds9_source_free (TessDs9Source *source);
+/* Opens the source image (memory-mapped when it can be). */
+TessImage *tess_ds9_source_open (const TessDs9Source *source, GError **error);
+
+typedef struct
+{
+  const char *xpa; /* DS9's address */
+  const TessDs9Source *source;
+  TessImage *input;        /* the source opened, or NULL to open it */
+  TessWcs *target;         /* the WCS and size to reproject onto */
+  const char *target_desc; /* "frame 2", "galactic-car.hdr", ... */
+  TessOptions options;
+  TessRunOptions run;
+  const char *output; /* also keep the result there, or NULL */
+  gboolean lock;      /* lock DS9's frames on WCS afterwards */
+} TessDs9Job;
+
+/* Runs @job in the calling thread, with its own connection to DS9: on
+ * success the new frame's id is in @frame.  Cancelled (TESS_ERROR_CANCELLED)
+ * or failed, nothing is left behind: no new frame, no output file, no
+ * temporary file.  Messages name DS9 frames, not temporary files. */
+gboolean tess_ds9_job_run (const TessDs9Job *job, GCancellable *cancellable,
+                           TessProgressFunc progress, gpointer user_data,
+                           int *frame, GError **error);
+
+#endif /* TESS_DS9_JOB_H */
