@@ -54,7 +54,7 @@ set_xpa_error (const TessDs9 *ds9, const char *what, const char *err,
 
   g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
                _ ("DS9 at %s: '%s' failed: %s"), ds9->address, what,
-               msg ? msg : "DS9 does not answer (has it been closed?)");
+               msg ? msg : _ ("DS9 does not answer (has it been closed?)"));
   g_free (msg);
 }
 

@@ -5,6 +5,7 @@
 
 #include "job.h"
 
+#include <errno.h>
 #include <fitsio.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -182,9 +183,16 @@ tess_ds9_job_run (const TessDs9Job *job, GCancellable *cancellable,
     result = g_strdup (job->output);
   else
     {
-      int fd = g_file_open_tmp ("tessera-ds9-XXXXXX.fits", &result, &local);
+      /* Beside the source, in its private folder. */
+      int fd;
+      result = g_build_filename (job->source->dir, "result-XXXXXX.fits", NULL);
+      fd = g_mkstemp (result);
       if (fd < 0)
-        goto out;
+        {
+          g_set_error (&local, TESS_ERROR, TESS_ERROR_IO, "%s: %s", result,
+                       g_strerror (errno));
+          goto out;
+        }
       close (fd);
       g_unlink (result);
     }

@@ -15,8 +15,10 @@
 #include "target-options.h"
 #include "tessera.h"
 
+#include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +251,15 @@ host_run (const TessReprojectRequest *r, GCancellable *cancellable,
   return g_strdup_printf (_ ("Loaded into DS9 frame %d"), frame);
 }
 
+/* SIGTERM, SIGINT or SIGHUP: close as if the user had, so that temporary
+ * files go. */
+static gboolean
+on_quit_signal (gpointer data)
+{
+  gtk_dialog_response (GTK_DIALOG (data), GTK_RESPONSE_CLOSE);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 present_dialog (gpointer data)
 {
@@ -324,8 +335,16 @@ run_dialog (Args *a)
                                        NULL);
     }
   g_signal_connect (dialog, "destroy", G_CALLBACK (gtk_main_quit), NULL);
-  gtk_widget_show (GTK_WIDGET (dialog));
-  gtk_main ();
+  {
+    guint ids[3];
+    ids[0] = g_unix_signal_add (SIGTERM, on_quit_signal, dialog);
+    ids[1] = g_unix_signal_add (SIGINT, on_quit_signal, dialog);
+    ids[2] = g_unix_signal_add (SIGHUP, on_quit_signal, dialog);
+    gtk_widget_show (GTK_WIDGET (dialog));
+    gtk_main ();
+    for (int i = 0; i < 3; i++)
+      g_source_remove (ids[i]);
+  }
   ret = 0;
   goto out;
 

@@ -66,7 +66,7 @@ struct _TessReprojectDialog
   guint preview_generation;
 
   /* Job. */
-  gboolean running, close_when_done;
+  gboolean running, close_when_done, closing;
   GCancellable *job_cancel;
   gint64 cancel_time;
 };
@@ -117,12 +117,30 @@ tess_reproject_dialog_set_log (TessReprojectDialog *d, const char *path)
 /* ---------------------------------------------------------------------- */
 /* Messages                                                                */
 
+static char *plain_message (TessReprojectDialog *d, const char *message);
+
 void
 tess_reproject_dialog_show_error (TessReprojectDialog *d, const char *message)
 {
-  gtk_label_set_text (GTK_LABEL (d->info_label), message);
+  g_autofree char *text = plain_message (d, message);
+
+  gtk_label_set_text (GTK_LABEL (d->info_label), text);
   gtk_widget_show (d->info_bar);
-  log_line (d, "error: %s", message);
+  log_line (d, "error: %s", text);
+}
+
+/* A message naming the source image's file (a private copy) names the
+ * source as the user knows it. */
+static char *
+plain_message (TessReprojectDialog *d, const char *message)
+{
+  const char *path
+      = d->source_image ? tess_image_get_source (d->source_image) : NULL;
+  GString *s = g_string_new (message);
+
+  if (path && *path)
+    g_string_replace (s, path, d->source_label_text, 0);
+  return g_string_free (s, FALSE);
 }
 
 static void
@@ -675,9 +693,10 @@ preview_done (GObject *source, GAsyncResult *result, gpointer data)
     }
   if (pb == NULL)
     {
+      g_autofree char *text = plain_message (d, error->message);
       gtk_image_clear (GTK_IMAGE (d->preview_image));
-      gtk_label_set_text (GTK_LABEL (d->preview_label), error->message);
-      log_line (d, "preview failed: %s", error->message);
+      gtk_label_set_text (GTK_LABEL (d->preview_label), text);
+      log_line (d, "preview failed: %s", text);
       return;
     }
   {
@@ -862,7 +881,8 @@ job_done (GObject *source, GAsyncResult *result, gpointer data)
       int selected = atoi (combo_id (d->target_frame_combo));
       fill_frames (d, selected);
     }
-  else if (g_error_matches (error, TESS_ERROR, TESS_ERROR_CANCELLED))
+  else if (g_error_matches (error, TESS_ERROR, TESS_ERROR_CANCELLED)
+           || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       double latency
           = (double)(g_get_monotonic_time () - d->cancel_time) / 1e6;
@@ -878,7 +898,10 @@ job_done (GObject *source, GAsyncResult *result, gpointer data)
   g_clear_object (&d->job_cancel);
   update_sensitivity (d);
   if (d->close_when_done)
-    gtk_widget_destroy (GTK_WIDGET (d));
+    {
+      d->closing = TRUE;
+      gtk_widget_destroy (GTK_WIDGET (d));
+    }
 }
 
 static void
@@ -942,6 +965,8 @@ start_job (TessReprojectDialog *d)
             t->request.target_desc);
 
   task = g_task_new (d, d->job_cancel, job_done, NULL);
+  /* The job says itself how it ended, cancelled or not. */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, t, (GDestroyNotify)job_task_free);
   g_task_run_in_thread (task, job_thread);
   g_object_unref (task);
@@ -972,7 +997,10 @@ on_response (GtkDialog *dialog, int response)
     case GTK_RESPONSE_CANCEL:
       cancel_job (d);
       break;
-    default: /* Close, Escape, the window closed */
+    default: /* Close, Escape, the window closed (GtkDialog turns the
+              * delete event into a response and keeps the window) */
+      if (d->closing)
+        break;
       if (d->running)
         {
           d->close_when_done = TRUE;
@@ -980,19 +1008,12 @@ on_response (GtkDialog *dialog, int response)
         }
       else
         {
+          d->closing = TRUE;
           save_settings (d);
           gtk_widget_destroy (GTK_WIDGET (d));
         }
       break;
     }
-}
-
-/* Escape cancels a running job rather than closing. */
-static gboolean
-on_delete (GtkWidget *widget, GdkEventAny *event)
-{
-  on_response (GTK_DIALOG (widget), GTK_RESPONSE_DELETE_EVENT);
-  return TRUE;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1017,10 +1038,25 @@ tess_reproject_dialog_finalize (GObject *object)
   G_OBJECT_CLASS (tess_reproject_dialog_parent_class)->finalize (object);
 }
 
+/* What the dialog shows when it appears (for the log). */
+static void
+on_map (TessReprojectDialog *d)
+{
+  static const char *const kinds[] = { "frame", "header", "params" };
+  TessDialogSettings s;
+
+  read_settings (d, &s);
+  log_line (d, "shown: title '%s', target %s, frame %d, method %s, jobs %d",
+            gtk_window_get_title (GTK_WINDOW (d)), kinds[s.target_kind],
+            s.target_frame, tess_method_name (s.options.method), s.jobs);
+  tess_dialog_settings_clear (&s);
+}
+
 static void
 tess_reproject_dialog_init (TessReprojectDialog *d)
 {
   gtk_widget_init_template (GTK_WIDGET (d));
+  g_signal_connect (d, "map", G_CALLBACK (on_map), NULL);
   g_signal_connect (d->info_bar, "response", G_CALLBACK (on_info_response),
                     NULL);
 }
@@ -1036,7 +1072,6 @@ tess_reproject_dialog_class_init (TessReprojectDialogClass *klass)
   G_OBJECT_CLASS (klass)->finalize = tess_reproject_dialog_finalize;
   GTK_DIALOG_CLASS (klass)->response = on_response;
   tess_ui_register_resource ();
-  wc->delete_event = on_delete;
   gtk_widget_class_set_template_from_resource (
       wc, "/org/tessera/ui/reproject-dialog.ui");
   BIND (info_bar);
