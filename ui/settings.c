@@ -143,7 +143,7 @@ tess_dialog_settings_load (TessDialogSettings *s, const char *path,
   get_bool (kf, "center-jacobian", &o.center_jacobian);
   get_bool (kf, "despike-jacobian", &o.despike_jacobian);
   GET_ENUM (kf, "nan-mode", tess_nan_mode_from_name, TessNanMode, &o.nan_mode);
-  /* Only a consistent set of options replaces the current one. */
+  /* Each value was checked on its own; the set is checked as a whole. */
   if (tess_options_check (&o, NULL))
     s->options = o;
   {
