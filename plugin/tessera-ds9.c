@@ -132,7 +132,16 @@ run_batch (Args *a)
       job.target
           = tess_target_args_build (&a->t, source->wcs, width, height, &error);
       if (job.target == NULL)
-        goto out;
+        {
+          /* A bad option is a usage error, as for tessera. */
+          if (g_error_matches (error, TESS_ERROR, TESS_ERROR_INVALID))
+            {
+              error_line (_ ("%s (see 'tessera-ds9 --help')"), error->message);
+              ret = 2;
+              g_clear_error (&error);
+            }
+          goto out;
+        }
     }
   if (width > 0 && !tess_target_args_given (&a->t))
     {
