@@ -22,10 +22,9 @@ compare_double (const void *a, const void *b)
 int
 main (int argc, char **argv)
 {
-  static const TessMethod methods[] = { TESS_METHOD_NEAREST,
-                                        TESS_METHOD_BILINEAR,
-                                        TESS_METHOD_BICUBIC,
-                                        TESS_METHOD_EXACT };
+  static const TessMethod methods[]
+      = { TESS_METHOD_NEAREST, TESS_METHOD_BILINEAR, TESS_METHOD_BICUBIC,
+          TESS_METHOD_EXACT };
   GError *error = NULL;
   TessImage *image;
   int n = 5, ntargets = 0;
@@ -45,8 +44,7 @@ main (int argc, char **argv)
     }
   if (argc < 3 || ntargets == 0)
     {
-      fprintf (stderr, "usage: %s INPUT.fits TARGET.hdr... [-n N]\n",
-               argv[0]);
+      fprintf (stderr, "usage: %s INPUT.fits TARGET.hdr... [-n N]\n", argv[0]);
       return 2;
     }
   t0 = g_get_monotonic_time ();
@@ -99,8 +97,7 @@ main (int argc, char **argv)
             char size[32];
             g_snprintf (size, sizeof size, "%dx%d", w, h);
             printf ("%-28s %-9s %9s %10.3f %8.3f\n", base,
-                    tess_method_name (methods[m]), size, s[n / 2],
-                    s[n - 1]);
+                    tess_method_name (methods[m]), size, s[n / 2], s[n - 1]);
             g_free (base);
           }
           worst = MAX (worst, s[n - 1]);

@@ -276,6 +276,21 @@ present_dialog (gpointer data)
   gtk_window_present (w);
 }
 
+/* The dialog's log (--log, TESSERA_DS9_LOG) gets errors from before the
+ * dialog too. */
+static void
+log_error (const Args *a, const char *message)
+{
+  const char *path = a->log ? a->log : g_getenv ("TESSERA_DS9_LOG");
+  FILE *f;
+
+  if (path == NULL || (f = fopen (path, "a")) == NULL)
+    return;
+  fprintf (f, "%.3f error: %s\n", (double)g_get_monotonic_time () / 1e6,
+           message);
+  fclose (f);
+}
+
 /* An error before the dialog could open still shows, in a message box. */
 static void
 error_box (const char *message)
@@ -359,6 +374,7 @@ run_dialog (Args *a)
 
 fail:
   error_line ("%s", error->message);
+  log_error (a, error->message);
   error_box (error->message);
 out:
   tess_single_instance_release (si);
