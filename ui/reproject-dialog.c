@@ -961,8 +961,10 @@ start_job (TessReprojectDialog *d)
   gtk_label_set_text (GTK_LABEL (d->status_label), "");
   update_sensitivity (d);
   gtk_widget_grab_focus (d->cancel_button);
-  log_line (d, "job started: %s onto %s", tess_method_name (s.options.method),
-            t->request.target_desc);
+  log_line (d, "job started: %s onto %s, %d job(s), blocks %dx%d",
+            tess_method_name (t->request.options.method),
+            t->request.target_desc, t->request.run.jobs,
+            (int)t->request.run.block_width, (int)t->request.run.block_height);
 
   task = g_task_new (d, d->job_cancel, job_done, NULL);
   /* The job says itself how it ended, cancelled or not. */
