@@ -11,8 +11,12 @@
 #include "ds9.h"
 #include "tessera.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xpa.h>
 
 struct _TessDs9
@@ -248,19 +252,53 @@ static gboolean
 save_current (TessDs9 *ds9, gpointer data, GError **error)
 {
   FrameData *fd = data;
-  gsize len = 0;
-  g_autofree char *bytes = tess_ds9_get (ds9, "fits", &len, error);
+  char *name = NULL, *err = NULL, head[9] = "";
+  int fds[1], n;
+  GStatBuf st;
+  gboolean ok;
 
-  if (bytes == NULL)
+  /* Straight into the file: a frame can be large. */
+  fds[0] = g_open (fd->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fds[0] < 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: %s", fd->path,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  /* On a connection of its own: after a transfer to a file descriptor
+   * the persistent one no longer works. */
+  n = XPAGetFd (NULL, ds9->address, (char *)"fits", NULL, fds, &name, &err, 1);
+  ok = n >= 1 && err == NULL;
+  if (!ok)
+    set_xpa_error (ds9, "fits", err, error);
+  free (name);
+  free (err);
+  if (close (fds[0]) != 0 && ok)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: %s", fd->path,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  if (!ok)
     return FALSE;
-  if (len < 2880 || strncmp (bytes, "SIMPLE  =", 9) != 0)
+  {
+    FILE *f = g_fopen (fd->path, "rb");
+    if (f)
+      {
+        if (fread (head, 1, sizeof head, f) != sizeof head)
+          head[0] = '\0';
+        fclose (f);
+      }
+  }
+  if (g_stat (fd->path, &st) != 0 || st.st_size < 2880
+      || strncmp (head, "SIMPLE  =", 9) != 0)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_FORMAT,
                    _ ("DS9 at %s: the frame holds no FITS image"),
                    ds9->address);
       return FALSE;
     }
-  return g_file_set_contents (fd->path, bytes, (gssize)len, error);
+  return TRUE;
 }
 
 gboolean
@@ -307,23 +345,37 @@ gboolean
 tess_ds9_load_new_frame (TessDs9 *ds9, const char *path, int *frame,
                          GError **error)
 {
-  g_autofree char *bytes = NULL;
-  gsize len = 0;
-  int before = -1;
+  char *name = NULL, *err = NULL;
+  int before = -1, fd, n;
 
-  if (!g_file_get_contents (path, &bytes, &len, error))
-    return FALSE;
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: %s", path,
+                   g_strerror (errno));
+      return FALSE;
+    }
   tess_ds9_current_frame (ds9, &before, NULL);
-  /* The bytes themselves: DS9 reads them before answering, and a path
-   * would be resolved against DS9's working folder. */
-  if (!tess_ds9_set (ds9, "fits new", bytes, len, error))
+  /* The bytes themselves, read from the file as they are sent: DS9 reads
+   * them before answering, and a path would be resolved against DS9's
+   * working folder. */
+  /* On a connection of its own, as in save_current(). */
+  n = XPASetFd (NULL, ds9->address, (char *)"fits new", NULL, fd, &name, &err,
+                1);
+  close (fd);
+  if (n < 1 || err != NULL)
     {
       int now = -1;
+      set_xpa_error (ds9, "fits new", err, error);
+      free (name);
+      free (err);
       /* A failed load leaves an empty new frame: delete it. */
       if (tess_ds9_current_frame (ds9, &now, NULL) && now != before)
         tess_ds9_set (ds9, "frame delete", NULL, 0, NULL);
       return FALSE;
     }
+  free (name);
+  free (err);
   return frame == NULL || tess_ds9_current_frame (ds9, frame, error);
 }
 

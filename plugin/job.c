@@ -30,7 +30,7 @@ remove_tmpdir (const char *dir)
 }
 
 TessDs9Source *
-tess_ds9_source_fetch (TessDs9 *ds9, int frame, GError **error)
+tess_ds9_source_new (TessDs9 *ds9, int frame, GError **error)
 {
   TessDs9Source *s = g_new0 (TessDs9Source, 1);
 
@@ -42,13 +42,27 @@ tess_ds9_source_fetch (TessDs9 *ds9, int frame, GError **error)
   if (s->dir == NULL)
     goto fail;
   s->path = g_build_filename (s->dir, "source.fits", NULL);
-  if (!tess_ds9_save_frame (ds9, frame, s->path, error))
-    goto fail;
   return s;
 
 fail:
   tess_ds9_source_free (s);
   return NULL;
+}
+
+gboolean
+tess_ds9_source_download (const TessDs9Source *s, TessDs9 *ds9, GError **error)
+{
+  return tess_ds9_save_frame (ds9, s->frame, s->path, error);
+}
+
+TessDs9Source *
+tess_ds9_source_fetch (TessDs9 *ds9, int frame, GError **error)
+{
+  TessDs9Source *s = tess_ds9_source_new (ds9, frame, error);
+
+  if (s && !tess_ds9_source_download (s, ds9, error))
+    g_clear_pointer (&s, tess_ds9_source_free);
+  return s;
 }
 
 void

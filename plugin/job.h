@@ -17,8 +17,14 @@ typedef struct
   TessWcs *wcs;
 } TessDs9Source;
 
-/* Saves @frame's image (it must have a celestial WCS) into a new
- * temporary folder. */
+/* @frame's WCS (it must be celestial) and a new temporary folder for its
+ * image, not read yet. */
+TessDs9Source *tess_ds9_source_new (TessDs9 *ds9, int frame, GError **error);
+/* Reads the frame's image from DS9 into the folder (the longer part, for a
+ * large image: run it in a thread, with a connection of its own). */
+gboolean tess_ds9_source_download (const TessDs9Source *source, TessDs9 *ds9,
+                                   GError **error);
+/* Both. */
 TessDs9Source *tess_ds9_source_fetch (TessDs9 *ds9, int frame, GError **error);
 void tess_ds9_source_free (TessDs9Source *source);
 /* Opens the source image (memory-mapped when it can be). */

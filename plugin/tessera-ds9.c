@@ -177,7 +177,12 @@ typedef struct
   const char *xpa;
   TessDs9 *ds9; /* the main thread's connection */
   TessDs9Source *source;
-  TessImage *image;
+  TessImage *image;            /* once read */
+  TessReprojectDialog *dialog; /* while it lives */
+  /* Reading the source's image, in a thread. */
+  GThread *download;
+  TessImage *downloaded;
+  GError *download_error;
 } DialogHost;
 
 /* Frames of DS9 with a celestial WCS, but the source. */
@@ -272,8 +277,50 @@ on_quit_signal (gpointer data)
 static void
 present_dialog (gpointer data)
 {
-  GtkWindow *w = data;
-  gtk_window_present (w);
+  DialogHost *h = data;
+  if (h->dialog)
+    gtk_window_present (GTK_WINDOW (h->dialog));
+}
+
+/* In the main thread, once the source's image is read. */
+static gboolean
+download_done (gpointer data)
+{
+  DialogHost *h = data;
+
+  if (h->dialog == NULL)
+    return G_SOURCE_REMOVE;
+  if (h->downloaded)
+    {
+      h->image = g_steal_pointer (&h->downloaded);
+      tess_reproject_dialog_set_source_image (h->dialog, h->image);
+    }
+  else
+    tess_reproject_dialog_show_error (h->dialog, h->download_error->message);
+  return G_SOURCE_REMOVE;
+}
+
+/* Reads the source's image from DS9 (the only XPA traffic meanwhile: the
+ * frames are listed before it starts and jobs wait for it). */
+static gpointer
+download_thread (gpointer data)
+{
+  DialogHost *h = data;
+  TessDs9 *ds9 = tess_ds9_connect (h->xpa, &h->download_error);
+
+  if (ds9 && tess_ds9_source_download (h->source, ds9, &h->download_error))
+    h->downloaded = tess_ds9_source_open (h->source, &h->download_error);
+  tess_ds9_free (ds9);
+  g_idle_add (download_done, h);
+  return NULL;
+}
+
+static void
+on_dialog_destroy (GtkWidget *w, gpointer data)
+{
+  DialogHost *h = data;
+  h->dialog = NULL;
+  gtk_main_quit ();
 }
 
 /* The dialog's log (--log, TESSERA_DS9_LOG) gets errors from before the
@@ -311,7 +358,7 @@ run_dialog (Args *a)
   g_autoptr (GError) error = NULL;
   TessSingleInstance *si = NULL;
   TessReprojectDialog *dialog = NULL;
-  DialogHost h = { a->xpa, NULL, NULL, NULL };
+  DialogHost h = { 0 };
   g_autofree char *settings = NULL, *label = NULL;
   gboolean other = FALSE;
   int source_id = a->source_frame, ret = 1;
@@ -322,8 +369,8 @@ run_dialog (Args *a)
                   g_getenv ("DISPLAY") ? g_getenv ("DISPLAY") : "");
       return 1;
     }
-  si = tess_single_instance_claim (a->xpa, present_dialog, NULL, &other,
-                                   &error);
+  h.xpa = a->xpa;
+  si = tess_single_instance_claim (a->xpa, present_dialog, &h, &other, &error);
   if (si == NULL && other)
     return 0;             /* the open dialog has been brought forward */
   g_clear_error (&error); /* without the claim, still one dialog works */
@@ -333,38 +380,32 @@ run_dialog (Args *a)
       || (source_id <= 0
           && !tess_ds9_current_frame (h.ds9, &source_id, &error)))
     goto fail;
-  h.source = tess_ds9_source_fetch (h.ds9, source_id, &error);
+  /* The source's WCS now; its pixels in the background, once the dialog
+   * shows (a large frame takes a second or two). */
+  h.source = tess_ds9_source_new (h.ds9, source_id, &error);
   if (h.source == NULL)
-    goto fail;
-  h.image = tess_ds9_source_open (h.source, &error);
-  if (h.image == NULL)
     goto fail;
 
   settings = g_getenv ("TESSERA_DS9_SETTINGS")
                  ? g_strdup (g_getenv ("TESSERA_DS9_SETTINGS"))
                  : tess_dialog_settings_default_path ();
   label = g_strdup_printf (_ ("DS9 frame %d"), source_id);
-  dialog = tess_reproject_dialog_new (label, h.source->wcs, h.image,
-                                      host_frames, host_run, &h, settings);
+  dialog = tess_reproject_dialog_new (label, h.source->wcs, NULL, host_frames,
+                                      host_run, &h, settings);
+  h.dialog = dialog;
   /* The log can also be asked for through the environment, which DS9
    * passes on to its analysis tasks. */
   if (a->log || g_getenv ("TESSERA_DS9_LOG"))
     tess_reproject_dialog_set_log (
         dialog, a->log ? a->log : g_getenv ("TESSERA_DS9_LOG"));
-  if (si)
-    {
-      /* Later requests to present go to this window. */
-      tess_single_instance_release (si);
-      si = tess_single_instance_claim (a->xpa, present_dialog, dialog, &other,
-                                       NULL);
-    }
-  g_signal_connect (dialog, "destroy", G_CALLBACK (gtk_main_quit), NULL);
+  g_signal_connect (dialog, "destroy", G_CALLBACK (on_dialog_destroy), &h);
   {
     guint ids[3];
     ids[0] = g_unix_signal_add (SIGTERM, on_quit_signal, dialog);
     ids[1] = g_unix_signal_add (SIGINT, on_quit_signal, dialog);
     ids[2] = g_unix_signal_add (SIGHUP, on_quit_signal, dialog);
     gtk_widget_show (GTK_WIDGET (dialog));
+    h.download = g_thread_new ("download", download_thread, &h);
     gtk_main ();
     for (int i = 0; i < 3; i++)
       g_source_remove (ids[i]);
@@ -377,6 +418,12 @@ fail:
   log_error (a, error->message);
   error_box (error->message);
 out:
+  /* Closed while the image was being read: wait for it. */
+  if (h.download)
+    g_thread_join (h.download);
+  g_clear_error (&h.download_error);
+  if (h.downloaded)
+    tess_image_unref (h.downloaded);
   tess_single_instance_release (si);
   if (h.image)
     tess_image_unref (h.image);
@@ -472,6 +519,8 @@ main (int argc, char **argv)
   int ret;
 
   tess_i18n_init ();
+  /* DS9 closing a connection is an XPA error, not a reason to die. */
+  signal (SIGPIPE, SIG_IGN);
   tess_method_args_init (&a.m);
   tess_target_args_init (&a.t);
   ctx = g_option_context_new (_ ("--xpa ADDRESS --batch"));

@@ -364,7 +364,9 @@ update_sensitivity (TessReprojectDialog *d)
       gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->save_check)));
   gtk_widget_set_visible (d->close_button, idle);
   gtk_widget_set_visible (d->cancel_button, !idle);
-  gtk_widget_set_sensitive (d->reproject_button, idle);
+  /* Reproject waits for the source image. */
+  gtk_widget_set_sensitive (d->reproject_button,
+                            idle && d->source_image != NULL);
 }
 
 /* Shows the output's size and WCS, or what is wrong with the target. */
@@ -912,7 +914,7 @@ start_job (TessReprojectDialog *d)
   JobTask *t;
   GTask *task;
 
-  if (d->running)
+  if (d->running || d->source_image == NULL)
     return;
   hide_error (d);
   t = g_new0 (JobTask, 1);
@@ -1173,6 +1175,26 @@ tess_reproject_dialog_new (const char *source_label, TessWcs *source_wcs,
   update_output_label (d);
   gtk_dialog_set_default_response (GTK_DIALOG (d), GTK_RESPONSE_APPLY);
   gtk_widget_grab_default (d->reproject_button);
+  if (source_image == NULL)
+    {
+      gtk_label_set_text (GTK_LABEL (d->preview_label),
+                          _ ("Reading the source image…"));
+      gtk_label_set_text (GTK_LABEL (d->status_label),
+                          _ ("Reading the source image…"));
+    }
   schedule_preview (d);
   return d;
+}
+
+void
+tess_reproject_dialog_set_source_image (TessReprojectDialog *d,
+                                        TessImage *image)
+{
+  if (d->source_image)
+    tess_image_unref (d->source_image);
+  d->source_image = tess_image_ref (image);
+  gtk_label_set_text (GTK_LABEL (d->status_label), "");
+  log_line (d, "source image read");
+  update_sensitivity (d);
+  schedule_preview (d);
 }

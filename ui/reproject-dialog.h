@@ -52,13 +52,19 @@ G_DECLARE_FINAL_TYPE (TessReprojectDialog, tess_reproject_dialog, TESS,
                       REPROJECT_DIALOG, GtkDialog)
 
 /* @source_label names the source ("DS9 frame 1"); @source_wcs is its WCS;
- * @source_image (may be NULL) feeds the preview.  @settings_path is the
+ * @source_image feeds the preview and the job; NULL when it is still being
+ * read (see tess_reproject_dialog_set_source_image()).  @settings_path is the
  * key file of remembered settings (NULL: none). */
 TessReprojectDialog *
 tess_reproject_dialog_new (const char *source_label, TessWcs *source_wcs,
                            TessImage *source_image, TessFramesFunc frames,
                            TessReprojectFunc run, gpointer user_data,
                            const char *settings_path);
+
+/* The source image, when it was not at hand for _new(): until then the
+ * dialog says it is being read, and Reproject waits. */
+void tess_reproject_dialog_set_source_image (TessReprojectDialog *dialog,
+                                             TessImage *image);
 
 /* Shows @message in the dialog's error bar. */
 void tess_reproject_dialog_show_error (TessReprojectDialog *dialog,
