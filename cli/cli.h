@@ -36,6 +36,14 @@ TessProgressBar *tess_progress_bar_new (const char *label, gboolean enabled);
 void tess_progress_bar_update (const TessProgress *progress, gpointer bar);
 void tess_progress_bar_free (TessProgressBar *bar);
 
+/* TRUE when @a (a cfitsio name: "file.fits[1]" names file.fits) and @b
+ * are the same file. */
+gboolean tess_cli_same_file (const char *a, const char *b);
+/* From now on SIGINT and SIGTERM cancel @cancellable. */
+void tess_cli_catch_signals (GCancellable *cancellable);
+
 int tess_cmd_reproject (int argc, char **argv);
+int tess_cmd_mosaic (int argc, char **argv);
+int tess_cmd_optimal_wcs (int argc, char **argv);
 
 #endif /* TESS_CLI_H */

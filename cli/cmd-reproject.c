@@ -44,56 +44,6 @@ args_clear (Args *a)
   g_strfreev (a->rest);
 }
 
-/* The file part of a cfitsio name such as "file.fits[1]". */
-static char *
-file_part (const char *name)
-{
-  const char *b = strchr (name, '[');
-
-  return b ? g_strndup (name, (gsize)(b - name)) : g_strdup (name);
-}
-
-static gboolean
-same_file (const char *a, const char *b)
-{
-  g_autofree char *fa = file_part (a);
-  struct stat sa, sb;
-
-  if (stat (fa, &sa) != 0 || stat (b, &sb) != 0)
-    return FALSE;
-  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-/* SIGINT and SIGTERM cancel the job: they are blocked in every thread and
- * taken by this one, which may then call GLib safely. */
-static gpointer
-signal_thread (gpointer data)
-{
-  GCancellable *cancellable = data;
-  sigset_t set;
-  int sig;
-
-  sigemptyset (&set);
-  sigaddset (&set, SIGINT);
-  sigaddset (&set, SIGTERM);
-  if (sigwait (&set, &sig) == 0)
-    g_cancellable_cancel (cancellable);
-  return NULL;
-}
-
-static void
-catch_signals (GCancellable *cancellable)
-{
-  sigset_t set;
-
-  sigemptyset (&set);
-  sigaddset (&set, SIGINT);
-  sigaddset (&set, SIGTERM);
-  pthread_sigmask (SIG_BLOCK, &set, NULL);
-  g_thread_unref (
-      g_thread_new ("signals", signal_thread, g_object_ref (cancellable)));
-}
-
 /* "X0:X1,Y0:Y1", half-open, 0-based. */
 static gboolean
 parse_region (const char *text, TessRect *r)
@@ -284,8 +234,8 @@ tess_cmd_reproject (int argc, char **argv)
           _ ("%s: the file exists (use --overwrite to replace it)"), a.output);
       goto out;
     }
-  if (same_file (in_path, a.output)
-      || (a.target && same_file (a.target, a.output)))
+  if (tess_cli_same_file (in_path, a.output)
+      || (a.target && tess_cli_same_file (a.target, a.output)))
     {
       tess_cli_error (_ ("%s: the output would replace an input file"),
                       a.output);
@@ -322,7 +272,7 @@ tess_cmd_reproject (int argc, char **argv)
       tess_cli_verbose (verb, _ ("target: %s"), d);
     }
 
-  catch_signals (cancellable);
+  tess_cli_catch_signals (cancellable);
   g_timer_start (timer);
   /* With workers, they read the pixels: here they are only mapped (or
    * converted once to a scratch file the workers share). */

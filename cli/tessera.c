@@ -63,7 +63,10 @@ usage (FILE *out)
               "Fast, exact reprojection of astronomical images.\n"
               "\n"
               "Commands:\n"
-              "  reproject   reproject a FITS image onto a target WCS\n"
+              "  reproject     reproject a FITS image onto a target WCS\n"
+              "  mosaic        combine many images into one mosaic\n"
+              "  optimal-wcs   print the WCS of the smallest image covering "
+              "images\n"
               "\n"
               "Options:\n"
               "  -h, --help     show this help\n"
@@ -97,6 +100,10 @@ main (int argc, char **argv)
     }
   if (strcmp (argv[1], "reproject") == 0)
     return tess_cmd_reproject (argc - 1, argv + 1);
+  if (strcmp (argv[1], "mosaic") == 0)
+    return tess_cmd_mosaic (argc - 1, argv + 1);
+  if (strcmp (argv[1], "optimal-wcs") == 0)
+    return tess_cmd_optimal_wcs (argc - 1, argv + 1);
 
   tess_cli_error (_ ("unknown command '%s' (see 'tessera --help')"), argv[1]);
   return TESS_EXIT_USAGE;

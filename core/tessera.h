@@ -376,6 +376,9 @@ TessFrame tess_wcs_get_frame (const TessWcs *wcs);
 const char *tess_wcs_get_source (const TessWcs *wcs);
 /* One-line human description: frame, projection, centre, scale, size. */
 char *tess_wcs_describe (const TessWcs *wcs);
+/* The header as text, one card a line, ending with END: what
+ * tess_wcs_load() reads back (Montage's .hdr form). */
+char *tess_wcs_to_text (const TessWcs *wcs);
 
 /**
  * tess_wcs_get_params:
@@ -681,6 +684,126 @@ gboolean tess_plan_write (TessPlan *plan, const TessRect *rect,
                           TessWriteFlags flags, GCancellable *cancellable,
                           TessProgressFunc progress, gpointer user_data,
                           GError **error);
+
+/* ---------------------------------------------------------------------- */
+/* Mosaics                                                                 */
+
+/**
+ * TessCombine:
+ * How the values of overlapping inputs make one output pixel: their
+ * weighted @TESS_COMBINE_MEAN (weights: the footprint times the input's
+ * weight), weighted @TESS_COMBINE_SUM, @TESS_COMBINE_MEDIAN, the value of
+ * the @TESS_COMBINE_FIRST or @TESS_COMBINE_LAST input (in the order
+ * given) that has one, @TESS_COMBINE_MIN or @TESS_COMBINE_MAX.  NaN values
+ * never count.
+ */
+typedef enum
+{
+  TESS_COMBINE_MEAN,
+  TESS_COMBINE_SUM,
+  TESS_COMBINE_MEDIAN,
+  TESS_COMBINE_FIRST,
+  TESS_COMBINE_LAST,
+  TESS_COMBINE_MIN,
+  TESS_COMBINE_MAX,
+} TessCombine;
+
+const char *tess_combine_name (TessCombine combine);
+gboolean tess_combine_from_name (const char *name, TessCombine *combine,
+                                 GError **error);
+
+/**
+ * TessMosaicOptions:
+ * @combine: how overlapping values combine
+ * @match_background: subtract from each input an offset fitted on the
+ *   overlaps (pairwise median differences, least squares)
+ * @background_reference: the input (0-based) whose offset is 0, or -1 for
+ *   offsets of zero mean
+ * @blank: the value of output pixels no input covers (NaN by default)
+ */
+typedef struct
+{
+  TessCombine combine;
+  gboolean match_background;
+  int background_reference;
+  double blank;
+} TessMosaicOptions;
+
+void tess_mosaic_options_init (TessMosaicOptions *options);
+
+typedef struct _TessMosaic TessMosaic;
+
+/**
+ * tess_mosaic_new:
+ * @inputs: (array length=n): the images
+ * @weights: (array length=n) (nullable): a weight per image (>= 0)
+ *
+ * Prepares a mosaic of @inputs on @target: a plan per input, and where on
+ * the target each lands.  Inputs off the target are left out; none on it
+ * is a %TESS_ERROR_NO_OVERLAP error.  All inputs must have the same
+ * number of planes.
+ */
+TessMosaic *tess_mosaic_new (TessImage *const *inputs, int n,
+                             const double *weights, TessWcs *target,
+                             const TessOptions *options,
+                             const TessMosaicOptions *mosaic, GError **error);
+void tess_mosaic_free (TessMosaic *mosaic);
+/* Whether input @i lands on the target. */
+gboolean tess_mosaic_input_used (const TessMosaic *mosaic, int i);
+/* Fits the background offsets (done by tess_mosaic_write() when the
+ * options ask for it). */
+gboolean tess_mosaic_match_backgrounds (TessMosaic *mosaic,
+                                        GCancellable *cancellable,
+                                        GError **error);
+/* The offset subtracted from each input (0 unless matched). */
+const double *tess_mosaic_get_offsets (const TessMosaic *mosaic);
+/**
+ * tess_mosaic_write:
+ *
+ * Computes the mosaic band by band (memory: a band, whatever the number
+ * of inputs; each input only where it lands; with @run's blocks and jobs,
+ * or NULL for one process) and writes it to @path: the
+ * image, and an extension FOOTPRINT with the sum of the weights that
+ * contributed to each pixel.  Written under a temporary name, renamed
+ * when complete.
+ */
+gboolean tess_mosaic_write (TessMosaic *mosaic, const char *path,
+                            TessWriteFlags flags, const TessRunOptions *run,
+                            GCancellable *cancellable,
+                            TessProgressFunc progress, gpointer user_data,
+                            GError **error);
+
+/**
+ * TessOptimalOptions:
+ * @frame: the celestial frame of the WCS
+ * @projection: its projection ("TAN" by default)
+ * @resolution: its pixel scale in degrees, or 0 for the finest input's
+ * @auto_rotate: turn the grid to the minimum-area rectangle around the
+ *   inputs (else north up)
+ */
+typedef struct
+{
+  TessFrame frame;
+  char projection[4];
+  double resolution;
+  gboolean auto_rotate;
+} TessOptimalOptions;
+
+/* Defaults: the first input's frame (@first may be NULL: ICRS), TAN, the
+ * finest resolution, north up. */
+void tess_optimal_options_init (TessOptimalOptions *options,
+                                const TessWcs *first);
+
+/**
+ * tess_optimal_wcs:
+ *
+ * The WCS and size of the smallest image that covers every input: each
+ * input's outline (sampled along its edges, which can bulge, not only at
+ * its corners) carried into @options's frame and projection about the
+ * mean position.
+ */
+TessWcs *tess_optimal_wcs (TessWcs *const *inputs, int n,
+                           const TessOptimalOptions *options, GError **error);
 
 /**
  * tess_worker_serve:

@@ -889,3 +889,25 @@ unsupported:
                "%s: this distortion cannot be binned", wcs->source);
   return NULL;
 }
+
+char *
+tess_wcs_to_text (const TessWcs *wcs)
+{
+  GString *s = g_string_new (NULL);
+
+  for (int i = 0; i < wcs->ncards; i++)
+    {
+      char card[81];
+      memcpy (card, wcs->cards + (gsize)i * 80, 80);
+      card[80] = '\0';
+      g_strchomp (card);
+      if (card[0] == '\0'
+          || (strncmp (card, "END", 3) == 0
+              && (card[3] == '\0' || card[3] == ' ')))
+        continue;
+      g_string_append (s, card);
+      g_string_append_c (s, '\n');
+    }
+  g_string_append (s, "END\n");
+  return g_string_free (s, FALSE);
+}

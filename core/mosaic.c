@@ -1,0 +1,754 @@
+/* mosaic.c — many images into one: each input reprojected onto the part
+ * of the target it covers, the values combined pixel by pixel (mean, sum,
+ * median, first, last, min, max), after an optional matching of their
+ * backgrounds; written band by band, so that memory stays bounded by a
+ * band of the output, whatever the number of inputs.
+ */
+#include "config.h"
+
+#include "tess-private.h"
+#include "tess-stream.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Memory for one band's working buffers. */
+#define BAND_BYTES ((gsize)128 << 20)
+/* Extra output pixels around an input's projected outline. */
+#define MARGIN 8
+/* Side of the coarse grid on which backgrounds are compared. */
+#define BACKGROUND_SIDE 1024
+
+static const char *const combine_names[]
+    = { "mean", "sum", "median", "first", "last", "min", "max" };
+
+const char *
+tess_combine_name (TessCombine c)
+{
+  return (unsigned)c < G_N_ELEMENTS (combine_names) ? combine_names[c] : "?";
+}
+
+gboolean
+tess_combine_from_name (const char *name, TessCombine *c, GError **error)
+{
+  for (unsigned i = 0; i < G_N_ELEMENTS (combine_names); i++)
+    if (g_ascii_strcasecmp (name, combine_names[i]) == 0)
+      {
+        *c = (TessCombine)i;
+        return TRUE;
+      }
+  g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+               "unknown combination '%s' (mean, sum, median, first, last, "
+               "min or max)",
+               name);
+  return FALSE;
+}
+
+void
+tess_mosaic_options_init (TessMosaicOptions *o)
+{
+  memset (o, 0, sizeof *o);
+  o->combine = TESS_COMBINE_MEAN;
+  o->background_reference = -1;
+  o->blank = NAN;
+}
+
+struct _TessMosaic
+{
+  int n;
+  TessImage **inputs;
+  TessPlan **plans; /* NULL for an input that misses the target */
+  TessRect *boxes;  /* where each input lands on the target */
+  double *weights;
+  double *offsets; /* background offsets subtracted, or 0 */
+  TessWcs *target;
+  TessOptions options;
+  TessMosaicOptions mo;
+  gint64 width, height, nplanes;
+  TessPixelType type;
+  int used;
+};
+
+/* The output pixels input @in may touch: its outline (and a grid inside),
+ * carried to the target, with a margin; the whole target when a point has
+ * no place there (a wrap, a pole). */
+static TessRect
+input_box (TessImage *in, TessWcs *target, gint64 W, gint64 H)
+{
+  enum
+  {
+    S = 33
+  };
+  TessWcs *iw = tess_image_get_wcs (in);
+  gint64 w = tess_image_get_width (in), h = tess_image_get_height (in);
+  double x[S * S], y[S * S], lon[S * S], lat[S * S];
+  double x0 = G_MAXDOUBLE, x1 = -G_MAXDOUBLE, y0 = G_MAXDOUBLE,
+         y1 = -G_MAXDOUBLE;
+  TessRect all = { 0, 0, W, H }, r;
+  int n = 0;
+
+  for (int j = 0; j < S; j++)
+    for (int i = 0; i < S; i++)
+      {
+        x[n] = -0.5 + (double)w * i / (S - 1);
+        y[n] = -0.5 + (double)h * j / (S - 1);
+        n++;
+      }
+  if (!tess_wcs_pixel_to_world (iw, (gsize)n, x, y, lon, lat, NULL))
+    return all;
+  tess_frame_convert (tess_wcs_get_frame (iw), tess_wcs_get_frame (target),
+                      (gsize)n, lon, lat);
+  if (!tess_wcs_world_to_pixel (target, (gsize)n, lon, lat, x, y, NULL))
+    return all;
+  for (int k = 0; k < n; k++)
+    {
+      if (!isfinite (x[k]) || !isfinite (y[k]))
+        return all;
+      x0 = MIN (x0, x[k]);
+      x1 = MAX (x1, x[k]);
+      y0 = MIN (y0, y[k]);
+      y1 = MAX (y1, y[k]);
+    }
+  /* A jump across the target (an all-sky seam) shows as a box wider than
+   * half of it: keep the whole width then. */
+  r.x0 = (gint64)floor (x0) - MARGIN;
+  r.y0 = (gint64)floor (y0) - MARGIN;
+  r.width = (gint64)ceil (x1) + MARGIN + 1 - r.x0;
+  r.height = (gint64)ceil (y1) + MARGIN + 1 - r.y0;
+  r.x0 = CLAMP (r.x0, 0, W);
+  r.y0 = CLAMP (r.y0, 0, H);
+  r.width = CLAMP ((gint64)ceil (x1) + MARGIN + 1, 0, W) - r.x0;
+  r.height = CLAMP ((gint64)ceil (y1) + MARGIN + 1, 0, H) - r.y0;
+  return r;
+}
+
+TessMosaic *
+tess_mosaic_new (TessImage *const *inputs, int n, const double *weights,
+                 TessWcs *target, const TessOptions *options,
+                 const TessMosaicOptions *mo, GError **error)
+{
+  TessMosaic *m;
+
+  if (n < 1)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "a mosaic needs at least one input");
+      return NULL;
+    }
+  if ((unsigned)mo->combine >= G_N_ELEMENTS (combine_names)
+      || mo->background_reference >= n || mo->background_reference < -1)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "bad mosaic options (combination %d, background "
+                   "reference %d of %d inputs)",
+                   (int)mo->combine, mo->background_reference, n);
+      return NULL;
+    }
+  if (!tess_options_check (options, error))
+    return NULL;
+  m = g_new0 (TessMosaic, 1);
+  m->n = n;
+  m->inputs = g_new0 (TessImage *, n);
+  m->plans = g_new0 (TessPlan *, n);
+  m->boxes = g_new0 (TessRect, n);
+  m->weights = g_new (double, n);
+  m->offsets = g_new0 (double, n);
+  m->target = tess_wcs_ref (target);
+  m->options = *options;
+  m->mo = *mo;
+  m->width = tess_wcs_get_width (target);
+  m->height = tess_wcs_get_height (target);
+  m->type = TESS_TYPE_FLOAT;
+  m->nplanes = tess_image_get_nplanes (inputs[0]);
+  for (int i = 0; i < n; i++)
+    {
+      GError *local = NULL;
+
+      m->inputs[i] = tess_image_ref (inputs[i]);
+      m->weights[i] = weights ? weights[i] : 1.0;
+      if (!(m->weights[i] >= 0.0) || !isfinite (m->weights[i]))
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "%s: the weight %g is not a finite number >= 0",
+                       tess_image_get_source (inputs[i]), m->weights[i]);
+          goto fail;
+        }
+      if (tess_image_get_nplanes (inputs[i]) != m->nplanes)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "%s: %" G_GINT64_FORMAT
+                       " planes, where %s has %" G_GINT64_FORMAT
+                       ": the inputs of a mosaic must have "
+                       "the same number of planes",
+                       tess_image_get_source (inputs[i]),
+                       tess_image_get_nplanes (inputs[i]),
+                       tess_image_get_source (inputs[0]), m->nplanes);
+          goto fail;
+        }
+      m->plans[i] = tess_plan_new (inputs[i], target, options, &local);
+      if (m->plans[i] == NULL)
+        {
+          /* An input off the target adds nothing; other errors stop. */
+          if (!g_error_matches (local, TESS_ERROR, TESS_ERROR_NO_OVERLAP))
+            {
+              g_propagate_error (error, local);
+              goto fail;
+            }
+          g_error_free (local);
+          continue;
+        }
+      if (tess_plan_get_pixel_type (m->plans[i]) == TESS_TYPE_DOUBLE)
+        m->type = TESS_TYPE_DOUBLE;
+      m->boxes[i] = input_box (inputs[i], target, m->width, m->height);
+      if (m->boxes[i].width > 0 && m->boxes[i].height > 0)
+        m->used++;
+      else
+        g_clear_pointer (&m->plans[i], tess_plan_unref);
+    }
+  if (m->used == 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_NO_OVERLAP,
+                   "%s: no input overlaps the target",
+                   tess_wcs_get_source (target));
+      goto fail;
+    }
+  return m;
+
+fail:
+  tess_mosaic_free (m);
+  return NULL;
+}
+
+void
+tess_mosaic_free (TessMosaic *m)
+{
+  if (m == NULL)
+    return;
+  for (int i = 0; i < m->n; i++)
+    {
+      if (m->plans[i])
+        tess_plan_unref (m->plans[i]);
+      if (m->inputs[i])
+        tess_image_unref (m->inputs[i]);
+    }
+  g_free (m->inputs);
+  g_free (m->plans);
+  g_free (m->boxes);
+  g_free (m->weights);
+  g_free (m->offsets);
+  tess_wcs_unref (m->target);
+  g_free (m);
+}
+
+gboolean
+tess_mosaic_input_used (const TessMosaic *m, int i)
+{
+  return i >= 0 && i < m->n && m->plans[i] != NULL;
+}
+
+const double *
+tess_mosaic_get_offsets (const TessMosaic *m)
+{
+  return m->offsets;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Backgrounds                                                             */
+
+static int
+compare_float (const void *a, const void *b)
+{
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+/* Median of @v[0..n-1] (reordered). */
+static double
+median_f (float *v, gsize n)
+{
+  qsort (v, n, sizeof *v, compare_float);
+  return n % 2 ? v[n / 2] : 0.5 * ((double)v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Solves A x = b (n × n, row-major, destroyed) by Gaussian elimination
+ * with partial pivoting; FALSE when singular. */
+static gboolean
+solve (double *A, double *b, int n)
+{
+  for (int c = 0; c < n; c++)
+    {
+      int p = c;
+      for (int r = c + 1; r < n; r++)
+        if (fabs (A[r * n + c]) > fabs (A[p * n + c]))
+          p = r;
+      if (fabs (A[p * n + c]) < 1e-12)
+        return FALSE;
+      if (p != c)
+        {
+          for (int k = 0; k < n; k++)
+            {
+              double t = A[c * n + k];
+              A[c * n + k] = A[p * n + k];
+              A[p * n + k] = t;
+            }
+          double t = b[c];
+          b[c] = b[p];
+          b[p] = t;
+        }
+      for (int r = c + 1; r < n; r++)
+        {
+          double f = A[r * n + c] / A[c * n + c];
+          if (f == 0.0)
+            continue;
+          for (int k = c; k < n; k++)
+            A[r * n + k] -= f * A[c * n + k];
+          b[r] -= f * b[c];
+        }
+    }
+  for (int r = n - 1; r >= 0; r--)
+    {
+      double s = b[r];
+      for (int k = r + 1; k < n; k++)
+        s -= A[r * n + k] * b[k];
+      b[r] = s / A[r * n + r];
+    }
+  return TRUE;
+}
+
+gboolean
+tess_mosaic_match_backgrounds (TessMosaic *m, GCancellable *cancellable,
+                               GError **error)
+{
+  int n = m->n;
+  double f = MAX (1.0, (double)MAX (m->width, m->height) / BACKGROUND_SIDE);
+  TessWcs *coarse = NULL;
+  float **img = g_new0 (float *, n);
+  double *N = g_new0 (double, (gsize)n *n), *D = g_new0 (double, (gsize)n *n);
+  gint64 cw = 0, ch = 0;
+  int *comp = g_new (int, n);
+  gboolean ok = FALSE;
+  TessOptions o = m->options;
+
+  /* Every input on a coarse copy of the target (bilinear: backgrounds are
+   * smooth), the first plane. */
+  coarse = f > 1.0 ? tess_wcs_binned (m->target, f, error)
+                   : tess_wcs_ref (m->target);
+  if (coarse == NULL)
+    goto out;
+  cw = tess_wcs_get_width (coarse);
+  ch = tess_wcs_get_height (coarse);
+  if (o.method == TESS_METHOD_ADAPTIVE || o.method == TESS_METHOD_EXACT)
+    o.method = TESS_METHOD_BILINEAR;
+  for (int i = 0; i < n; i++)
+    {
+      TessPlan *p;
+      gpointer data;
+      GError *local = NULL;
+      TessRect all = { 0, 0, cw, ch };
+
+      if (m->plans[i] == NULL)
+        continue;
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        goto out;
+      p = tess_plan_new (m->inputs[i], coarse, &o, &local);
+      if (p == NULL)
+        {
+          g_error_free (local);
+          continue;
+        }
+      data = g_malloc (
+          (gsize)cw * ch * m->nplanes
+          * (tess_plan_get_pixel_type (p) == TESS_TYPE_DOUBLE ? 8 : 4));
+      if (!tess_plan_compute_region (p, &all, data, NULL, error))
+        {
+          g_free (data);
+          tess_plan_unref (p);
+          goto out;
+        }
+      img[i] = g_new (float, (gsize)cw *ch);
+      for (gsize k = 0; k < (gsize)cw * ch; k++)
+        img[i][k] = tess_plan_get_pixel_type (p) == TESS_TYPE_DOUBLE
+                        ? (float)((double *)data)[k]
+                        : ((float *)data)[k];
+      g_free (data);
+      tess_plan_unref (p);
+    }
+  /* Pairwise: the median difference on the overlap. */
+  {
+    float *diff = g_new (float, (gsize)cw *ch);
+    for (int i = 0; i < n; i++)
+      for (int j = i + 1; j < n; j++)
+        {
+          gsize c = 0;
+          if (img[i] == NULL || img[j] == NULL)
+            continue;
+          for (gsize k = 0; k < (gsize)cw * ch; k++)
+            if (isfinite (img[i][k]) && isfinite (img[j][k]))
+              diff[c++] = img[i][k] - img[j][k];
+          if (c < 10)
+            continue;
+          N[i * n + j] = N[j * n + i] = (double)c;
+          D[i * n + j] = median_f (diff, c);
+          D[j * n + i] = -D[i * n + j];
+        }
+    g_free (diff);
+  }
+  /* Connected groups of overlapping inputs; in each, least squares on
+   * c_i - c_j = D_ij weighted by the overlap, with the reference at 0 or
+   * the group's mean at 0. */
+  for (int i = 0; i < n; i++)
+    comp[i] = -1;
+  for (int s = 0; s < n; s++)
+    {
+      int *members, k = 0, head = 0;
+      double *A, *b;
+      gboolean has_ref = FALSE;
+
+      if (comp[s] >= 0 || img[s] == NULL)
+        continue;
+      members = g_new (int, n);
+      members[k++] = s;
+      comp[s] = s;
+      while (head < k)
+        {
+          int u = members[head++];
+          for (int v = 0; v < n; v++)
+            if (N[u * n + v] > 0 && comp[v] < 0)
+              {
+                comp[v] = s;
+                members[k++] = v;
+              }
+        }
+      A = g_new0 (double, (gsize)k *k);
+      b = g_new0 (double, k);
+      for (int a = 0; a < k; a++)
+        {
+          int i = members[a];
+          if (i == m->mo.background_reference)
+            has_ref = TRUE;
+          for (int c = 0; c < k; c++)
+            {
+              int j = members[c];
+              if (j == i || N[i * n + j] <= 0)
+                continue;
+              A[a * k + a] += N[i * n + j];
+              A[a * k + c] -= N[i * n + j];
+              b[a] += N[i * n + j] * D[i * n + j];
+            }
+        }
+      {
+        /* The gauge: c_ref = 0, or sum c = 0 (added as a rank-one term). */
+        double scale = 1.0;
+        for (int a = 0; a < k; a++)
+          scale = MAX (scale, A[a * k + a]);
+        for (int a = 0; a < k; a++)
+          {
+            if (has_ref && members[a] == m->mo.background_reference)
+              {
+                for (int c = 0; c < k; c++)
+                  A[a * k + c] = 0.0;
+                A[a * k + a] = 1.0;
+                b[a] = 0.0;
+              }
+            else if (!has_ref)
+              for (int c = 0; c < k; c++)
+                A[a * k + c] += scale;
+          }
+      }
+      if (!solve (A, b, k))
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "background matching: the overlaps do not determine "
+                       "the offsets");
+          g_free (A);
+          g_free (b);
+          g_free (members);
+          goto out;
+        }
+      for (int a = 0; a < k; a++)
+        m->offsets[members[a]] = b[a];
+      g_free (A);
+      g_free (b);
+      g_free (members);
+    }
+  ok = TRUE;
+
+out:
+  for (int i = 0; i < n; i++)
+    g_free (img[i]);
+  g_free (img);
+  g_free (N);
+  g_free (D);
+  g_free (comp);
+  if (coarse)
+    tess_wcs_unref (coarse);
+  return ok;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Combining                                                               */
+
+/* Region @r of @plan into @data and @fp: in this process, or in @run's
+ * worker processes. */
+static gboolean
+compute (TessPlan *plan, const TessRect *r, const TessRunOptions *run,
+         GCancellable *cancellable, gpointer data, float *fp, GError **error)
+{
+  TessImage *img;
+  gsize elem;
+
+  if (run == NULL || run->jobs == 1)
+    return tess_plan_compute_region (plan, r, data, fp, error);
+  img = tess_plan_run_region (plan, r, run, cancellable, NULL, NULL, error);
+  if (img == NULL)
+    return FALSE;
+  elem = tess_image_get_pixel_type (img) == TESS_TYPE_DOUBLE ? 8 : 4;
+  memcpy (data, tess_image_get_data (img),
+          (gsize)r->width * (gsize)r->height * (gsize)img->nplanes * elem);
+  memcpy (fp, tess_image_get_footprint (img),
+          (gsize)r->width * (gsize)r->height * sizeof (float));
+  tess_image_unref (img);
+  return TRUE;
+}
+
+static int
+compare_double (const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+gboolean
+tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
+                   const TessRunOptions *run, GCancellable *cancellable,
+                   TessProgressFunc progress, gpointer user_data,
+                   GError **error)
+{
+  gint64 W = m->width, H = m->height, P = m->nplanes, bh;
+  gboolean median = m->mo.combine == TESS_COMBINE_MEDIAN;
+  int maxdepth = 0;
+  TessImage *shell;
+  TessStreamWriter *w;
+  const TessStreamLayout *layout;
+  double *acc = NULL, *wsum = NULL, *vals = NULL;
+  float *fp_band = NULL, *tmp_fp = NULL;
+  gpointer out_band = NULL, tmp = NULL;
+  gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  gint64 done_px = 0, t0 = g_get_monotonic_time ();
+  gboolean ok = FALSE;
+
+  if (m->mo.match_background
+      && !tess_mosaic_match_backgrounds (m, cancellable, error))
+    return FALSE;
+  /* Band height: the buffers of a band fit in BAND_BYTES.  The median
+   * keeps every input's values of the band. */
+  for (int i = 0; i < m->n; i++)
+    maxdepth += m->plans[i] != NULL;
+  {
+    gsize per_row = (gsize)W * (gsize)P * (median ? (gsize)maxdepth * 8 : 8)
+                    + (gsize)W * 16;
+    bh = CLAMP ((gint64)(BAND_BYTES / MAX (per_row, 1)), 1, H);
+  }
+  /* The output: the target's WCS, the extra axes of the first input. */
+  shell = tess__image_alloc (m->target, m->type, W, H, m->inputs[0]->n_extra,
+                             m->inputs[0]->extra, FALSE, error);
+  if (shell == NULL)
+    return FALSE;
+  {
+    char *h = g_strdup_printf (
+        "Mosaic by Tessera %s: %d of %d inputs, %s, %s%s", PACKAGE_VERSION,
+        m->used, m->n, tess_method_name (m->options.method),
+        tess_combine_name (m->mo.combine),
+        m->mo.match_background ? ", backgrounds matched" : "");
+    tess_image_add_history (shell, h);
+    g_free (h);
+    for (int i = 0; i < m->n; i++)
+      {
+        h = g_strdup_printf ("Input %d: %s%s", i + 1,
+                             tess_image_get_source (m->inputs[i])
+                                 ? tess_image_get_source (m->inputs[i])
+                                 : "an image",
+                             m->plans[i] ? "" : " (off the target)");
+        tess_image_add_history (shell, h);
+        g_free (h);
+        if (m->mo.match_background && m->plans[i])
+          {
+            h = g_strdup_printf ("Input %d background offset: %.9g", i + 1,
+                                 m->offsets[i]);
+            tess_image_add_history (shell, h);
+            g_free (h);
+          }
+      }
+  }
+  w = tess__stream_writer_new (path, shell, flags, error);
+  tess_image_unref (shell);
+  if (w == NULL)
+    return FALSE;
+  layout = tess__stream_writer_layout (w);
+
+  acc = g_new (double, (gsize)W *bh *P);
+  wsum = g_new (double, (gsize)W *bh);
+  if (median)
+    vals = g_new (double, (gsize)W *bh *P *MAX (maxdepth, 1));
+  out_band = g_malloc ((gsize)W * bh * P * elem);
+  fp_band = g_new (float, (gsize)W *bh);
+  tmp = g_malloc ((gsize)W * bh * P * 8);
+  tmp_fp = g_new (float, (gsize)W *bh);
+
+  for (gint64 y0 = 0; y0 < H; y0 += bh)
+    {
+      gint64 rows = MIN (bh, H - y0), npx = W * rows;
+      unsigned short *count = NULL;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
+          goto out;
+        }
+      for (gsize k = 0; k < (gsize)npx * P; k++)
+        acc[k] = m->mo.combine == TESS_COMBINE_MIN   ? INFINITY
+                 : m->mo.combine == TESS_COMBINE_MAX ? -INFINITY
+                                                     : 0.0;
+      memset (wsum, 0, (gsize)npx * sizeof *wsum);
+      if (median)
+        count = g_new0 (unsigned short, (gsize)npx);
+
+      for (int i = 0; i < m->n; i++)
+        {
+          TessRect b = m->boxes[i], r;
+          gboolean dbl;
+
+          if (m->plans[i] == NULL)
+            continue;
+          r.x0 = b.x0;
+          r.width = b.width;
+          r.y0 = MAX (b.y0, y0);
+          r.height = MIN (b.y0 + b.height, y0 + rows) - r.y0;
+          if (r.height <= 0 || r.width <= 0)
+            continue;
+          if (!compute (m->plans[i], &r, run, cancellable, tmp, tmp_fp, error))
+            goto out;
+          dbl = tess_plan_get_pixel_type (m->plans[i]) == TESS_TYPE_DOUBLE;
+          for (gint64 yy = 0; yy < r.height; yy++)
+            for (gint64 xx = 0; xx < r.width; xx++)
+              {
+                gsize src = (gsize)(yy * r.width + xx);
+                gsize dst = (gsize)((r.y0 - y0 + yy) * W + r.x0 + xx);
+                double wt = tmp_fp[src] * m->weights[i];
+                gboolean any = FALSE;
+
+                if (!(wt > 0.0))
+                  continue;
+                for (gint64 p = 0; p < P; p++)
+                  {
+                    gsize s = (gsize)p * (gsize)(r.width * r.height) + src;
+                    gsize d = (gsize)p * (gsize)npx + dst;
+                    double v = (dbl ? ((double *)tmp)[s] : ((float *)tmp)[s])
+                               - m->offsets[i];
+                    if (!isfinite (v))
+                      continue;
+                    any = TRUE;
+                    switch (m->mo.combine)
+                      {
+                      case TESS_COMBINE_MEAN:
+                      case TESS_COMBINE_SUM:
+                        acc[d] += wt * v;
+                        break;
+                      case TESS_COMBINE_FIRST:
+                        if (wsum[dst] == 0.0)
+                          acc[d] = v;
+                        break;
+                      case TESS_COMBINE_LAST:
+                        acc[d] = v;
+                        break;
+                      case TESS_COMBINE_MIN:
+                        acc[d] = MIN (acc[d], v);
+                        break;
+                      case TESS_COMBINE_MAX:
+                        acc[d] = MAX (acc[d], v);
+                        break;
+                      case TESS_COMBINE_MEDIAN:
+                        vals[((gsize)count[dst] * (gsize)P + (gsize)p)
+                                 * (gsize)npx
+                             + dst]
+                            = v;
+                        break;
+                      }
+                  }
+                if (any)
+                  {
+                    wsum[dst] += wt;
+                    if (median)
+                      count[dst]++;
+                  }
+              }
+        }
+
+      /* The band's values and coverage. */
+      for (gsize k = 0; k < (gsize)npx; k++)
+        {
+          fp_band[k] = (float)wsum[k];
+          for (gint64 p = 0; p < P; p++)
+            {
+              gsize d = (gsize)p * (gsize)npx + k;
+              double v;
+              if (wsum[k] == 0.0)
+                v = m->mo.blank;
+              else if (m->mo.combine == TESS_COMBINE_MEAN)
+                v = acc[d] / wsum[k];
+              else if (median)
+                {
+                  double s[4096];
+                  int c = MIN (count[k], 4096);
+                  for (int q = 0; q < c; q++)
+                    s[q] = vals[((gsize)q * (gsize)P + (gsize)p) * (gsize)npx
+                                + k];
+                  qsort (s, (size_t)c, sizeof *s, compare_double);
+                  v = c % 2 ? s[c / 2] : 0.5 * (s[c / 2 - 1] + s[c / 2]);
+                }
+              else
+                v = acc[d];
+              if (elem == 8)
+                ((double *)out_band)[d] = v;
+              else
+                ((float *)out_band)[d] = (float)v;
+            }
+        }
+      g_free (count);
+      {
+        TessRect band = { 0, y0, W, rows };
+        if (!tess__stream_write_block (layout, &band, out_band, fp_band, path,
+                                       error))
+          goto out;
+      }
+      done_px += npx;
+      if (progress)
+        {
+          TessProgress pr = { 0 };
+          pr.blocks_done = (y0 + rows + bh - 1) / bh;
+          pr.blocks_total = (H + bh - 1) / bh;
+          pr.pixels_done = done_px;
+          pr.pixels_total = W * H;
+          pr.elapsed = (double)(g_get_monotonic_time () - t0) / 1e6;
+          pr.eta = done_px > 0 ? pr.elapsed * (double)(W * H - done_px)
+                                     / (double)done_px
+                               : -1.0;
+          progress (&pr, user_data);
+        }
+    }
+  ok = TRUE;
+
+out:
+  g_free (acc);
+  g_free (wsum);
+  g_free (vals);
+  g_free (out_band);
+  g_free (fp_band);
+  g_free (tmp);
+  g_free (tmp_fp);
+  if (ok)
+    return tess__stream_writer_commit (w, error);
+  tess__stream_writer_abort (w);
+  return FALSE;
+}
