@@ -14,7 +14,7 @@
 #include <string.h>
 
 /* Memory for one band's working buffers. */
-#define BAND_BYTES ((gsize)128 << 20)
+#define BAND_BYTES ((gsize)96 << 20)
 /* Extra output pixels around an input's projected outline. */
 #define MARGIN 8
 /* Side of the coarse grid on which backgrounds are compared. */
@@ -489,27 +489,36 @@ out:
 /* ---------------------------------------------------------------------- */
 /* Combining                                                               */
 
-/* Region @r of @plan into @data and @fp: in this process, or in @run's
- * worker processes. */
-static gboolean
-compute (TessPlan *plan, const TessRect *r, const TessRunOptions *run,
-         GCancellable *cancellable, gpointer data, float *fp, GError **error)
+/* One input's part of a band: computed in a thread of the pool. */
+typedef struct
 {
-  TessImage *img;
-  gsize elem;
+  TessPlan *plan;
+  TessRect r;
+  gpointer data; /* planes of r.width × r.height, the plan's type */
+  float *fp;
+  gboolean dbl;
+  gboolean active;
+  GError *error;
+} Piece;
 
-  if (run == NULL || run->jobs == 1)
-    return tess_plan_compute_region (plan, r, data, fp, error);
-  img = tess_plan_run_region (plan, r, run, cancellable, NULL, NULL, error);
-  if (img == NULL)
-    return FALSE;
-  elem = tess_image_get_pixel_type (img) == TESS_TYPE_DOUBLE ? 8 : 4;
-  memcpy (data, tess_image_get_data (img),
-          (gsize)r->width * (gsize)r->height * (gsize)img->nplanes * elem);
-  memcpy (fp, tess_image_get_footprint (img),
-          (gsize)r->width * (gsize)r->height * sizeof (float));
-  tess_image_unref (img);
-  return TRUE;
+typedef struct
+{
+  GMutex lock;
+  GCond done;
+  int pending;
+} Band;
+
+static void
+compute_piece (gpointer data, gpointer user_data)
+{
+  Piece *pc = data;
+  Band *band = user_data;
+
+  tess_plan_compute_region (pc->plan, &pc->r, pc->data, pc->fp, &pc->error);
+  g_mutex_lock (&band->lock);
+  band->pending--;
+  g_cond_signal (&band->done);
+  g_mutex_unlock (&band->lock);
 }
 
 static int
@@ -525,36 +534,47 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
                    TessProgressFunc progress, gpointer user_data,
                    GError **error)
 {
-  gint64 W = m->width, H = m->height, P = m->nplanes, bh;
-  gboolean median = m->mo.combine == TESS_COMBINE_MEDIAN;
-  int maxdepth = 0;
+  gint64 W = m->width, H = m->height, P = m->nplanes, bh, widths = 0;
+  int jobs = run ? run->jobs : 1, n = m->n;
   TessImage *shell;
   TessStreamWriter *w;
   const TessStreamLayout *layout;
-  double *acc = NULL, *wsum = NULL, *vals = NULL;
-  float *fp_band = NULL, *tmp_fp = NULL;
-  gpointer out_band = NULL, tmp = NULL;
+  double *acc = NULL, *wsum = NULL, *sorted = NULL;
+  float *fp_band = NULL;
+  gpointer out_band = NULL;
   gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
   gint64 done_px = 0, t0 = g_get_monotonic_time ();
   gboolean ok = FALSE;
+  Piece *pieces = g_new0 (Piece, n);
+  GThreadPool *pool = NULL;
+  Band band;
 
+  g_mutex_init (&band.lock);
+  g_cond_init (&band.done);
+  if (jobs <= 0)
+    jobs = (int)g_get_num_processors ();
   if (m->mo.match_background
       && !tess_mosaic_match_backgrounds (m, cancellable, error))
-    return FALSE;
-  /* Band height: the buffers of a band fit in BAND_BYTES.  The median
-   * keeps every input's values of the band. */
-  for (int i = 0; i < m->n; i++)
-    maxdepth += m->plans[i] != NULL;
+    goto early;
+  /* Band height: the inputs' parts of a band and the band's own buffers
+   * fit in BAND_BYTES, whatever the number of inputs. */
+  for (int i = 0; i < n; i++)
+    if (m->plans[i])
+      widths += m->boxes[i].width;
   {
-    gsize per_row = (gsize)W * (gsize)P * (median ? (gsize)maxdepth * 8 : 8)
-                    + (gsize)W * 16;
+    gsize per_row = (gsize)widths * ((gsize)P * 8 + 4)
+                    + (gsize)W * ((gsize)P * (8 + elem) + 12);
     bh = CLAMP ((gint64)(BAND_BYTES / MAX (per_row, 1)), 1, H);
+    /* A block height given caps the band. */
+    if (run && run->block_height > 0)
+      bh = MIN (bh, run->block_height);
   }
+
   /* The output: the target's WCS, the extra axes of the first input. */
   shell = tess__image_alloc (m->target, m->type, W, H, m->inputs[0]->n_extra,
                              m->inputs[0]->extra, FALSE, error);
   if (shell == NULL)
-    return FALSE;
+    goto early;
   {
     char *h = g_strdup_printf (
         "Mosaic by Tessera %s: %d of %d inputs, %s, %s%s", PACKAGE_VERSION,
@@ -563,7 +583,7 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
         m->mo.match_background ? ", backgrounds matched" : "");
     tess_image_add_history (shell, h);
     g_free (h);
-    for (int i = 0; i < m->n; i++)
+    for (int i = 0; i < n; i++)
       {
         h = g_strdup_printf ("Input %d: %s%s", i + 1,
                              tess_image_get_source (m->inputs[i])
@@ -584,106 +604,179 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
   w = tess__stream_writer_new (path, shell, flags, error);
   tess_image_unref (shell);
   if (w == NULL)
-    return FALSE;
+    goto early;
   layout = tess__stream_writer_layout (w);
 
+  for (int i = 0; i < n; i++)
+    if (m->plans[i])
+      {
+        gsize px = (gsize)m->boxes[i].width * (gsize)bh;
+        pieces[i].plan = m->plans[i];
+        pieces[i].dbl
+            = tess_plan_get_pixel_type (m->plans[i]) == TESS_TYPE_DOUBLE;
+        pieces[i].data = g_malloc (px * (gsize)P * (pieces[i].dbl ? 8 : 4));
+        pieces[i].fp = g_new (float, px);
+      }
   acc = g_new (double, (gsize)W *bh *P);
   wsum = g_new (double, (gsize)W *bh);
-  if (median)
-    vals = g_new (double, (gsize)W *bh *P *MAX (maxdepth, 1));
+  sorted = g_new (double, MAX (n, 1));
   out_band = g_malloc ((gsize)W * bh * P * elem);
   fp_band = g_new (float, (gsize)W *bh);
-  tmp = g_malloc ((gsize)W * bh * P * 8);
-  tmp_fp = g_new (float, (gsize)W *bh);
+  if (jobs > 1)
+    pool = g_thread_pool_new (compute_piece, &band, jobs, FALSE, NULL);
 
   for (gint64 y0 = 0; y0 < H; y0 += bh)
     {
       gint64 rows = MIN (bh, H - y0), npx = W * rows;
-      unsigned short *count = NULL;
 
       if (g_cancellable_is_cancelled (cancellable))
         {
           g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
           goto out;
         }
+      /* Every input's part of the band, in parallel. */
+      band.pending = 0;
+      for (int i = 0; i < n; i++)
+        {
+          Piece *pc = &pieces[i];
+          TessRect b = m->boxes[i];
+          pc->active = FALSE;
+          if (m->plans[i] == NULL)
+            continue;
+          pc->r.x0 = b.x0;
+          pc->r.width = b.width;
+          pc->r.y0 = MAX (b.y0, y0);
+          pc->r.height = MIN (b.y0 + b.height, y0 + rows) - pc->r.y0;
+          if (pc->r.height <= 0 || pc->r.width <= 0)
+            continue;
+          pc->active = TRUE;
+          if (pool)
+            {
+              g_mutex_lock (&band.lock);
+              band.pending++;
+              g_mutex_unlock (&band.lock);
+              g_thread_pool_push (pool, pc, NULL);
+            }
+          else
+            tess_plan_compute_region (pc->plan, &pc->r, pc->data, pc->fp,
+                                      &pc->error);
+        }
+      g_mutex_lock (&band.lock);
+      while (band.pending > 0)
+        g_cond_wait (&band.done, &band.lock);
+      g_mutex_unlock (&band.lock);
+      for (int i = 0; i < n; i++)
+        if (pieces[i].error)
+          {
+            g_propagate_error (error, pieces[i].error);
+            pieces[i].error = NULL;
+            goto out;
+          }
+
+      /* Combined pixel by pixel, inputs in the order given. */
       for (gsize k = 0; k < (gsize)npx * P; k++)
         acc[k] = m->mo.combine == TESS_COMBINE_MIN   ? INFINITY
                  : m->mo.combine == TESS_COMBINE_MAX ? -INFINITY
                                                      : 0.0;
       memset (wsum, 0, (gsize)npx * sizeof *wsum);
-      if (median)
-        count = g_new0 (unsigned short, (gsize)npx);
-
-      for (int i = 0; i < m->n; i++)
-        {
-          TessRect b = m->boxes[i], r;
-          gboolean dbl;
-
-          if (m->plans[i] == NULL)
-            continue;
-          r.x0 = b.x0;
-          r.width = b.width;
-          r.y0 = MAX (b.y0, y0);
-          r.height = MIN (b.y0 + b.height, y0 + rows) - r.y0;
-          if (r.height <= 0 || r.width <= 0)
-            continue;
-          if (!compute (m->plans[i], &r, run, cancellable, tmp, tmp_fp, error))
-            goto out;
-          dbl = tess_plan_get_pixel_type (m->plans[i]) == TESS_TYPE_DOUBLE;
-          for (gint64 yy = 0; yy < r.height; yy++)
-            for (gint64 xx = 0; xx < r.width; xx++)
-              {
-                gsize src = (gsize)(yy * r.width + xx);
-                gsize dst = (gsize)((r.y0 - y0 + yy) * W + r.x0 + xx);
-                double wt = tmp_fp[src] * m->weights[i];
-                gboolean any = FALSE;
-
-                if (!(wt > 0.0))
-                  continue;
-                for (gint64 p = 0; p < P; p++)
-                  {
-                    gsize s = (gsize)p * (gsize)(r.width * r.height) + src;
-                    gsize d = (gsize)p * (gsize)npx + dst;
-                    double v = (dbl ? ((double *)tmp)[s] : ((float *)tmp)[s])
-                               - m->offsets[i];
-                    if (!isfinite (v))
-                      continue;
-                    any = TRUE;
-                    switch (m->mo.combine)
-                      {
-                      case TESS_COMBINE_MEAN:
-                      case TESS_COMBINE_SUM:
-                        acc[d] += wt * v;
-                        break;
-                      case TESS_COMBINE_FIRST:
-                        if (wsum[dst] == 0.0)
+      if (m->mo.combine != TESS_COMBINE_MEDIAN)
+        for (int i = 0; i < n; i++)
+          {
+            Piece *pc = &pieces[i];
+            gsize plane = (gsize)(pc->r.width * pc->r.height);
+            if (!pc->active)
+              continue;
+            for (gint64 yy = 0; yy < pc->r.height; yy++)
+              for (gint64 xx = 0; xx < pc->r.width; xx++)
+                {
+                  gsize src = (gsize)(yy * pc->r.width + xx);
+                  gsize dst
+                      = (gsize)((pc->r.y0 - y0 + yy) * W + pc->r.x0 + xx);
+                  double wt = pc->fp[src] * m->weights[i];
+                  gboolean any = FALSE;
+                  if (!(wt > 0.0))
+                    continue;
+                  for (gint64 p = 0; p < P; p++)
+                    {
+                      gsize s = (gsize)p * plane + src;
+                      gsize d = (gsize)p * (gsize)npx + dst;
+                      double v = (pc->dbl ? ((double *)pc->data)[s]
+                                          : ((float *)pc->data)[s])
+                                 - m->offsets[i];
+                      if (!isfinite (v))
+                        continue;
+                      any = TRUE;
+                      switch (m->mo.combine)
+                        {
+                        case TESS_COMBINE_MEAN:
+                        case TESS_COMBINE_SUM:
+                          acc[d] += wt * v;
+                          break;
+                        case TESS_COMBINE_FIRST:
+                          if (wsum[dst] == 0.0)
+                            acc[d] = v;
+                          break;
+                        case TESS_COMBINE_LAST:
                           acc[d] = v;
-                        break;
-                      case TESS_COMBINE_LAST:
-                        acc[d] = v;
-                        break;
-                      case TESS_COMBINE_MIN:
-                        acc[d] = MIN (acc[d], v);
-                        break;
-                      case TESS_COMBINE_MAX:
-                        acc[d] = MAX (acc[d], v);
-                        break;
-                      case TESS_COMBINE_MEDIAN:
-                        vals[((gsize)count[dst] * (gsize)P + (gsize)p)
-                                 * (gsize)npx
-                             + dst]
-                            = v;
-                        break;
-                      }
-                  }
-                if (any)
-                  {
+                          break;
+                        case TESS_COMBINE_MIN:
+                          acc[d] = MIN (acc[d], v);
+                          break;
+                        case TESS_COMBINE_MAX:
+                          acc[d] = MAX (acc[d], v);
+                          break;
+                        default:
+                          break;
+                        }
+                    }
+                  if (any)
                     wsum[dst] += wt;
-                    if (median)
-                      count[dst]++;
-                  }
-              }
-        }
+                }
+          }
+      else
+        /* The median: every input's value at the pixel. */
+        for (gint64 yy = 0; yy < rows; yy++)
+          for (gint64 x = 0; x < W; x++)
+            {
+              gsize dst = (gsize)(yy * W + x);
+              for (gint64 p = 0; p < P; p++)
+                {
+                  int c = 0;
+                  double wt_sum = 0.0;
+                  for (int i = 0; i < n; i++)
+                    {
+                      Piece *pc = &pieces[i];
+                      gint64 lx = x - pc->r.x0, ly = y0 + yy - pc->r.y0;
+                      gsize src;
+                      double wt, v;
+                      if (!pc->active || lx < 0 || lx >= pc->r.width || ly < 0
+                          || ly >= pc->r.height)
+                        continue;
+                      src = (gsize)(ly * pc->r.width + lx);
+                      wt = pc->fp[src] * m->weights[i];
+                      if (!(wt > 0.0))
+                        continue;
+                      src += (gsize)p * (gsize)(pc->r.width * pc->r.height);
+                      v = (pc->dbl ? ((double *)pc->data)[src]
+                                   : ((float *)pc->data)[src])
+                          - m->offsets[i];
+                      if (!isfinite (v))
+                        continue;
+                      sorted[c++] = v;
+                      wt_sum += wt;
+                    }
+                  if (c > 0)
+                    {
+                      qsort (sorted, (size_t)c, sizeof *sorted,
+                             compare_double);
+                      acc[(gsize)p * (gsize)npx + dst]
+                          = c % 2 ? sorted[c / 2]
+                                  : 0.5 * (sorted[c / 2 - 1] + sorted[c / 2]);
+                    }
+                  if (p == 0)
+                    wsum[dst] = wt_sum;
+                }
+            }
 
       /* The band's values and coverage. */
       for (gsize k = 0; k < (gsize)npx; k++)
@@ -697,16 +790,6 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
                 v = m->mo.blank;
               else if (m->mo.combine == TESS_COMBINE_MEAN)
                 v = acc[d] / wsum[k];
-              else if (median)
-                {
-                  double s[4096];
-                  int c = MIN (count[k], 4096);
-                  for (int q = 0; q < c; q++)
-                    s[q] = vals[((gsize)q * (gsize)P + (gsize)p) * (gsize)npx
-                                + k];
-                  qsort (s, (size_t)c, sizeof *s, compare_double);
-                  v = c % 2 ? s[c / 2] : 0.5 * (s[c / 2 - 1] + s[c / 2]);
-                }
               else
                 v = acc[d];
               if (elem == 8)
@@ -715,10 +798,9 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
                 ((float *)out_band)[d] = (float)v;
             }
         }
-      g_free (count);
       {
-        TessRect band = { 0, y0, W, rows };
-        if (!tess__stream_write_block (layout, &band, out_band, fp_band, path,
+        TessRect r = { 0, y0, W, rows };
+        if (!tess__stream_write_block (layout, &r, out_band, fp_band, path,
                                        error))
           goto out;
       }
@@ -731,24 +813,38 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
           pr.pixels_done = done_px;
           pr.pixels_total = W * H;
           pr.elapsed = (double)(g_get_monotonic_time () - t0) / 1e6;
-          pr.eta = done_px > 0 ? pr.elapsed * (double)(W * H - done_px)
-                                     / (double)done_px
-                               : -1.0;
+          pr.eta = pr.elapsed * (double)(W * H - done_px) / (double)done_px;
           progress (&pr, user_data);
         }
     }
   ok = TRUE;
 
 out:
+  if (pool)
+    g_thread_pool_free (pool, FALSE, TRUE);
+  for (int i = 0; i < n; i++)
+    {
+      g_free (pieces[i].data);
+      g_free (pieces[i].fp);
+      g_clear_error (&pieces[i].error);
+    }
   g_free (acc);
   g_free (wsum);
-  g_free (vals);
+  g_free (sorted);
   g_free (out_band);
   g_free (fp_band);
-  g_free (tmp);
-  g_free (tmp_fp);
   if (ok)
-    return tess__stream_writer_commit (w, error);
-  tess__stream_writer_abort (w);
+    ok = tess__stream_writer_commit (w, error);
+  else
+    tess__stream_writer_abort (w);
+  g_free (pieces);
+  g_mutex_clear (&band.lock);
+  g_cond_clear (&band.done);
+  return ok;
+
+early:
+  g_free (pieces);
+  g_mutex_clear (&band.lock);
+  g_cond_clear (&band.done);
   return FALSE;
 }

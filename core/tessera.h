@@ -761,8 +761,9 @@ const double *tess_mosaic_get_offsets (const TessMosaic *mosaic);
  * tess_mosaic_write:
  *
  * Computes the mosaic band by band (memory: a band, whatever the number
- * of inputs; each input only where it lands; with @run's blocks and jobs,
- * or NULL for one process) and writes it to @path: the
+ * of inputs; each input only where it lands; @run's jobs are threads
+ * computing the inputs' parts of a band, its block height caps the band;
+ * NULL: one thread) and writes it to @path: the
  * image, and an extension FOOTPRINT with the sum of the weights that
  * contributed to each pixel.  Written under a temporary name, renamed
  * when complete.
