@@ -10,6 +10,8 @@
 #include "i18n.h"
 #include "job.h"
 #include "method-options.h"
+#include "mosaic-dialog.h"
+#include "mosaic-job.h"
 #include "reproject-dialog.h"
 #include "single-instance.h"
 #include "target-options.h"
@@ -18,6 +20,7 @@
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +39,13 @@ typedef struct
   gboolean install_menu;
   gboolean version;
   char *size;
+  char *mosaic;
+  char *combine;
+  gboolean match_background;
+  int background_reference;
+  gboolean reference_given;
+  char *blank;
+  gboolean auto_rotate;
   TessMethodArgs m;
   TessTargetArgs t;
 } Args;
@@ -170,6 +180,194 @@ out:
 }
 
 /* ---------------------------------------------------------------------- */
+/* Batch mosaics                                                           */
+
+/* "1,2,3" or "all" (every frame with a celestial WCS). */
+static int *
+parse_frames (TessDs9 *ds9, const char *text, int *n, GError **error)
+{
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (int));
+
+  if (strcmp (text, "all") == 0)
+    {
+      g_autofree int *all = tess_ds9_frames (ds9, n, error);
+      if (all == NULL)
+        {
+          g_array_free (ids, TRUE);
+          return NULL;
+        }
+      for (int i = 0; i < *n; i++)
+        {
+          TessWcs *w = tess_ds9_frame_wcs (ds9, all[i], NULL);
+          if (w)
+            {
+              g_array_append_val (ids, all[i]);
+              tess_wcs_unref (w);
+            }
+        }
+    }
+  else
+    {
+      g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+      for (int i = 0; parts[i]; i++)
+        {
+          char *end;
+          gint64 v = g_ascii_strtoll (parts[i], &end, 10);
+          if (end == parts[i] || *end != '\0' || v < 1 || v > G_MAXINT)
+            {
+              g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                           _ ("--mosaic '%s': expected frame numbers such as "
+                              "1,2,3, or all"),
+                           text);
+              g_array_free (ids, TRUE);
+              return NULL;
+            }
+          int id = (int)v;
+          g_array_append_val (ids, id);
+        }
+    }
+  *n = (int)ids->len;
+  return (int *)g_array_free (ids, FALSE);
+}
+
+static int
+run_batch_mosaic (Args *a)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree int *frames = NULL;
+  g_autofree char *target_desc = NULL;
+  g_autofree double *offsets = NULL;
+  TessDs9MosaicJob job;
+  TessDs9 *ds9 = NULL;
+  int n = 0, frame = 0, ret = 1;
+
+  memset (&job, 0, sizeof job);
+  tess_options_init (&job.options);
+  tess_run_options_init (&job.run);
+  tess_mosaic_options_init (&job.mosaic);
+  tess_optimal_options_init (&job.optimal, NULL);
+  if (!tess_method_args_apply (&a->m, &job.options, &error)
+      || !tess_method_args_apply_run (&a->m, &job.run, &error)
+      || (a->combine
+          && !tess_combine_from_name (a->combine, &job.mosaic.combine,
+                                      &error)))
+    {
+      error_line (_ ("%s (see 'tessera-ds9 --help')"), error->message);
+      return 2;
+    }
+  if (a->t.center || !isnan (a->t.rotation) || a->size
+      || (a->target_frame > 0) + (a->target_header != NULL) > 1
+      || ((a->target_frame > 0 || a->target_header)
+          && (a->t.frame || a->t.projection || !isnan (a->t.scale)
+              || a->auto_rotate)))
+    {
+      error_line (_ ("a mosaic's target: --target-frame N, --target-header "
+                     "FILE, or the optimal WCS (default; --frame, "
+                     "--projection, --scale, --auto-rotate)"));
+      return 2;
+    }
+  if (a->blank)
+    {
+      char *end;
+      job.mosaic.blank = g_ascii_strtod (a->blank, &end);
+      if (end == a->blank || *end != '\0')
+        {
+          error_line (_ ("--blank '%s': expected a number or nan"), a->blank);
+          return 2;
+        }
+    }
+  job.mosaic.match_background = a->match_background;
+  ds9 = tess_ds9_connect (a->xpa, &error);
+  if (ds9 == NULL)
+    goto out;
+  frames = parse_frames (ds9, a->mosaic, &n, &error);
+  if (frames == NULL)
+    {
+      if (g_error_matches (error, TESS_ERROR, TESS_ERROR_INVALID))
+        {
+          error_line ("%s", error->message);
+          g_clear_error (&error);
+          ret = 2;
+        }
+      goto out;
+    }
+  if (a->reference_given)
+    {
+      if (!a->match_background || a->background_reference < 0
+          || a->background_reference >= n)
+        {
+          error_line (_ ("--background-reference %d: expected an input from "
+                         "0 to %d, with --match-background"),
+                      a->background_reference, n - 1);
+          ret = 2;
+          goto out;
+        }
+      job.mosaic.background_reference = a->background_reference;
+    }
+  if (a->target_frame > 0)
+    {
+      job.target = tess_ds9_frame_wcs (ds9, a->target_frame, &error);
+      target_desc = g_strdup_printf ("frame %d", a->target_frame);
+    }
+  else if (a->target_header)
+    {
+      job.target = tess_wcs_load (a->target_header, &error);
+      target_desc = g_path_get_basename (a->target_header);
+    }
+  else
+    {
+      target_desc = g_strdup ("the optimal WCS");
+      if (a->t.frame
+          && !tess_frame_from_name (a->t.frame, &job.optimal.frame, &error))
+        {
+          error_line ("--frame: %s", error->message);
+          ret = 2;
+          goto out;
+        }
+      if (!a->t.frame && n > 0)
+        {
+          TessWcs *w = tess_ds9_frame_wcs (ds9, frames[0], NULL);
+          if (w)
+            {
+              tess_optimal_options_init (&job.optimal, w);
+              tess_wcs_unref (w);
+            }
+        }
+      if (a->t.projection)
+        for (int i = 0; i < 3 && a->t.projection[i]; i++)
+          job.optimal.projection[i] = g_ascii_toupper (a->t.projection[i]);
+      if (!isnan (a->t.scale))
+        job.optimal.resolution = a->t.scale / 3600.0;
+      job.optimal.auto_rotate = a->auto_rotate;
+    }
+  if ((a->target_frame > 0 || a->target_header) && job.target == NULL)
+    goto out;
+  job.xpa = a->xpa;
+  job.frames = frames;
+  job.nframes = n;
+  job.target_desc = target_desc;
+  job.output = a->output;
+  job.lock = a->lock;
+  if (!tess_ds9_mosaic_run (&job, NULL, NULL, NULL, &frame,
+                            a->match_background ? &offsets : NULL, &error))
+    goto out;
+  printf ("%d\n", frame);
+  if (offsets)
+    for (int i = 0; i < n; i++)
+      fprintf (stderr, _ ("tessera-ds9: frame %d: background offset %.9g\n"),
+               frames[i], offsets[i]);
+  ret = 0;
+
+out:
+  if (ret == 1 && error)
+    error_line ("%s", error->message);
+  if (job.target)
+    tess_wcs_unref (job.target);
+  tess_ds9_free (ds9);
+  return ret;
+}
+
+/* ---------------------------------------------------------------------- */
 /* The dialog                                                              */
 
 typedef struct
@@ -185,11 +383,10 @@ typedef struct
   GError *download_error;
 } DialogHost;
 
-/* Frames of DS9 with a celestial WCS, but the source. */
+/* DS9's frames with a celestial WCS, but @exclude (0: none). */
 static GPtrArray *
-host_frames (gpointer data, GError **error)
+celestial_frames (TessDs9 *ds9, int exclude, GError **error)
 {
-  DialogHost *h = data;
   GPtrArray *list
       = g_ptr_array_new_with_free_func ((GDestroyNotify)tess_host_frame_free);
   g_autofree int *ids = NULL;
@@ -197,7 +394,7 @@ host_frames (gpointer data, GError **error)
 
   /* Each frame is read with DS9 showing it for a moment; DS9 then shows
    * again the frame it showed (tess_ds9_frame_wcs). */
-  ids = tess_ds9_frames (h->ds9, &n, error);
+  ids = tess_ds9_frames (ds9, &n, error);
   if (ids == NULL)
     {
       g_ptr_array_unref (list);
@@ -210,9 +407,9 @@ host_frames (gpointer data, GError **error)
       TessHostFrame *f;
       g_autofree char *desc = NULL;
 
-      if (ids[i] == h->source->frame)
+      if (ids[i] == exclude)
         continue;
-      wcs = tess_ds9_frame_wcs (h->ds9, ids[i], &local);
+      wcs = tess_ds9_frame_wcs (ds9, ids[i], &local);
       if (wcs == NULL)
         {
           /* Frames without a celestial WCS are not offered; DS9 gone is
@@ -234,6 +431,14 @@ host_frames (gpointer data, GError **error)
       g_ptr_array_add (list, f);
     }
   return list;
+}
+
+/* Frames the Reproject dialog offers as targets: all but the source. */
+static GPtrArray *
+host_frames (gpointer data, GError **error)
+{
+  DialogHost *h = data;
+  return celestial_frames (h->ds9, h->source->frame, error);
 }
 
 /* Runs in the dialog's job thread. */
@@ -481,6 +686,141 @@ install_menu (void)
   return 0;
 }
 
+/* ---------------------------------------------------------------------- */
+/* The Mosaic dialog                                                       */
+
+typedef struct
+{
+  const char *xpa;
+  TessMosaicDialog *dialog;
+} MosaicHost;
+
+/* Runs in the Mosaic dialog's job thread. */
+static char *
+host_mosaic (const TessMosaicRequest *r, GCancellable *cancellable,
+             TessProgressFunc progress, gpointer progress_data, gpointer data,
+             GError **error)
+{
+  MosaicHost *h = data;
+  TessDs9MosaicJob job;
+  int frame = 0;
+
+  memset (&job, 0, sizeof job);
+  job.xpa = h->xpa;
+  job.frames = r->frames;
+  job.nframes = r->nframes;
+  job.target = r->target;
+  job.optimal = r->optimal;
+  job.target_desc = r->target_desc;
+  job.options = r->options;
+  job.mosaic = r->mosaic;
+  job.run = r->run;
+  job.lock = r->lock;
+  if (!tess_ds9_mosaic_run (&job, cancellable, progress, progress_data, &frame,
+                            NULL, error))
+    return NULL;
+  return g_strdup_printf (_ ("Mosaic of %d frames loaded into DS9 frame %d"),
+                          r->nframes, frame);
+}
+
+static void
+present_mosaic (gpointer data)
+{
+  MosaicHost *h = data;
+  if (h->dialog)
+    gtk_window_present (GTK_WINDOW (h->dialog));
+}
+
+static void
+on_mosaic_destroy (GtkWidget *w, gpointer data)
+{
+  MosaicHost *h = data;
+  h->dialog = NULL;
+  gtk_main_quit ();
+}
+
+static int
+run_mosaic_dialog (Args *a)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *key = NULL;
+  g_autofree int *wanted = NULL;
+  MosaicHost h = { a->xpa, NULL };
+  TessSingleInstance *si;
+  GPtrArray *frames = NULL;
+  TessDs9 *ds9 = NULL;
+  gboolean other = FALSE;
+  int nwanted = 0, ret = 1;
+
+  if (!gtk_init_check (NULL, NULL))
+    {
+      error_line (_ ("cannot open the display '%s'"),
+                  g_getenv ("DISPLAY") ? g_getenv ("DISPLAY") : "");
+      return 1;
+    }
+  key = g_strdup_printf ("%s mosaic", a->xpa);
+  si = tess_single_instance_claim (key, present_mosaic, &h, &other, &error);
+  if (si == NULL && other)
+    return 0;
+  g_clear_error (&error);
+  ds9 = tess_ds9_connect (a->xpa, &error);
+  if (ds9 == NULL)
+    goto fail;
+  frames = celestial_frames (ds9, 0, &error);
+  if (frames == NULL)
+    goto fail;
+  /* Only the frames asked for (--mosaic 1,2,3; all: every one). */
+  if (strcmp (a->mosaic, "all") != 0)
+    {
+      wanted = parse_frames (ds9, a->mosaic, &nwanted, &error);
+      if (wanted == NULL)
+        goto fail;
+      for (guint i = frames->len; i-- > 0;)
+        {
+          TessHostFrame *f = g_ptr_array_index (frames, i);
+          gboolean keep = FALSE;
+          for (int k = 0; k < nwanted; k++)
+            keep |= wanted[k] == f->id;
+          if (!keep)
+            g_ptr_array_remove_index (frames, i);
+        }
+    }
+  if (frames->len == 0)
+    {
+      g_set_error (&error, TESS_ERROR, TESS_ERROR_WCS,
+                   _ ("no DS9 frame has a celestial WCS to make a mosaic of"));
+      goto fail;
+    }
+  h.dialog = tess_mosaic_dialog_new (frames, host_mosaic, &h);
+  if (a->log || g_getenv ("TESSERA_DS9_LOG"))
+    tess_mosaic_dialog_set_log (
+        h.dialog, a->log ? a->log : g_getenv ("TESSERA_DS9_LOG"));
+  g_signal_connect (h.dialog, "destroy", G_CALLBACK (on_mosaic_destroy), &h);
+  {
+    guint ids[3];
+    ids[0] = g_unix_signal_add (SIGTERM, on_quit_signal, h.dialog);
+    ids[1] = g_unix_signal_add (SIGINT, on_quit_signal, h.dialog);
+    ids[2] = g_unix_signal_add (SIGHUP, on_quit_signal, h.dialog);
+    gtk_widget_show (GTK_WIDGET (h.dialog));
+    gtk_main ();
+    for (int i = 0; i < 3; i++)
+      g_source_remove (ids[i]);
+  }
+  ret = 0;
+  goto out;
+
+fail:
+  error_line ("%s", error->message);
+  log_error (a, error->message);
+  error_box (error->message);
+out:
+  if (frames)
+    g_ptr_array_unref (frames);
+  tess_ds9_free (ds9);
+  tess_single_instance_release (si);
+  return ret;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -504,6 +844,27 @@ main (int argc, char **argv)
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.output,
       N_ ("Also keep the result in this FITS file (replaced if it exists)"),
       N_ ("FILE") },
+    { "mosaic", 0, 0, G_OPTION_ARG_STRING, &a.mosaic,
+      N_ ("Combine these frames (1,2,3, or all) into a mosaic in a new frame, "
+          "rather than reproject one"),
+      N_ ("FRAMES") },
+    { "combine", 0, 0, G_OPTION_ARG_STRING, &a.combine,
+      N_ ("Mosaic: mean (default), sum, median, first, last, min or max"),
+      N_ ("HOW") },
+    { "match-background", 0, 0, G_OPTION_ARG_NONE, &a.match_background,
+      N_ ("Mosaic: subtract from each frame an offset fitted on the "
+          "overlaps"),
+      NULL },
+    { "background-reference", 0, 0, G_OPTION_ARG_INT, &a.background_reference,
+      N_ ("Mosaic: the frame (counted from 0 in --mosaic) whose offset is 0"),
+      N_ ("N") },
+    { "blank", 0, 0, G_OPTION_ARG_STRING, &a.blank,
+      N_ ("Mosaic: value of pixels no frame covers (default NaN)"),
+      N_ ("VALUE") },
+    { "auto-rotate", 0, 0, G_OPTION_ARG_NONE, &a.auto_rotate,
+      N_ ("Mosaic: turn the optimal WCS to the smallest rectangle around the "
+          "frames"),
+      NULL },
     { "lock", 0, 0, G_OPTION_ARG_NONE, &a.lock,
       N_ ("Lock DS9's frames on WCS afterwards (for blinking)"), NULL },
     { "install-menu", 0, 0, G_OPTION_ARG_NONE, &a.install_menu,
@@ -523,6 +884,7 @@ main (int argc, char **argv)
   signal (SIGPIPE, SIG_IGN);
   tess_method_args_init (&a.m);
   tess_target_args_init (&a.t);
+  a.background_reference = G_MININT; /* not given */
   ctx = g_option_context_new (_ ("--xpa ADDRESS --batch"));
   g_option_context_set_summary (
       ctx,
@@ -563,7 +925,11 @@ main (int argc, char **argv)
       ret = 2;
       goto out;
     }
-  ret = a.batch ? run_batch (&a) : run_dialog (&a);
+  a.reference_given = a.background_reference != G_MININT;
+  if (a.batch)
+    ret = a.mosaic ? run_batch_mosaic (&a) : run_batch (&a);
+  else
+    ret = a.mosaic ? run_mosaic_dialog (&a) : run_dialog (&a);
 
 out:
   g_free (a.xpa);
@@ -573,5 +939,8 @@ out:
   tess_method_args_clear (&a.m);
   tess_target_args_clear (&a.t);
   g_free (a.size);
+  g_free (a.mosaic);
+  g_free (a.combine);
+  g_free (a.blank);
   return ret;
 }

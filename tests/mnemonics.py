@@ -30,7 +30,8 @@ def dialog_labels(ui_path):
         if prop.get("name") == "label" and prop.text and "_" in prop.text:
             labels.add(prop.text)
     # Set from code (reproject-dialog.c, set_centre()).
-    labels |= {"Lo_ngitude (RA):", "Lat_itude (Dec):"}
+    if "reproject" in ui_path:
+        labels |= {"Lo_ngitude (RA):", "Lat_itude (Dec):"}
     return labels
 
 

@@ -7,15 +7,13 @@
 
 #include "reproject-dialog.h"
 
+#include "dialog-common.h"
 #include "preview.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-/* ui/resources.c, generated from tessera.gresource.xml. */
-void tess_ui_register_resource (void);
 
 #define PREVIEW_SIDE 256
 /* Settings changes are gathered for this long before a new preview. */
@@ -87,25 +85,8 @@ tess_host_frame_free (TessHostFrame *f)
 /* ---------------------------------------------------------------------- */
 /* Log                                                                     */
 
-static void log_line (TessReprojectDialog *d, const char *format, ...)
-    G_GNUC_PRINTF (2, 3);
-
-static void
-log_line (TessReprojectDialog *d, const char *format, ...)
-{
-  va_list ap;
-  FILE *f;
-  char *msg;
-
-  if (d->log_path == NULL || (f = fopen (d->log_path, "a")) == NULL)
-    return;
-  va_start (ap, format);
-  msg = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  fprintf (f, "%.3f %s\n", (double)g_get_monotonic_time () / 1e6, msg);
-  fclose (f);
-  g_free (msg);
-}
+/* Appends a line to the dialog's log, if any. */
+#define log_line(d, ...) tess_ui_log ((d)->log_path, __VA_ARGS__)
 
 void
 tess_reproject_dialog_set_log (TessReprojectDialog *d, const char *path)
@@ -804,16 +785,7 @@ show_progress (gpointer data)
 
   if (d->running && !g_cancellable_is_cancelled (d->job_cancel))
     {
-      g_autofree char *text = NULL;
-      if (p->eta >= 0.0 && p->pixels_done > 0)
-        text = g_strdup_printf (_ ("%d of %d blocks, %.0f%%, about %.0f s "
-                                   "left"),
-                                (int)p->blocks_done, (int)p->blocks_total,
-                                100.0 * frac, ceil (p->eta));
-      else
-        text = g_strdup_printf (_ ("%d of %d blocks, %.0f%%"),
-                                (int)p->blocks_done, (int)p->blocks_total,
-                                100.0 * frac);
+      g_autofree char *text = tess_ui_progress_text (p);
       gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (d->progress_bar), frac);
       gtk_progress_bar_set_text (GTK_PROGRESS_BAR (d->progress_bar), text);
     }
@@ -1075,7 +1047,7 @@ tess_reproject_dialog_class_init (TessReprojectDialogClass *klass)
 
   G_OBJECT_CLASS (klass)->finalize = tess_reproject_dialog_finalize;
   GTK_DIALOG_CLASS (klass)->response = on_response;
-  tess_ui_register_resource ();
+  tess_ui_ensure_resources ();
   gtk_widget_class_set_template_from_resource (
       wc, "/org/tessera/ui/reproject-dialog.ui");
   BIND (info_bar);
