@@ -188,7 +188,7 @@ tess_cmd_mosaic (int argc, char **argv)
   OptimalArgs o = { 0 };
   TessMethodArgs m;
   char *output = NULL, *target_path = NULL, *combine = NULL, *blank = NULL,
-       *scratch_dir = NULL, **rest = NULL;
+       *scratch_dir = NULL, **rest = NULL, **weight_files = NULL;
   gboolean match = FALSE, overwrite = FALSE, quiet = FALSE, verbose = FALSE,
            no_footprint = FALSE;
   int reference = 0;
@@ -210,6 +210,10 @@ tess_cmd_mosaic (int argc, char **argv)
       N_ ("The input (counted from 0) whose offset is 0 (default: offsets "
           "of zero mean)"),
       N_ ("N") },
+    { "weights", 'w', 0, G_OPTION_ARG_FILENAME_ARRAY, &weight_files,
+      N_ ("A weight image for each INPUT, in the same order (give it once "
+          "per input): its pixels weigh the input's"),
+      N_ ("FILE") },
     { "blank", 0, 0, G_OPTION_ARG_STRING, &blank,
       N_ ("Value of pixels no input covers (default NaN)"), N_ ("VALUE") },
     { "scratch-dir", 0, 0, G_OPTION_ARG_FILENAME, &scratch_dir,
@@ -287,6 +291,13 @@ tess_cmd_mosaic (int argc, char **argv)
   if (output == NULL)
     {
       ret = tess_cli_usage_error ("mosaic", _ ("no OUTPUT given (-o FILE)"));
+      goto out;
+    }
+  if (weight_files && (int)g_strv_length (weight_files) != n)
+    {
+      ret = tess_cli_usage_error (
+          "mosaic", _ ("%d --weights for %d inputs: give one per input"),
+          (int)g_strv_length (weight_files), n);
       goto out;
     }
   if (target_path
@@ -382,6 +393,16 @@ tess_cmd_mosaic (int argc, char **argv)
                             &opt, &mo, &error);
   if (mosaic == NULL)
     goto fail;
+  for (int i = 0; weight_files && i < n; i++)
+    {
+      TessImage *wi = tess_image_open (weight_files[i], scratch_dir, &error);
+      gboolean set
+          = wi && tess_mosaic_set_weight_image (mosaic, i, wi, &error);
+      if (wi)
+        tess_image_unref (wi);
+      if (!set)
+        goto fail;
+    }
   for (int i = 0; i < n; i++)
     if (!tess_mosaic_input_used (mosaic, i) && verb >= TESS_VERBOSITY_NORMAL)
       fprintf (stderr, _ ("tessera mosaic: %s is off the target: left out\n"),
@@ -429,5 +450,6 @@ out:
   g_free (blank);
   g_free (scratch_dir);
   g_strfreev (rest);
+  g_strfreev (weight_files);
   return ret;
 }

@@ -58,8 +58,9 @@ struct _TessMosaic
 {
   int n;
   TessImage **inputs;
-  TessPlan **plans; /* NULL for an input that misses the target */
-  TessRect *boxes;  /* where each input lands on the target */
+  TessPlan **plans;  /* NULL for an input that misses the target */
+  TessPlan **wplans; /* the inputs' weight images, or NULL */
+  TessRect *boxes;   /* where each input lands on the target */
   double *weights;
   double *offsets; /* background offsets subtracted, or 0 */
   TessWcs *target;
@@ -151,6 +152,7 @@ tess_mosaic_new (TessImage *const *inputs, int n, const double *weights,
   m->n = n;
   m->inputs = g_new0 (TessImage *, n);
   m->plans = g_new0 (TessPlan *, n);
+  m->wplans = g_new0 (TessPlan *, n);
   m->boxes = g_new0 (TessRect, n);
   m->weights = g_new (double, n);
   m->offsets = g_new0 (double, n);
@@ -229,16 +231,52 @@ tess_mosaic_free (TessMosaic *m)
     {
       if (m->plans[i])
         tess_plan_unref (m->plans[i]);
+      if (m->wplans[i])
+        tess_plan_unref (m->wplans[i]);
       if (m->inputs[i])
         tess_image_unref (m->inputs[i]);
     }
   g_free (m->inputs);
   g_free (m->plans);
+  g_free (m->wplans);
   g_free (m->boxes);
   g_free (m->weights);
   g_free (m->offsets);
   tess_wcs_unref (m->target);
   g_free (m);
+}
+
+gboolean
+tess_mosaic_set_weight_image (TessMosaic *m, int i, TessImage *weights,
+                              GError **error)
+{
+  TessImage *in;
+  GError *local = NULL;
+
+  g_return_val_if_fail (i >= 0 && i < m->n, FALSE);
+  in = m->inputs[i];
+  if (tess_image_get_width (weights) != tess_image_get_width (in)
+      || tess_image_get_height (weights) != tess_image_get_height (in)
+      || tess_image_get_nplanes (weights) != 1)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "%s: a weight image must be one plane of the size of "
+                   "its input %s (%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT ")",
+                   tess_image_get_source (weights), tess_image_get_source (in),
+                   tess_image_get_width (in), tess_image_get_height (in));
+      return FALSE;
+    }
+  if (m->plans[i] == NULL)
+    return TRUE; /* the input is left out anyway */
+  if (m->wplans[i])
+    tess_plan_unref (m->wplans[i]);
+  m->wplans[i] = tess_plan_new (weights, m->target, &m->options, &local);
+  if (m->wplans[i] == NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -394,6 +432,28 @@ tess_mosaic_match_backgrounds (TessMosaic *m, GCancellable *cancellable,
         }
     g_free (diff);
   }
+  /* An input that overlaps no other has no offset to fit. */
+  {
+    int with_img = 0;
+    for (int i = 0; i < n; i++)
+      with_img += img[i] != NULL;
+    for (int i = 0; i < n && with_img > 1; i++)
+      {
+        gboolean any = FALSE;
+        if (img[i] == NULL)
+          continue;
+        for (int j = 0; j < n; j++)
+          any |= N[i * n + j] > 0;
+        if (!any)
+          {
+            g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                         "%s: overlaps no other input: its background "
+                         "cannot be matched",
+                         tess_image_get_source (m->inputs[i]));
+            goto out;
+          }
+      }
+  }
   /* Connected groups of overlapping inputs; in each, least squares on
    * c_i - c_j = D_ij weighted by the overlap, with the reference at 0 or
    * the group's mean at 0. */
@@ -496,6 +556,8 @@ typedef struct
   TessRect r;
   gpointer data; /* planes of r.width × r.height, the plan's type */
   float *fp;
+  TessPlan *wplan; /* the weight image's, or NULL */
+  gpointer wdata;  /* its values (converted to float in place) */
   gboolean dbl;
   gboolean active;
   GError *error;
@@ -508,13 +570,37 @@ typedef struct
   int pending;
 } Band;
 
+/* The input's values and footprint, and its weights, on the piece. */
+static void
+compute_one (Piece *pc)
+{
+  gsize px = (gsize)pc->r.width * (gsize)pc->r.height;
+
+  if (!tess_plan_compute_region (pc->plan, &pc->r, pc->data, pc->fp,
+                                 &pc->error))
+    return;
+  if (pc->wplan == NULL)
+    return;
+  if (!tess_plan_compute_region (pc->wplan, &pc->r, pc->wdata, NULL,
+                                 &pc->error))
+    return;
+  /* Weights as float, NaN and negative ones as 0. */
+  for (gsize k = 0; k < px; k++)
+    {
+      double v = tess_plan_get_pixel_type (pc->wplan) == TESS_TYPE_DOUBLE
+                     ? ((double *)pc->wdata)[k]
+                     : ((float *)pc->wdata)[k];
+      ((float *)pc->wdata)[k] = isfinite (v) && v > 0.0 ? (float)v : 0.0f;
+    }
+}
+
 static void
 compute_piece (gpointer data, gpointer user_data)
 {
   Piece *pc = data;
   Band *band = user_data;
 
-  tess_plan_compute_region (pc->plan, &pc->r, pc->data, pc->fp, &pc->error);
+  compute_one (pc);
   g_mutex_lock (&band->lock);
   band->pending--;
   g_cond_signal (&band->done);
@@ -560,7 +646,7 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
    * fit in BAND_BYTES, whatever the number of inputs. */
   for (int i = 0; i < n; i++)
     if (m->plans[i])
-      widths += m->boxes[i].width;
+      widths += m->boxes[i].width * (m->wplans[i] ? 2 : 1);
   {
     gsize per_row = (gsize)widths * ((gsize)P * 8 + 4)
                     + (gsize)W * ((gsize)P * (8 + elem) + 12);
@@ -616,6 +702,9 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
             = tess_plan_get_pixel_type (m->plans[i]) == TESS_TYPE_DOUBLE;
         pieces[i].data = g_malloc (px * (gsize)P * (pieces[i].dbl ? 8 : 4));
         pieces[i].fp = g_new (float, px);
+        pieces[i].wplan = m->wplans[i];
+        if (m->wplans[i])
+          pieces[i].wdata = g_malloc (px * 8);
       }
   acc = g_new (double, (gsize)W *bh *P);
   wsum = g_new (double, (gsize)W *bh);
@@ -658,8 +747,7 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
               g_thread_pool_push (pool, pc, NULL);
             }
           else
-            tess_plan_compute_region (pc->plan, &pc->r, pc->data, pc->fp,
-                                      &pc->error);
+            compute_one (pc);
         }
       g_mutex_lock (&band.lock);
       while (band.pending > 0)
@@ -692,7 +780,8 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
                   gsize src = (gsize)(yy * pc->r.width + xx);
                   gsize dst
                       = (gsize)((pc->r.y0 - y0 + yy) * W + pc->r.x0 + xx);
-                  double wt = pc->fp[src] * m->weights[i];
+                  double wt = pc->fp[src] * m->weights[i]
+                              * (pc->wdata ? ((float *)pc->wdata)[src] : 1.0);
                   gboolean any = FALSE;
                   if (!(wt > 0.0))
                     continue;
@@ -753,7 +842,8 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
                           || ly >= pc->r.height)
                         continue;
                       src = (gsize)(ly * pc->r.width + lx);
-                      wt = pc->fp[src] * m->weights[i];
+                      wt = pc->fp[src] * m->weights[i]
+                           * (pc->wdata ? ((float *)pc->wdata)[src] : 1.0);
                       if (!(wt > 0.0))
                         continue;
                       src += (gsize)p * (gsize)(pc->r.width * pc->r.height);
@@ -826,6 +916,7 @@ out:
     {
       g_free (pieces[i].data);
       g_free (pieces[i].fp);
+      g_free (pieces[i].wdata);
       g_clear_error (&pieces[i].error);
     }
   g_free (acc);

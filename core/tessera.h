@@ -748,6 +748,11 @@ TessMosaic *tess_mosaic_new (TessImage *const *inputs, int n,
                              const TessOptions *options,
                              const TessMosaicOptions *mosaic, GError **error);
 void tess_mosaic_free (TessMosaic *mosaic);
+/* Weights for input @i, pixel by pixel: an image of its size (NaN and
+ * negative values weigh 0), reprojected as the input is; the footprint
+ * and the input's weight are multiplied by it. */
+gboolean tess_mosaic_set_weight_image (TessMosaic *mosaic, int i,
+                                       TessImage *weights, GError **error);
 /* Whether input @i lands on the target. */
 gboolean tess_mosaic_input_used (const TessMosaic *mosaic, int i);
 /* Fits the background offsets (done by tess_mosaic_write() when the

@@ -10,9 +10,9 @@
 char *
 tess_ui_progress_text (const TessProgress *p)
 {
-  double frac
-      = p->pixels_total > 0 ? (double)p->pixels_done / (double)p->pixels_total
-                            : 0.0;
+  double frac = p->pixels_total > 0
+                    ? (double)p->pixels_done / (double)p->pixels_total
+                    : 0.0;
 
   if (p->eta >= 0.0 && p->pixels_done > 0)
     return g_strdup_printf (_ ("%d of %d blocks, %.0f%%, about %.0f s left"),

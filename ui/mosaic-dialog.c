@@ -125,11 +125,11 @@ read_request (TessMosaicDialog *d, TessMosaicRequest *r, GError **error)
           r->mosaic.background_reference = i;
     }
   tess_run_options_init (&r->run);
-  r->run.jobs = strcmp (jobs, "all") == 0 ? 0
-                : strcmp (jobs, "n") == 0
-                    ? gtk_spin_button_get_value_as_int (
-                          GTK_SPIN_BUTTON (d->jobs_spin))
-                    : 1;
+  r->run.jobs
+      = strcmp (jobs, "all") == 0 ? 0
+        : strcmp (jobs, "n") == 0
+            ? gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (d->jobs_spin))
+            : 1;
   r->lock = active (d->lock_check);
   if (active (d->optimal_radio))
     {
@@ -216,11 +216,11 @@ show_progress (gpointer data)
   if (d->running && !g_cancellable_is_cancelled (d->cancel))
     {
       g_autofree char *text = tess_ui_progress_text (&u->p);
-      gtk_progress_bar_set_fraction (
-          GTK_PROGRESS_BAR (d->progress_bar),
-          u->p.pixels_total > 0
-              ? (double)u->p.pixels_done / (double)u->p.pixels_total
-              : 0.0);
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (d->progress_bar),
+                                     u->p.pixels_total > 0
+                                         ? (double)u->p.pixels_done
+                                               / (double)u->p.pixels_total
+                                         : 0.0);
       gtk_progress_bar_set_text (GTK_PROGRESS_BAR (d->progress_bar), text);
     }
   g_object_unref (d);
@@ -266,8 +266,8 @@ job_done (GObject *source, GAsyncResult *result, gpointer data)
   gtk_widget_hide (d->progress_bar);
   if (g_task_propagate_boolean (G_TASK (result), &error))
     {
-      g_autofree char *text = g_strdup_printf (_ ("%s (%.1f s)."), t->message,
-                                               s);
+      g_autofree char *text
+          = g_strdup_printf (_ ("%s (%.1f s)."), t->message, s);
       gtk_label_set_text (GTK_LABEL (d->status_label), text);
       log_line (d, "job done: %s", text);
     }
@@ -440,8 +440,8 @@ TessMosaicDialog *
 tess_mosaic_dialog_new (GPtrArray *frames, TessMosaicFunc run,
                         gpointer user_data)
 {
-  TessMosaicDialog *d = g_object_new (TESS_TYPE_MOSAIC_DIALOG,
-                                      "use-header-bar", FALSE, NULL);
+  TessMosaicDialog *d
+      = g_object_new (TESS_TYPE_MOSAIC_DIALOG, "use-header-bar", FALSE, NULL);
 
   d->frames = g_ptr_array_ref (frames);
   d->checks = g_ptr_array_new ();
@@ -466,8 +466,8 @@ tess_mosaic_dialog_new (GPtrArray *frames, TessMosaicFunc run,
                                  id, f->label);
       {
         g_autofree char *label = g_strdup_printf (_ ("frame %d"), f->id);
-        gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (d->reference_combo),
-                                   id, label);
+        gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (d->reference_combo), id,
+                                   label);
       }
     }
   gtk_combo_box_set_active (GTK_COMBO_BOX (d->target_frame_combo), 0);

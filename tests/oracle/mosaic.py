@@ -9,7 +9,9 @@ usage:
                                          the injected ones (relative to input
                                          REF, or to their mean when REF is -1)
                                          within 1e-3 of their size
-  mosaic.py coadd OUT TARGET COMBINE IN...  reproject_and_coadd (bilinear)
+  mosaic.py coadd OUT TARGET COMBINE IN...  reproject_and_coadd (bilinear); an
+                                         input IMAGE:WEIGHTS has a weight image
+  mosaic.py weights IN OUT               a smooth positive weight image for IN
   mosaic.py small OUTDIR                 hand-made 4x4 inputs on one grid
   mosaic.py check-small OUTDIR           every combination's pixels as
                                          computed by hand
@@ -69,9 +71,13 @@ def coadd(out, target, combine, inputs):
     from reproject.mosaicking import reproject_and_coadd
     hdr = fits.Header.fromtextfile(target)
     shape = (hdr["NAXIS2"], hdr["NAXIS1"])
-    arr, fp = reproject_and_coadd([fits.open(p)[0] for p in inputs], WCS(hdr),
+    # "IMAGE:WEIGHTS" gives an input its weight image.
+    images = [p.split(":")[0] for p in inputs]
+    weights = [p.split(":")[1] for p in inputs if ":" in p]
+    arr, fp = reproject_and_coadd([fits.open(p)[0] for p in images], WCS(hdr),
                                   shape_out=shape, reproject_function=reproject_interp,
-                                  combine_function=combine)
+                                  combine_function=combine,
+                                  input_weights=[fits.open(w)[0] for w in weights] or None)
     fits.writeto(out, arr.astype(np.float64), WCS(hdr).to_header(), overwrite=True)
     return 0
 
@@ -122,8 +128,19 @@ def check_small(outdir):
     return 1 if bad else 0
 
 
+def weights(inp, out):
+    h = fits.getheader(inp)
+    ny, nx = h["NAXIS2"], h["NAXIS1"]
+    y, x = np.mgrid[0:ny, 0:nx]
+    w = (0.2 + x / nx + 0.5 * (y / ny) ** 2).astype(np.float32)
+    fits.writeto(out, w, WCS(h).to_header(), overwrite=True)
+    return 0
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "weights":
+        return weights(*args)
     if cmd == "tiles":
         tiles(*args)
         return 0
