@@ -127,14 +127,12 @@ find_card (const char *cards, int ncards, const char *key)
   return -1;
 }
 
-gboolean
-tess__cards_get_int (const char *cards, int ncards, const char *key,
-                     gint64 *value)
+/* The value field of @key's card, stripped, into @buf (72 bytes). */
+static gboolean
+card_value (const char *cards, int ncards, const char *key, char *buf)
 {
   int i = find_card (cards, ncards, key);
-  char buf[72], *end;
   const char *c;
-  gint64 v;
 
   if (i < 0)
     return FALSE;
@@ -144,13 +142,30 @@ tess__cards_get_int (const char *cards, int ncards, const char *key,
   memcpy (buf, c + 10, 70);
   buf[70] = '\0';
   g_strstrip (buf);
-  errno = 0;
-  v = g_ascii_strtoll (buf, &end, 10);
-  if (end == buf || errno)
-    return FALSE;
+  return TRUE;
+}
+
+/* Nothing but blanks or a comment after a number. */
+static gboolean
+ends_well (const char *end)
+{
   while (*end == ' ')
     end++;
-  if (*end != '\0' && *end != '/')
+  return *end == '\0' || *end == '/';
+}
+
+gboolean
+tess__cards_get_int (const char *cards, int ncards, const char *key,
+                     gint64 *value)
+{
+  char buf[72], *end;
+  gint64 v;
+
+  if (!card_value (cards, ncards, key, buf))
+    return FALSE;
+  errno = 0;
+  v = g_ascii_strtoll (buf, &end, 10);
+  if (end == buf || errno || !ends_well (end))
     return FALSE;
   *value = v;
   return TRUE;
@@ -160,29 +175,17 @@ gboolean
 tess__cards_get_double (const char *cards, int ncards, const char *key,
                         double *value)
 {
-  int i = find_card (cards, ncards, key);
   char buf[72], *end;
-  const char *c;
   double v;
 
-  if (i < 0)
+  if (!card_value (cards, ncards, key, buf))
     return FALSE;
-  c = cards + (gsize)i * 80;
-  if (c[8] != '=')
-    return FALSE;
-  memcpy (buf, c + 10, 70);
-  buf[70] = '\0';
-  g_strstrip (buf);
   /* FITS allows a D exponent. */
   for (char *d = buf; *d && *d != '/'; d++)
     if (*d == 'D' || *d == 'd')
       *d = 'E';
   v = g_ascii_strtod (buf, &end);
-  if (end == buf || !isfinite (v))
-    return FALSE;
-  while (*end == ' ')
-    end++;
-  if (*end != '\0' && *end != '/')
+  if (end == buf || !isfinite (v) || !ends_well (end))
     return FALSE;
   *value = v;
   return TRUE;

@@ -104,6 +104,41 @@ tess_ds9_source_open (const TessDs9Source *s, GError **error)
   return image;
 }
 
+char *
+tess_ds9_result_path (const char *dir, const char *stem, GError **error)
+{
+  g_autofree char *name = g_strdup_printf ("%s-XXXXXX.fits", stem);
+  char *path = g_build_filename (dir, name, NULL);
+  int fd = g_mkstemp (path);
+
+  if (fd < 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: %s", path,
+                   g_strerror (errno));
+      g_free (path);
+      return NULL;
+    }
+  close (fd);
+  /* Only the name is wanted: the result is written under it at once. */
+  g_unlink (path);
+  return path;
+}
+
+void
+tess_ds9_job_error (GError *error, const TessDs9Source *const *sources, int n)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      error->domain = TESS_ERROR;
+      error->code = TESS_ERROR_CANCELLED;
+      g_free (error->message);
+      error->message = g_strdup (_ ("cancelled"));
+    }
+  for (int i = 0; i < n; i++)
+    if (sources[i])
+      name_frame_in_error (sources[i], error);
+}
+
 /* Says in the result's header what was done. */
 static gboolean
 label_result (const char *path, const TessDs9Job *job, GError **error)
@@ -198,17 +233,9 @@ tess_ds9_job_run (const TessDs9Job *job, GCancellable *cancellable,
   else
     {
       /* Beside the source, in its private folder. */
-      int fd;
-      result = g_build_filename (job->source->dir, "result-XXXXXX.fits", NULL);
-      fd = g_mkstemp (result);
-      if (fd < 0)
-        {
-          g_set_error (&local, TESS_ERROR, TESS_ERROR_IO, "%s: %s", result,
-                       g_strerror (errno));
-          goto out;
-        }
-      close (fd);
-      g_unlink (result);
+      result = tess_ds9_result_path (job->source->dir, "result", &local);
+      if (result == NULL)
+        goto out;
     }
   if (!tess_plan_write (plan, NULL, &job->run, result,
                         job->output ? TESS_WRITE_OVERWRITE : 0, cancellable,
@@ -232,13 +259,7 @@ out:
     g_unlink (result);
   if (local)
     {
-      if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_clear_error (&local);
-          g_set_error_literal (&local, TESS_ERROR, TESS_ERROR_CANCELLED,
-                               _ ("cancelled"));
-        }
-      name_frame_in_error (job->source, local);
+      tess_ds9_job_error (local, &job->source, 1);
       g_propagate_error (error, local);
     }
   if (plan)

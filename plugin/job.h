@@ -51,4 +51,12 @@ gboolean tess_ds9_job_run (const TessDs9Job *job, GCancellable *cancellable,
                            TessProgressFunc progress, gpointer user_data,
                            int *frame, GError **error);
 
+/* For jobs: a fresh name for a result file in @dir ("STEM-XXXXXX.fits",
+ * not created). */
+char *tess_ds9_result_path (const char *dir, const char *stem, GError **error);
+/* For jobs: a cancellation becomes TESS_ERROR_CANCELLED, and the message
+ * names DS9 frames rather than the temporary copies of @sources. */
+void tess_ds9_job_error (GError *error, const TessDs9Source *const *sources,
+                         int n);
+
 #endif /* TESS_DS9_JOB_H */

@@ -117,17 +117,9 @@ tess_ds9_mosaic_run (const TessDs9MosaicJob *job, GCancellable *cancellable,
     result = g_strdup (job->output);
   else
     {
-      int fd;
-      result = g_build_filename (src[0]->dir, "mosaic-XXXXXX.fits", NULL);
-      fd = g_mkstemp (result);
-      if (fd < 0)
-        {
-          g_set_error (&local, TESS_ERROR, TESS_ERROR_IO, "%s: %s", result,
-                       g_strerror (errno));
-          goto out;
-        }
-      close (fd);
-      g_unlink (result);
+      result = tess_ds9_result_path (src[0]->dir, "mosaic", &local);
+      if (result == NULL)
+        goto out;
     }
   if (!tess_mosaic_write (mosaic, result,
                           job->output ? TESS_WRITE_OVERWRITE : 0, &job->run,
@@ -152,23 +144,8 @@ out:
     g_unlink (result);
   if (local)
     {
-      if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_clear_error (&local);
-          g_set_error_literal (&local, TESS_ERROR, TESS_ERROR_CANCELLED,
-                               _ ("cancelled"));
-        }
-      /* Messages about temporary copies name the frames. */
-      for (int i = 0; i < job->nframes; i++)
-        if (src[i] && strstr (local->message, src[i]->path))
-          {
-            GString *m = g_string_new (local->message);
-            g_autofree char *name
-                = g_strdup_printf ("DS9 frame %d", job->frames[i]);
-            g_string_replace (m, src[i]->path, name, 0);
-            g_free (local->message);
-            local->message = g_string_free (m, FALSE);
-          }
+      tess_ds9_job_error (local, (const TessDs9Source *const *)src,
+                          job->nframes);
       g_propagate_error (error, local);
     }
   tess_mosaic_free (mosaic);
