@@ -191,8 +191,7 @@ tess_cmd_mosaic (int argc, char **argv)
        *scratch_dir = NULL, **rest = NULL, **weight_files = NULL;
   gboolean match = FALSE, overwrite = FALSE, quiet = FALSE, verbose = FALSE,
            no_footprint = FALSE;
-  int reference = 0;
-  gboolean reference_given = FALSE;
+  int reference = G_MININT; /* G_MININT: not given (0 is a choice) */
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
       N_ ("Write the mosaic to FILE (FITS)"), N_ ("FILE") },
@@ -268,12 +267,6 @@ tess_cmd_mosaic (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   add_optimal_entries (ctx, &o, TRUE);
   tess_method_args_add (&m, ctx);
-  {
-    /* --background-reference 0 is a choice, not the default. */
-    for (int i = 1; i < argc; i++)
-      if (g_str_has_prefix (argv[i], "--background-reference"))
-        reference_given = TRUE;
-  }
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       ret = tess_cli_usage_error ("mosaic", "%s", error->message);
@@ -326,7 +319,7 @@ tess_cmd_mosaic (int argc, char **argv)
         }
     }
   mo.match_background = match;
-  if (reference_given)
+  if (reference != G_MININT)
     {
       if (!match || reference < 0 || reference >= n)
         {

@@ -139,6 +139,15 @@ tess_ds9_job_error (GError *error, const TessDs9Source *const *sources, int n)
       name_frame_in_error (sources[i], error);
 }
 
+void
+tess_ds9_fits_error (const char *path, int status, GError **error)
+{
+  char msg[FLEN_STATUS];
+
+  fits_get_errstatus (status, msg);
+  g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: %s", path, msg);
+}
+
 /* Says in the result's header what was done. */
 static gboolean
 label_result (const char *path, const TessDs9Job *job, GError **error)
@@ -196,11 +205,7 @@ label_result (const char *path, const TessDs9Job *job, GError **error)
   if (status == 0)
     return TRUE;
 fail:
-  {
-    char msg[FLEN_STATUS];
-    fits_get_errstatus (status, msg);
-    g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: %s", path, msg);
-  }
+  tess_ds9_fits_error (path, status, error);
   return FALSE;
 }
 

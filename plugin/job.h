@@ -54,6 +54,8 @@ gboolean tess_ds9_job_run (const TessDs9Job *job, GCancellable *cancellable,
 /* For jobs: a fresh name for a result file in @dir ("STEM-XXXXXX.fits",
  * not created). */
 char *tess_ds9_result_path (const char *dir, const char *stem, GError **error);
+/* For jobs: cfitsio's @status on @path as a GError. */
+void tess_ds9_fits_error (const char *path, int status, GError **error);
 /* For jobs: a cancellation becomes TESS_ERROR_CANCELLED, and the message
  * names DS9 frames rather than the temporary copies of @sources. */
 void tess_ds9_job_error (GError *error, const TessDs9Source *const *sources,

@@ -60,11 +60,7 @@ label_mosaic (const char *path, const TessDs9MosaicJob *job,
   if (status == 0)
     return TRUE;
 fail:
-  {
-    char msg[FLEN_STATUS];
-    fits_get_errstatus (status, msg);
-    g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: %s", path, msg);
-  }
+  tess_ds9_fits_error (path, status, error);
   return FALSE;
 }
 

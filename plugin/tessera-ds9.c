@@ -42,8 +42,7 @@ typedef struct
   char *mosaic;
   char *combine;
   gboolean match_background;
-  int background_reference;
-  gboolean reference_given;
+  int background_reference; /* G_MININT: not given */
   char *blank;
   gboolean auto_rotate;
   TessMethodArgs m;
@@ -291,7 +290,7 @@ run_batch_mosaic (Args *a)
         }
       goto out;
     }
-  if (a->reference_given)
+  if (a->background_reference != G_MININT)
     {
       if (!a->match_background || a->background_reference < 0
           || a->background_reference >= n)
@@ -557,6 +556,43 @@ error_box (const char *message)
   gtk_widget_destroy (box);
 }
 
+/* GTK on DS9's display; FALSE (said on stderr) without one. */
+static gboolean
+open_display (void)
+{
+  if (gtk_init_check (NULL, NULL))
+    return TRUE;
+  error_line (_ ("cannot open the display '%s'"),
+              g_getenv ("DISPLAY") ? g_getenv ("DISPLAY") : "");
+  return FALSE;
+}
+
+/* Shows @dialog and runs until it is gone; SIGTERM, SIGINT and SIGHUP
+ * close it as the user would. */
+static void
+run_until_closed (GtkWidget *dialog)
+{
+  guint ids[3];
+
+  ids[0] = g_unix_signal_add (SIGTERM, on_quit_signal, dialog);
+  ids[1] = g_unix_signal_add (SIGINT, on_quit_signal, dialog);
+  ids[2] = g_unix_signal_add (SIGHUP, on_quit_signal, dialog);
+  gtk_widget_show (dialog);
+  gtk_main ();
+  for (int i = 0; i < 3; i++)
+    g_source_remove (ids[i]);
+}
+
+/* An error before a dialog could open: on stderr, in the log, and in a
+ * message box (stderr is lost under DS9). */
+static void
+start_error (const Args *a, const char *message)
+{
+  error_line ("%s", message);
+  log_error (a, message);
+  error_box (message);
+}
+
 static int
 run_dialog (Args *a)
 {
@@ -568,12 +604,8 @@ run_dialog (Args *a)
   gboolean other = FALSE;
   int source_id = a->source_frame, ret = 1;
 
-  if (!gtk_init_check (NULL, NULL))
-    {
-      error_line (_ ("cannot open the display '%s'"),
-                  g_getenv ("DISPLAY") ? g_getenv ("DISPLAY") : "");
-      return 1;
-    }
+  if (!open_display ())
+    return 1;
   h.xpa = a->xpa;
   si = tess_single_instance_claim (a->xpa, present_dialog, &h, &other, &error);
   if (si == NULL && other)
@@ -604,24 +636,14 @@ run_dialog (Args *a)
     tess_reproject_dialog_set_log (
         dialog, a->log ? a->log : g_getenv ("TESSERA_DS9_LOG"));
   g_signal_connect (dialog, "destroy", G_CALLBACK (on_dialog_destroy), &h);
-  {
-    guint ids[3];
-    ids[0] = g_unix_signal_add (SIGTERM, on_quit_signal, dialog);
-    ids[1] = g_unix_signal_add (SIGINT, on_quit_signal, dialog);
-    ids[2] = g_unix_signal_add (SIGHUP, on_quit_signal, dialog);
-    gtk_widget_show (GTK_WIDGET (dialog));
-    h.download = g_thread_new ("download", download_thread, &h);
-    gtk_main ();
-    for (int i = 0; i < 3; i++)
-      g_source_remove (ids[i]);
-  }
+  /* The source's pixels arrive through the main loop (download_done). */
+  h.download = g_thread_new ("download", download_thread, &h);
+  run_until_closed (GTK_WIDGET (dialog));
   ret = 0;
   goto out;
 
 fail:
-  error_line ("%s", error->message);
-  log_error (a, error->message);
-  error_box (error->message);
+  start_error (a, error->message);
 out:
   /* Closed while the image was being read: wait for it. */
   if (h.download)
@@ -752,12 +774,8 @@ run_mosaic_dialog (Args *a)
   gboolean other = FALSE;
   int nwanted = 0, ret = 1;
 
-  if (!gtk_init_check (NULL, NULL))
-    {
-      error_line (_ ("cannot open the display '%s'"),
-                  g_getenv ("DISPLAY") ? g_getenv ("DISPLAY") : "");
-      return 1;
-    }
+  if (!open_display ())
+    return 1;
   key = g_strdup_printf ("%s mosaic", a->xpa);
   si = tess_single_instance_claim (key, present_mosaic, &h, &other, &error);
   if (si == NULL && other)
@@ -796,23 +814,12 @@ run_mosaic_dialog (Args *a)
     tess_mosaic_dialog_set_log (
         h.dialog, a->log ? a->log : g_getenv ("TESSERA_DS9_LOG"));
   g_signal_connect (h.dialog, "destroy", G_CALLBACK (on_mosaic_destroy), &h);
-  {
-    guint ids[3];
-    ids[0] = g_unix_signal_add (SIGTERM, on_quit_signal, h.dialog);
-    ids[1] = g_unix_signal_add (SIGINT, on_quit_signal, h.dialog);
-    ids[2] = g_unix_signal_add (SIGHUP, on_quit_signal, h.dialog);
-    gtk_widget_show (GTK_WIDGET (h.dialog));
-    gtk_main ();
-    for (int i = 0; i < 3; i++)
-      g_source_remove (ids[i]);
-  }
+  run_until_closed (GTK_WIDGET (h.dialog));
   ret = 0;
   goto out;
 
 fail:
-  error_line ("%s", error->message);
-  log_error (a, error->message);
-  error_box (error->message);
+  start_error (a, error->message);
 out:
   if (frames)
     g_ptr_array_unref (frames);
@@ -925,7 +932,6 @@ main (int argc, char **argv)
       ret = 2;
       goto out;
     }
-  a.reference_given = a.background_reference != G_MININT;
   if (a.batch)
     ret = a.mosaic ? run_batch_mosaic (&a) : run_batch (&a);
   else

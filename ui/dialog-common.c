@@ -22,6 +22,49 @@ tess_ui_progress_text (const TessProgress *p)
                           (int)p->blocks_total, 100.0 * frac);
 }
 
+typedef struct
+{
+  GtkWidget *bar;
+  GCancellable *cancel;
+  TessProgress p;
+} Posted;
+
+static gboolean
+show_posted (gpointer data)
+{
+  Posted *u = data;
+
+  /* The bar (or what holds it) is shown only while a job runs; nothing is
+   * shown once Cancel was asked for. */
+  if (gtk_widget_is_visible (u->bar)
+      && !g_cancellable_is_cancelled (u->cancel))
+    {
+      g_autofree char *text = tess_ui_progress_text (&u->p);
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (u->bar),
+                                     u->p.pixels_total > 0
+                                         ? (double)u->p.pixels_done
+                                               / (double)u->p.pixels_total
+                                         : 0.0);
+      gtk_progress_bar_set_text (GTK_PROGRESS_BAR (u->bar), text);
+    }
+  g_object_unref (u->bar);
+  g_object_unref (u->cancel);
+  g_free (u);
+  return G_SOURCE_REMOVE;
+}
+
+void
+tess_ui_post_progress (GtkWidget *bar, GCancellable *cancel,
+                       const TessProgress *progress)
+{
+  Posted *u = g_new (Posted, 1);
+
+  u->bar = g_object_ref (bar);
+  u->cancel = g_object_ref (cancel);
+  u->p = *progress;
+  g_idle_add (show_posted, u);
+}
+
 void
 tess_ui_log (const char *path, const char *format, ...)
 {

@@ -5,8 +5,14 @@
 
 #include "tessera.h"
 
+#include <gtk/gtk.h>
+
 /* "12 of 64 blocks, 19%, about 3 s left". */
 char *tess_ui_progress_text (const TessProgress *progress);
+/* From a job's thread: shows @progress in @bar, in the main loop, if the
+ * bar is still shown and @cancel not cancelled by then. */
+void tess_ui_post_progress (GtkWidget *bar, GCancellable *cancel,
+                            const TessProgress *progress);
 /* Appends a line, with the time, to the log at @path (NULL: none). */
 void tess_ui_log (const char *path, const char *format, ...)
     G_GNUC_PRINTF (2, 3);

@@ -201,42 +201,13 @@ job_task_free (JobTask *t)
   g_free (t);
 }
 
-typedef struct
-{
-  TessMosaicDialog *dialog;
-  TessProgress p;
-} Update;
-
-static gboolean
-show_progress (gpointer data)
-{
-  Update *u = data;
-  TessMosaicDialog *d = u->dialog;
-
-  if (d->running && !g_cancellable_is_cancelled (d->cancel))
-    {
-      g_autofree char *text = tess_ui_progress_text (&u->p);
-      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (d->progress_bar),
-                                     u->p.pixels_total > 0
-                                         ? (double)u->p.pixels_done
-                                               / (double)u->p.pixels_total
-                                         : 0.0);
-      gtk_progress_bar_set_text (GTK_PROGRESS_BAR (d->progress_bar), text);
-    }
-  g_object_unref (d);
-  g_free (u);
-  return G_SOURCE_REMOVE;
-}
-
+/* Called in the job's thread. */
 static void
 job_progress (const TessProgress *p, gpointer data)
 {
   JobTask *t = data;
-  Update *u = g_new (Update, 1);
 
-  u->dialog = g_object_ref (t->dialog);
-  u->p = *p;
-  g_idle_add (show_progress, u);
+  tess_ui_post_progress (t->dialog->progress_bar, t->dialog->cancel, p);
 }
 
 static void

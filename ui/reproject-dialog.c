@@ -767,43 +767,13 @@ job_task_free (JobTask *t)
   g_free (t);
 }
 
-typedef struct
-{
-  TessReprojectDialog *dialog;
-  TessProgress p;
-} ProgressUpdate;
-
-static gboolean
-show_progress (gpointer data)
-{
-  ProgressUpdate *u = data;
-  TessReprojectDialog *d = u->dialog;
-  const TessProgress *p = &u->p;
-  double frac = p->pixels_total > 0
-                    ? (double)p->pixels_done / (double)p->pixels_total
-                    : 0.0;
-
-  if (d->running && !g_cancellable_is_cancelled (d->job_cancel))
-    {
-      g_autofree char *text = tess_ui_progress_text (p);
-      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (d->progress_bar), frac);
-      gtk_progress_bar_set_text (GTK_PROGRESS_BAR (d->progress_bar), text);
-    }
-  g_object_unref (d);
-  g_free (u);
-  return G_SOURCE_REMOVE;
-}
-
 /* Called in the job's thread. */
 static void
 job_progress (const TessProgress *p, gpointer data)
 {
   JobTask *t = data;
-  ProgressUpdate *u = g_new (ProgressUpdate, 1);
 
-  u->dialog = g_object_ref (t->dialog);
-  u->p = *p;
-  g_idle_add (show_progress, u);
+  tess_ui_post_progress (t->dialog->progress_bar, t->dialog->job_cancel, p);
 }
 
 static void
