@@ -121,7 +121,7 @@ tess_cmd_optimal_wcs (int argc, char **argv)
   TessWcs *out = NULL;
   int ret = TESS_EXIT_FAILURE;
 
-  g_set_prgname ("tessera optimal-wcs");
+  tess_cli_set_prgname ("optimal-wcs");
   ctx = g_option_context_new (_ ("INPUT..."));
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   g_option_context_set_summary (
@@ -250,7 +250,7 @@ tess_cmd_mosaic (int argc, char **argv)
   tess_run_options_init (&run);
   tess_mosaic_options_init (&mo);
   tess_method_args_init (&m);
-  g_set_prgname ("tessera mosaic");
+  tess_cli_set_prgname ("mosaic");
   ctx = g_option_context_new (_ ("INPUT... -o OUTPUT"));
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   g_option_context_set_summary (
@@ -272,9 +272,7 @@ tess_cmd_mosaic (int argc, char **argv)
       ret = tess_cli_usage_error ("mosaic", "%s", error->message);
       goto out;
     }
-  verb = quiet     ? TESS_VERBOSITY_QUIET
-         : verbose ? TESS_VERBOSITY_VERBOSE
-                   : TESS_VERBOSITY_NORMAL;
+  verb = tess_cli_verbosity (quiet, verbose);
   if (rest == NULL || rest[0] == NULL)
     {
       ret = tess_cli_usage_error ("mosaic", _ ("no INPUT given"));
@@ -398,20 +396,20 @@ tess_cmd_mosaic (int argc, char **argv)
     }
   for (int i = 0; i < n; i++)
     if (!tess_mosaic_input_used (mosaic, i) && verb >= TESS_VERBOSITY_NORMAL)
-      fprintf (stderr, _ ("tessera mosaic: %s is off the target: left out\n"),
-               rest[i]);
-  bar = tess_progress_bar_new ("mosaic", verb >= TESS_VERBOSITY_NORMAL);
-  if (!tess_mosaic_write (mosaic, output,
-                          (overwrite ? TESS_WRITE_OVERWRITE : 0)
-                              | (no_footprint ? TESS_WRITE_NO_FOOTPRINT : 0),
-                          &run, cancellable, tess_progress_bar_update, bar,
-                          &error))
+      fprintf (stderr, _ ("%s mosaic: %s is off the target: left out\n"),
+               tess_cli_engine->program, rest[i]);
+  bar = tess_progress_bar_new ("mosaic", verb);
+  if (!tess_cli_engine->write_mosaic (
+          mosaic, output,
+          (overwrite ? TESS_WRITE_OVERWRITE : 0)
+              | (no_footprint ? TESS_WRITE_NO_FOOTPRINT : 0),
+          &run, cancellable, tess_progress_bar_update, bar, &error))
     {
       tess_progress_bar_free (bar);
       goto fail;
     }
   tess_progress_bar_free (bar);
-  if (match && !quiet)
+  if (match && verb >= TESS_VERBOSITY_NORMAL)
     {
       const double *off = tess_mosaic_get_offsets (mosaic);
       for (int i = 0; i < n; i++)

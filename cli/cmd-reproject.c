@@ -126,7 +126,7 @@ tess_cmd_reproject (int argc, char **argv)
   tess_method_args_init (&a.m);
   tess_target_args_init (&a.t);
 
-  g_set_prgname ("tessera reproject");
+  tess_cli_set_prgname ("reproject");
   ctx = g_option_context_new (_ ("-o OUTPUT --target TARGET"));
   g_option_context_set_summary (
       ctx,
@@ -153,9 +153,7 @@ tess_cmd_reproject (int argc, char **argv)
       ret = tess_cli_usage_error ("reproject", "%s", error->message);
       goto out;
     }
-  verb = a.quiet     ? TESS_VERBOSITY_QUIET
-         : a.verbose ? TESS_VERBOSITY_VERBOSE
-                     : TESS_VERBOSITY_NORMAL;
+  verb = tess_cli_verbosity (a.quiet, a.verbose);
 
   if (a.rest == NULL || a.rest[0] == NULL)
     {
@@ -274,11 +272,12 @@ tess_cmd_reproject (int argc, char **argv)
 
   tess_cli_catch_signals (cancellable);
   g_timer_start (timer);
-  /* With workers, they read the pixels: here they are only mapped (or
-   * converted once to a scratch file the workers share). */
-  input = run.jobs == 1 && a.scratch_dir == NULL
-              ? tess_image_load (in_path, &error)
-              : tess_image_open (in_path, a.scratch_dir, &error);
+  /* With workers (or other processes), they read the pixels: here they are
+   * only mapped (or converted once to a scratch file the workers share). */
+  input
+      = run.jobs == 1 && a.scratch_dir == NULL && !tess_cli_engine->map_inputs
+            ? tess_image_load (in_path, &error)
+            : tess_image_open (in_path, a.scratch_dir, &error);
   if (input == NULL)
     goto fail;
   if (verb >= TESS_VERBOSITY_VERBOSE)
@@ -312,13 +311,14 @@ tess_cmd_reproject (int argc, char **argv)
   plan = tess_plan_new (input, target, &opt, &error);
   if (plan == NULL)
     goto fail;
-  bar = tess_progress_bar_new ("reproject", verb >= TESS_VERBOSITY_NORMAL);
+  bar = tess_progress_bar_new ("reproject", verb);
   /* Blocks go to the file as they are done: the output is never held
    * whole. */
-  ok = tess_plan_write (plan, &region, &run, a.output,
-                        (a.overwrite ? TESS_WRITE_OVERWRITE : 0)
-                            | (a.no_footprint ? TESS_WRITE_NO_FOOTPRINT : 0),
-                        cancellable, tess_progress_bar_update, bar, &error);
+  ok = tess_cli_engine->write_plan (
+      plan, &region, &run, a.output,
+      (a.overwrite ? TESS_WRITE_OVERWRITE : 0)
+          | (a.no_footprint ? TESS_WRITE_NO_FOOTPRINT : 0),
+      cancellable, tess_progress_bar_update, bar, &error);
   tess_progress_bar_free (bar);
   if (!ok)
     goto fail;

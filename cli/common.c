@@ -1,13 +1,96 @@
-/* common.c — what the subcommands of `tessera` share: Ctrl-C and
- * SIGTERM cancel the job, and an output must not replace an input. */
+/* common.c — what the subcommands of `tessera` (and `tessera-mpi`)
+ * share: where blocks run, error lines, Ctrl-C and SIGTERM cancelling the
+ * job, and an output must not replace an input. */
 #include "config.h"
 
 #include "cli.h"
 
+#include <glib/gi18n.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+
+const TessCliEngine tess_cli_local_engine = {
+  "tessera", FALSE, FALSE, tess_plan_write, tess_mosaic_write, NULL,
+};
+const TessCliEngine *tess_cli_engine = &tess_cli_local_engine;
+
+TessVerbosity
+tess_cli_verbosity (gboolean quiet, gboolean verbose)
+{
+  if (quiet || tess_cli_engine->silent)
+    return TESS_VERBOSITY_QUIET;
+  return verbose ? TESS_VERBOSITY_VERBOSE : TESS_VERBOSITY_NORMAL;
+}
+
+void
+tess_cli_set_prgname (const char *command)
+{
+  g_autofree char *name
+      = g_strdup_printf ("%s %s", tess_cli_engine->program, command);
+
+  g_set_prgname (name);
+}
+
+/* Reports error line @line and frees it. */
+static void
+report (char *line)
+{
+  if (tess_cli_engine->report)
+    tess_cli_engine->report (line);
+  else
+    fprintf (stderr, "%s\n", line);
+  g_free (line);
+}
+
+void
+tess_cli_error (const char *format, ...)
+{
+  va_list ap;
+  g_autofree char *msg = NULL;
+
+  va_start (ap, format);
+  msg = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  /* One line, whatever the message holds. */
+  g_strdelimit (msg, "\n\r", ' ');
+  report (g_strdup_printf ("%s: %s", tess_cli_engine->program, msg));
+}
+
+int
+tess_cli_usage_error (const char *command, const char *format, ...)
+{
+  va_list ap;
+  g_autofree char *msg = NULL;
+
+  va_start (ap, format);
+  msg = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_strdelimit (msg, "\n\r", ' ');
+  /* TRANSLATORS: the program, the command, the message, the program and
+   * the command again. */
+  report (g_strdup_printf (_ ("%s %s: %s (see '%s %s --help')"),
+                           tess_cli_engine->program, command, msg,
+                           tess_cli_engine->program, command));
+  return TESS_EXIT_USAGE;
+}
+
+void
+tess_cli_verbose (TessVerbosity v, const char *format, ...)
+{
+  va_list ap;
+
+  if (v < TESS_VERBOSITY_VERBOSE)
+    return;
+  va_start (ap, format);
+  fprintf (stderr, "%s: ", tess_cli_engine->program);
+  vfprintf (stderr, format, ap);
+  fputc ('\n', stderr);
+  va_end (ap);
+}
 
 /* The file part of a cfitsio name such as "file.fits[1]". */
 static char *
@@ -29,6 +112,14 @@ tess_cli_same_file (const char *a, const char *b)
   return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+static void (*signal_hook) (void);
+
+void
+tess_cli_set_signal_hook (void (*hook) (void))
+{
+  signal_hook = hook;
+}
+
 /* SIGINT and SIGTERM cancel the job: they are blocked in every thread and
  * taken by this one, which may then call GLib safely. */
 static gpointer
@@ -42,7 +133,11 @@ signal_thread (gpointer data)
   sigaddset (&set, SIGINT);
   sigaddset (&set, SIGTERM);
   if (sigwait (&set, &sig) == 0)
-    g_cancellable_cancel (cancellable);
+    {
+      g_cancellable_cancel (cancellable);
+      if (signal_hook)
+        signal_hook ();
+    }
   return NULL;
 }
 

@@ -10,50 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-void
-tess_cli_error (const char *format, ...)
-{
-  va_list ap;
-  g_autofree char *msg = NULL;
-
-  va_start (ap, format);
-  msg = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  /* One line, whatever the message holds. */
-  g_strdelimit (msg, "\n\r", ' ');
-  fprintf (stderr, "tessera: %s\n", msg);
-}
-
-int
-tess_cli_usage_error (const char *command, const char *format, ...)
-{
-  va_list ap;
-  g_autofree char *msg = NULL;
-
-  va_start (ap, format);
-  msg = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_strdelimit (msg, "\n\r", ' ');
-  /* TRANSLATORS: the command, the message, the command again. */
-  fprintf (stderr, _ ("tessera %s: %s (see 'tessera %s --help')\n"), command,
-           msg, command);
-  return TESS_EXIT_USAGE;
-}
-
-void
-tess_cli_verbose (TessVerbosity v, const char *format, ...)
-{
-  va_list ap;
-
-  if (v < TESS_VERBOSITY_VERBOSE)
-    return;
-  va_start (ap, format);
-  fputs ("tessera: ", stderr);
-  vfprintf (stderr, format, ap);
-  fputc ('\n', stderr);
-  va_end (ap);
-}
-
 static void
 usage (FILE *out)
 {

@@ -191,6 +191,34 @@ tess__cards_get_double (const char *cards, int ncards, const char *key,
   return TRUE;
 }
 
+char *
+tess__cards_get_string (const char *cards, int ncards, const char *key)
+{
+  char buf[72];
+  GString *v;
+
+  if (!card_value (cards, ncards, key, buf) || buf[0] != '\'')
+    return NULL;
+  v = g_string_new (NULL);
+  for (const char *p = buf + 1; *p; p++)
+    {
+      if (*p == '\'')
+        {
+          if (p[1] != '\'')
+            {
+              /* Trailing blanks are not significant. */
+              while (v->len > 0 && v->str[v->len - 1] == ' ')
+                g_string_truncate (v, v->len - 1);
+              return g_string_free (v, FALSE);
+            }
+          p++;
+        }
+      g_string_append_c (v, *p);
+    }
+  g_string_free (v, TRUE);
+  return NULL;
+}
+
 void
 tess__cards_append (GString *cards, const char *card)
 {

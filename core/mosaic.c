@@ -6,8 +6,8 @@
  */
 #include "config.h"
 
+#include "tess-mosaic.h"
 #include "tess-private.h"
-#include "tess-stream.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -69,6 +69,7 @@ struct _TessMosaic
   gint64 width, height, nplanes;
   TessPixelType type;
   int used;
+  gboolean matched; /* offsets fitted (or given) */
 };
 
 /* The output pixels input @in may touch: its outline (and a grid inside),
@@ -277,6 +278,12 @@ tess_mosaic_set_weight_image (TessMosaic *m, int i, TessImage *weights,
       return FALSE;
     }
   return TRUE;
+}
+
+int
+tess_mosaic_get_n_inputs (const TessMosaic *m)
+{
+  return m->n;
 }
 
 gboolean
@@ -533,6 +540,7 @@ tess_mosaic_match_backgrounds (TessMosaic *m, GCancellable *cancellable,
       g_free (members);
     }
   ok = TRUE;
+  m->matched = TRUE;
 
 out:
   for (int i = 0; i < n; i++)
@@ -614,287 +622,378 @@ compare_double (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+/* A mosaic's bands: the inputs' parts of a band and the band's buffers,
+ * reused from band to band. */
+struct _TessMosaicBands
+{
+  TessMosaic *m;
+  gint64 bh;
+  Piece *pieces;
+  double *acc, *wsum, *sorted;
+  gpointer out_band;
+  float *fp_band;
+  GThreadPool *pool;
+  Band band;
+};
+
+void
+tess__mosaic_get_size (const TessMosaic *m, gint64 *width, gint64 *height)
+{
+  *width = m->width;
+  *height = m->height;
+}
+
+gint64
+tess__mosaic_band_height (const TessMosaic *m, const TessRunOptions *run)
+{
+  gint64 P = m->nplanes, widths = 0, bh;
+  gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  gsize per_row;
+
+  /* The inputs' parts of a band and the band's own buffers fit in
+   * BAND_BYTES, whatever the number of inputs. */
+  for (int i = 0; i < m->n; i++)
+    if (m->plans[i])
+      widths += m->boxes[i].width * (m->wplans[i] ? 2 : 1);
+  per_row = (gsize)widths * ((gsize)P * 8 + 4)
+            + (gsize)m->width * ((gsize)P * (8 + elem) + 12);
+  bh = CLAMP ((gint64)(BAND_BYTES / MAX (per_row, 1)), 1, m->height);
+  /* A block height given caps the band. */
+  if (run && run->block_height > 0)
+    bh = MIN (bh, run->block_height);
+  return bh;
+}
+
+TessImage *
+tess__mosaic_output_shell (const TessMosaic *m, GError **error)
+{
+  /* The output: the target's WCS, the extra axes of the first input. */
+  TessImage *shell = tess__image_alloc (m->target, m->type, m->width,
+                                        m->height, m->inputs[0]->n_extra,
+                                        m->inputs[0]->extra, FALSE, error);
+  char *h;
+
+  if (shell == NULL)
+    return NULL;
+  h = g_strdup_printf ("Mosaic by Tessera %s: %d of %d inputs, %s, %s%s",
+                       PACKAGE_VERSION, m->used, m->n,
+                       tess_method_name (m->options.method),
+                       tess_combine_name (m->mo.combine),
+                       m->mo.match_background ? ", backgrounds matched" : "");
+  tess_image_add_history (shell, h);
+  g_free (h);
+  for (int i = 0; i < m->n; i++)
+    {
+      h = g_strdup_printf ("Input %d: %s%s", i + 1,
+                           tess_image_get_source (m->inputs[i])
+                               ? tess_image_get_source (m->inputs[i])
+                               : "an image",
+                           m->plans[i] ? "" : " (off the target)");
+      tess_image_add_history (shell, h);
+      g_free (h);
+      if (m->mo.match_background && m->plans[i])
+        {
+          h = g_strdup_printf ("Input %d background offset: %.9g", i + 1,
+                               m->offsets[i]);
+          tess_image_add_history (shell, h);
+          g_free (h);
+        }
+    }
+  return shell;
+}
+
+gboolean
+tess__mosaic_ensure_matched (TessMosaic *m, GCancellable *cancellable,
+                             GError **error)
+{
+  return !m->mo.match_background || m->matched
+         || tess_mosaic_match_backgrounds (m, cancellable, error);
+}
+
+TessMosaicBands *
+tess__mosaic_bands_new (TessMosaic *m, gint64 band_height, int jobs)
+{
+  TessMosaicBands *b = g_new0 (TessMosaicBands, 1);
+  gint64 W = m->width, P = m->nplanes, bh = band_height;
+  gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
+
+  b->m = m;
+  b->bh = bh;
+  b->pieces = g_new0 (Piece, m->n);
+  g_mutex_init (&b->band.lock);
+  g_cond_init (&b->band.done);
+  if (jobs <= 0)
+    jobs = (int)g_get_num_processors ();
+  for (int i = 0; i < m->n; i++)
+    if (m->plans[i])
+      {
+        Piece *pc = &b->pieces[i];
+        gsize px = (gsize)m->boxes[i].width * (gsize)bh;
+        pc->plan = m->plans[i];
+        pc->dbl = tess_plan_get_pixel_type (m->plans[i]) == TESS_TYPE_DOUBLE;
+        pc->data = g_malloc (px * (gsize)P * (pc->dbl ? 8 : 4));
+        pc->fp = g_new (float, px);
+        pc->wplan = m->wplans[i];
+        if (m->wplans[i])
+          pc->wdata = g_malloc (px * 8);
+      }
+  b->acc = g_new (double, (gsize)W *bh *P);
+  b->wsum = g_new (double, (gsize)W *bh);
+  b->sorted = g_new (double, MAX (m->n, 1));
+  b->out_band = g_malloc ((gsize)W * bh * P * elem);
+  b->fp_band = g_new (float, (gsize)W *bh);
+  if (jobs > 1)
+    b->pool = g_thread_pool_new (compute_piece, &b->band, jobs, FALSE, NULL);
+  return b;
+}
+
+void
+tess__mosaic_bands_free (TessMosaicBands *b)
+{
+  if (b == NULL)
+    return;
+  if (b->pool)
+    g_thread_pool_free (b->pool, FALSE, TRUE);
+  for (int i = 0; i < b->m->n; i++)
+    {
+      g_free (b->pieces[i].data);
+      g_free (b->pieces[i].fp);
+      g_free (b->pieces[i].wdata);
+      g_clear_error (&b->pieces[i].error);
+    }
+  g_free (b->pieces);
+  g_free (b->acc);
+  g_free (b->wsum);
+  g_free (b->sorted);
+  g_free (b->out_band);
+  g_free (b->fp_band);
+  g_mutex_clear (&b->band.lock);
+  g_cond_clear (&b->band.done);
+  g_free (b);
+}
+
+gboolean
+tess__mosaic_bands_write (TessMosaicBands *b, gint64 y0,
+                          const TessStreamLayout *layout, const char *what,
+                          GError **error)
+{
+  TessMosaic *m = b->m;
+  gint64 W = m->width, H = m->height, P = m->nplanes, bh = b->bh;
+  gint64 rows = MIN (bh, H - y0), npx = W * rows;
+  int n = m->n;
+  gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  Piece *pieces = b->pieces;
+  double *acc = b->acc, *wsum = b->wsum, *sorted = b->sorted;
+  gpointer out_band = b->out_band;
+  float *fp_band = b->fp_band;
+
+  /* Every input's part of the band, in parallel. */
+  b->band.pending = 0;
+  for (int i = 0; i < n; i++)
+    {
+      Piece *pc = &pieces[i];
+      TessRect box = m->boxes[i];
+      pc->active = FALSE;
+      if (m->plans[i] == NULL)
+        continue;
+      pc->r.x0 = box.x0;
+      pc->r.width = box.width;
+      pc->r.y0 = MAX (box.y0, y0);
+      pc->r.height = MIN (box.y0 + box.height, y0 + rows) - pc->r.y0;
+      if (pc->r.height <= 0 || pc->r.width <= 0)
+        continue;
+      pc->active = TRUE;
+      if (b->pool)
+        {
+          g_mutex_lock (&b->band.lock);
+          b->band.pending++;
+          g_mutex_unlock (&b->band.lock);
+          g_thread_pool_push (b->pool, pc, NULL);
+        }
+      else
+        compute_one (pc);
+    }
+  g_mutex_lock (&b->band.lock);
+  while (b->band.pending > 0)
+    g_cond_wait (&b->band.done, &b->band.lock);
+  g_mutex_unlock (&b->band.lock);
+  for (int i = 0; i < n; i++)
+    if (pieces[i].error)
+      {
+        g_propagate_error (error, pieces[i].error);
+        pieces[i].error = NULL;
+        return FALSE;
+      }
+
+  /* Combined pixel by pixel, inputs in the order given. */
+  for (gsize k = 0; k < (gsize)npx * P; k++)
+    acc[k] = m->mo.combine == TESS_COMBINE_MIN   ? INFINITY
+             : m->mo.combine == TESS_COMBINE_MAX ? -INFINITY
+                                                 : 0.0;
+  memset (wsum, 0, (gsize)npx * sizeof *wsum);
+  if (m->mo.combine != TESS_COMBINE_MEDIAN)
+    for (int i = 0; i < n; i++)
+      {
+        Piece *pc = &pieces[i];
+        gsize plane = (gsize)(pc->r.width * pc->r.height);
+        if (!pc->active)
+          continue;
+        for (gint64 yy = 0; yy < pc->r.height; yy++)
+          for (gint64 xx = 0; xx < pc->r.width; xx++)
+            {
+              gsize src = (gsize)(yy * pc->r.width + xx);
+              gsize dst = (gsize)((pc->r.y0 - y0 + yy) * W + pc->r.x0 + xx);
+              double wt = pc->fp[src] * m->weights[i]
+                          * (pc->wdata ? ((float *)pc->wdata)[src] : 1.0);
+              gboolean any = FALSE;
+              if (!(wt > 0.0))
+                continue;
+              for (gint64 p = 0; p < P; p++)
+                {
+                  gsize s = (gsize)p * plane + src;
+                  gsize d = (gsize)p * (gsize)npx + dst;
+                  double v = (pc->dbl ? ((double *)pc->data)[s]
+                                      : ((float *)pc->data)[s])
+                             - m->offsets[i];
+                  if (!isfinite (v))
+                    continue;
+                  any = TRUE;
+                  switch (m->mo.combine)
+                    {
+                    case TESS_COMBINE_MEAN:
+                    case TESS_COMBINE_SUM:
+                      acc[d] += wt * v;
+                      break;
+                    case TESS_COMBINE_FIRST:
+                      if (wsum[dst] == 0.0)
+                        acc[d] = v;
+                      break;
+                    case TESS_COMBINE_LAST:
+                      acc[d] = v;
+                      break;
+                    case TESS_COMBINE_MIN:
+                      acc[d] = MIN (acc[d], v);
+                      break;
+                    case TESS_COMBINE_MAX:
+                      acc[d] = MAX (acc[d], v);
+                      break;
+                    default:
+                      break;
+                    }
+                }
+              if (any)
+                wsum[dst] += wt;
+            }
+      }
+  else
+    /* The median: every input's value at the pixel. */
+    for (gint64 yy = 0; yy < rows; yy++)
+      for (gint64 x = 0; x < W; x++)
+        {
+          gsize dst = (gsize)(yy * W + x);
+          for (gint64 p = 0; p < P; p++)
+            {
+              int c = 0;
+              double wt_sum = 0.0;
+              for (int i = 0; i < n; i++)
+                {
+                  Piece *pc = &pieces[i];
+                  gint64 lx = x - pc->r.x0, ly = y0 + yy - pc->r.y0;
+                  gsize src;
+                  double wt, v;
+                  if (!pc->active || lx < 0 || lx >= pc->r.width || ly < 0
+                      || ly >= pc->r.height)
+                    continue;
+                  src = (gsize)(ly * pc->r.width + lx);
+                  wt = pc->fp[src] * m->weights[i]
+                       * (pc->wdata ? ((float *)pc->wdata)[src] : 1.0);
+                  if (!(wt > 0.0))
+                    continue;
+                  src += (gsize)p * (gsize)(pc->r.width * pc->r.height);
+                  v = (pc->dbl ? ((double *)pc->data)[src]
+                               : ((float *)pc->data)[src])
+                      - m->offsets[i];
+                  if (!isfinite (v))
+                    continue;
+                  sorted[c++] = v;
+                  wt_sum += wt;
+                }
+              if (c > 0)
+                {
+                  qsort (sorted, (size_t)c, sizeof *sorted, compare_double);
+                  acc[(gsize)p * (gsize)npx + dst]
+                      = c % 2 ? sorted[c / 2]
+                              : 0.5 * (sorted[c / 2 - 1] + sorted[c / 2]);
+                }
+              if (p == 0)
+                wsum[dst] = wt_sum;
+            }
+        }
+
+  /* The band's values and coverage. */
+  for (gsize k = 0; k < (gsize)npx; k++)
+    {
+      fp_band[k] = (float)wsum[k];
+      for (gint64 p = 0; p < P; p++)
+        {
+          gsize d = (gsize)p * (gsize)npx + k;
+          double v;
+          if (wsum[k] == 0.0)
+            v = m->mo.blank;
+          else if (m->mo.combine == TESS_COMBINE_MEAN)
+            v = acc[d] / wsum[k];
+          else
+            v = acc[d];
+          if (elem == 8)
+            ((double *)out_band)[d] = v;
+          else
+            ((float *)out_band)[d] = (float)v;
+        }
+    }
+  {
+    TessRect r = { 0, y0, W, rows };
+    return tess__stream_write_block (layout, &r, out_band, fp_band, what,
+                                     error);
+  }
+}
+
 gboolean
 tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
                    const TessRunOptions *run, GCancellable *cancellable,
                    TessProgressFunc progress, gpointer user_data,
                    GError **error)
 {
-  gint64 W = m->width, H = m->height, P = m->nplanes, bh, widths = 0;
-  int jobs = run ? run->jobs : 1, n = m->n;
+  gint64 W = m->width, H = m->height, bh;
+  gint64 done_px = 0, t0 = g_get_monotonic_time ();
   TessImage *shell;
   TessStreamWriter *w;
-  const TessStreamLayout *layout;
-  double *acc = NULL, *wsum = NULL, *sorted = NULL;
-  float *fp_band = NULL;
-  gpointer out_band = NULL;
-  gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
-  gint64 done_px = 0, t0 = g_get_monotonic_time ();
+  TessMosaicBands *bands;
   gboolean ok = FALSE;
-  Piece *pieces = g_new0 (Piece, n);
-  GThreadPool *pool = NULL;
-  Band band;
 
-  g_mutex_init (&band.lock);
-  g_cond_init (&band.done);
-  if (jobs <= 0)
-    jobs = (int)g_get_num_processors ();
-  if (m->mo.match_background
-      && !tess_mosaic_match_backgrounds (m, cancellable, error))
-    goto early;
-  /* Band height: the inputs' parts of a band and the band's own buffers
-   * fit in BAND_BYTES, whatever the number of inputs. */
-  for (int i = 0; i < n; i++)
-    if (m->plans[i])
-      widths += m->boxes[i].width * (m->wplans[i] ? 2 : 1);
-  {
-    gsize per_row = (gsize)widths * ((gsize)P * 8 + 4)
-                    + (gsize)W * ((gsize)P * (8 + elem) + 12);
-    bh = CLAMP ((gint64)(BAND_BYTES / MAX (per_row, 1)), 1, H);
-    /* A block height given caps the band. */
-    if (run && run->block_height > 0)
-      bh = MIN (bh, run->block_height);
-  }
-
-  /* The output: the target's WCS, the extra axes of the first input. */
-  shell = tess__image_alloc (m->target, m->type, W, H, m->inputs[0]->n_extra,
-                             m->inputs[0]->extra, FALSE, error);
+  if (!tess__mosaic_ensure_matched (m, cancellable, error))
+    return FALSE;
+  bh = tess__mosaic_band_height (m, run);
+  shell = tess__mosaic_output_shell (m, error);
   if (shell == NULL)
-    goto early;
-  {
-    char *h = g_strdup_printf (
-        "Mosaic by Tessera %s: %d of %d inputs, %s, %s%s", PACKAGE_VERSION,
-        m->used, m->n, tess_method_name (m->options.method),
-        tess_combine_name (m->mo.combine),
-        m->mo.match_background ? ", backgrounds matched" : "");
-    tess_image_add_history (shell, h);
-    g_free (h);
-    for (int i = 0; i < n; i++)
-      {
-        h = g_strdup_printf ("Input %d: %s%s", i + 1,
-                             tess_image_get_source (m->inputs[i])
-                                 ? tess_image_get_source (m->inputs[i])
-                                 : "an image",
-                             m->plans[i] ? "" : " (off the target)");
-        tess_image_add_history (shell, h);
-        g_free (h);
-        if (m->mo.match_background && m->plans[i])
-          {
-            h = g_strdup_printf ("Input %d background offset: %.9g", i + 1,
-                                 m->offsets[i]);
-            tess_image_add_history (shell, h);
-            g_free (h);
-          }
-      }
-  }
+    return FALSE;
   w = tess__stream_writer_new (path, shell, flags, error);
   tess_image_unref (shell);
   if (w == NULL)
-    goto early;
-  layout = tess__stream_writer_layout (w);
-
-  for (int i = 0; i < n; i++)
-    if (m->plans[i])
-      {
-        gsize px = (gsize)m->boxes[i].width * (gsize)bh;
-        pieces[i].plan = m->plans[i];
-        pieces[i].dbl
-            = tess_plan_get_pixel_type (m->plans[i]) == TESS_TYPE_DOUBLE;
-        pieces[i].data = g_malloc (px * (gsize)P * (pieces[i].dbl ? 8 : 4));
-        pieces[i].fp = g_new (float, px);
-        pieces[i].wplan = m->wplans[i];
-        if (m->wplans[i])
-          pieces[i].wdata = g_malloc (px * 8);
-      }
-  acc = g_new (double, (gsize)W *bh *P);
-  wsum = g_new (double, (gsize)W *bh);
-  sorted = g_new (double, MAX (n, 1));
-  out_band = g_malloc ((gsize)W * bh * P * elem);
-  fp_band = g_new (float, (gsize)W *bh);
-  if (jobs > 1)
-    pool = g_thread_pool_new (compute_piece, &band, jobs, FALSE, NULL);
-
+    return FALSE;
+  bands = tess__mosaic_bands_new (m, bh, run ? run->jobs : 1);
   for (gint64 y0 = 0; y0 < H; y0 += bh)
     {
-      gint64 rows = MIN (bh, H - y0), npx = W * rows;
+      gint64 rows = MIN (bh, H - y0);
 
       if (g_cancellable_is_cancelled (cancellable))
         {
           g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
           goto out;
         }
-      /* Every input's part of the band, in parallel. */
-      band.pending = 0;
-      for (int i = 0; i < n; i++)
-        {
-          Piece *pc = &pieces[i];
-          TessRect b = m->boxes[i];
-          pc->active = FALSE;
-          if (m->plans[i] == NULL)
-            continue;
-          pc->r.x0 = b.x0;
-          pc->r.width = b.width;
-          pc->r.y0 = MAX (b.y0, y0);
-          pc->r.height = MIN (b.y0 + b.height, y0 + rows) - pc->r.y0;
-          if (pc->r.height <= 0 || pc->r.width <= 0)
-            continue;
-          pc->active = TRUE;
-          if (pool)
-            {
-              g_mutex_lock (&band.lock);
-              band.pending++;
-              g_mutex_unlock (&band.lock);
-              g_thread_pool_push (pool, pc, NULL);
-            }
-          else
-            compute_one (pc);
-        }
-      g_mutex_lock (&band.lock);
-      while (band.pending > 0)
-        g_cond_wait (&band.done, &band.lock);
-      g_mutex_unlock (&band.lock);
-      for (int i = 0; i < n; i++)
-        if (pieces[i].error)
-          {
-            g_propagate_error (error, pieces[i].error);
-            pieces[i].error = NULL;
-            goto out;
-          }
-
-      /* Combined pixel by pixel, inputs in the order given. */
-      for (gsize k = 0; k < (gsize)npx * P; k++)
-        acc[k] = m->mo.combine == TESS_COMBINE_MIN   ? INFINITY
-                 : m->mo.combine == TESS_COMBINE_MAX ? -INFINITY
-                                                     : 0.0;
-      memset (wsum, 0, (gsize)npx * sizeof *wsum);
-      if (m->mo.combine != TESS_COMBINE_MEDIAN)
-        for (int i = 0; i < n; i++)
-          {
-            Piece *pc = &pieces[i];
-            gsize plane = (gsize)(pc->r.width * pc->r.height);
-            if (!pc->active)
-              continue;
-            for (gint64 yy = 0; yy < pc->r.height; yy++)
-              for (gint64 xx = 0; xx < pc->r.width; xx++)
-                {
-                  gsize src = (gsize)(yy * pc->r.width + xx);
-                  gsize dst
-                      = (gsize)((pc->r.y0 - y0 + yy) * W + pc->r.x0 + xx);
-                  double wt = pc->fp[src] * m->weights[i]
-                              * (pc->wdata ? ((float *)pc->wdata)[src] : 1.0);
-                  gboolean any = FALSE;
-                  if (!(wt > 0.0))
-                    continue;
-                  for (gint64 p = 0; p < P; p++)
-                    {
-                      gsize s = (gsize)p * plane + src;
-                      gsize d = (gsize)p * (gsize)npx + dst;
-                      double v = (pc->dbl ? ((double *)pc->data)[s]
-                                          : ((float *)pc->data)[s])
-                                 - m->offsets[i];
-                      if (!isfinite (v))
-                        continue;
-                      any = TRUE;
-                      switch (m->mo.combine)
-                        {
-                        case TESS_COMBINE_MEAN:
-                        case TESS_COMBINE_SUM:
-                          acc[d] += wt * v;
-                          break;
-                        case TESS_COMBINE_FIRST:
-                          if (wsum[dst] == 0.0)
-                            acc[d] = v;
-                          break;
-                        case TESS_COMBINE_LAST:
-                          acc[d] = v;
-                          break;
-                        case TESS_COMBINE_MIN:
-                          acc[d] = MIN (acc[d], v);
-                          break;
-                        case TESS_COMBINE_MAX:
-                          acc[d] = MAX (acc[d], v);
-                          break;
-                        default:
-                          break;
-                        }
-                    }
-                  if (any)
-                    wsum[dst] += wt;
-                }
-          }
-      else
-        /* The median: every input's value at the pixel. */
-        for (gint64 yy = 0; yy < rows; yy++)
-          for (gint64 x = 0; x < W; x++)
-            {
-              gsize dst = (gsize)(yy * W + x);
-              for (gint64 p = 0; p < P; p++)
-                {
-                  int c = 0;
-                  double wt_sum = 0.0;
-                  for (int i = 0; i < n; i++)
-                    {
-                      Piece *pc = &pieces[i];
-                      gint64 lx = x - pc->r.x0, ly = y0 + yy - pc->r.y0;
-                      gsize src;
-                      double wt, v;
-                      if (!pc->active || lx < 0 || lx >= pc->r.width || ly < 0
-                          || ly >= pc->r.height)
-                        continue;
-                      src = (gsize)(ly * pc->r.width + lx);
-                      wt = pc->fp[src] * m->weights[i]
-                           * (pc->wdata ? ((float *)pc->wdata)[src] : 1.0);
-                      if (!(wt > 0.0))
-                        continue;
-                      src += (gsize)p * (gsize)(pc->r.width * pc->r.height);
-                      v = (pc->dbl ? ((double *)pc->data)[src]
-                                   : ((float *)pc->data)[src])
-                          - m->offsets[i];
-                      if (!isfinite (v))
-                        continue;
-                      sorted[c++] = v;
-                      wt_sum += wt;
-                    }
-                  if (c > 0)
-                    {
-                      qsort (sorted, (size_t)c, sizeof *sorted,
-                             compare_double);
-                      acc[(gsize)p * (gsize)npx + dst]
-                          = c % 2 ? sorted[c / 2]
-                                  : 0.5 * (sorted[c / 2 - 1] + sorted[c / 2]);
-                    }
-                  if (p == 0)
-                    wsum[dst] = wt_sum;
-                }
-            }
-
-      /* The band's values and coverage. */
-      for (gsize k = 0; k < (gsize)npx; k++)
-        {
-          fp_band[k] = (float)wsum[k];
-          for (gint64 p = 0; p < P; p++)
-            {
-              gsize d = (gsize)p * (gsize)npx + k;
-              double v;
-              if (wsum[k] == 0.0)
-                v = m->mo.blank;
-              else if (m->mo.combine == TESS_COMBINE_MEAN)
-                v = acc[d] / wsum[k];
-              else
-                v = acc[d];
-              if (elem == 8)
-                ((double *)out_band)[d] = v;
-              else
-                ((float *)out_band)[d] = (float)v;
-            }
-        }
-      {
-        TessRect r = { 0, y0, W, rows };
-        if (!tess__stream_write_block (layout, &r, out_band, fp_band, path,
-                                       error))
-          goto out;
-      }
-      done_px += npx;
+      if (!tess__mosaic_bands_write (bands, y0, tess__stream_writer_layout (w),
+                                     path, error))
+        goto out;
+      done_px += W * rows;
       if (progress)
         {
           TessProgress pr = { 0 };
@@ -910,32 +1009,20 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
   ok = TRUE;
 
 out:
-  if (pool)
-    g_thread_pool_free (pool, FALSE, TRUE);
-  for (int i = 0; i < n; i++)
-    {
-      g_free (pieces[i].data);
-      g_free (pieces[i].fp);
-      g_free (pieces[i].wdata);
-      g_clear_error (&pieces[i].error);
-    }
-  g_free (acc);
-  g_free (wsum);
-  g_free (sorted);
-  g_free (out_band);
-  g_free (fp_band);
+  tess__mosaic_bands_free (bands);
   if (ok)
-    ok = tess__stream_writer_commit (w, error);
-  else
-    tess__stream_writer_abort (w);
-  g_free (pieces);
-  g_mutex_clear (&band.lock);
-  g_cond_clear (&band.done);
-  return ok;
-
-early:
-  g_free (pieces);
-  g_mutex_clear (&band.lock);
-  g_cond_clear (&band.done);
+    return tess__stream_writer_commit (w, error);
+  tess__stream_writer_abort (w);
   return FALSE;
+}
+
+gboolean
+tess_mosaic_set_offsets (TessMosaic *m, const double *offsets)
+{
+  if (!m->mo.match_background)
+    return FALSE;
+  for (int i = 0; i < m->n; i++)
+    m->offsets[i] = m->plans[i] ? offsets[i] : 0.0;
+  m->matched = TRUE;
+  return TRUE;
 }

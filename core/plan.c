@@ -220,8 +220,9 @@ get_plane (TessPlan *plan, gint64 p, GError **error)
 }
 
 /* Is @rect a non-empty rectangle inside the plan's output? */
-static gboolean
-check_rect (const TessPlan *plan, const TessRect *rect, GError **error)
+gboolean
+tess__plan_check_rect (const TessPlan *plan, const TessRect *rect,
+                       GError **error)
 {
   if (rect->x0 >= 0 && rect->y0 >= 0 && rect->width > 0 && rect->height > 0
       && rect->x0 + rect->width <= plan->grid.width
@@ -248,7 +249,7 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
   double *ix, *iy, *tmp = NULL;
   gboolean convert;
 
-  if (!check_rect (plan, rect, error))
+  if (!tess__plan_check_rect (plan, rect, error))
     return FALSE;
   t = tess__transform_new (plan->target, in->wcs, plan->options.roundtrip,
                            error);
@@ -420,9 +421,9 @@ pool_block_done (gint64 block, gint64 ndone, gpointer data)
 /* The automatic block: whole rows up to 2048 pixels wide, 256 rows high
  * (the coordinate map of a tile stays in cache, and progress is reported
  * often enough). */
-static TessRect *
-make_blocks (const TessRunOptions *run, const TessRect *rect, gint64 *nblocks,
-             GError **error)
+TessRect *
+tess__plan_make_blocks (const TessRunOptions *run, const TessRect *rect,
+                        gint64 *nblocks, GError **error)
 {
   gint64 W = rect->width, H = rect->height, bw, bh, nbx, nby;
   TessRect *blocks;
@@ -492,7 +493,7 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
   gsize oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
   gboolean want_fp = sink->out ? sink->out->footprint != NULL
                                : sink->layout->footprint_offset >= 0;
-  TessRect *blocks = make_blocks (run, rect, &nblocks, error);
+  TessRect *blocks = tess__plan_make_blocks (run, rect, &nblocks, error);
   gpointer block = NULL, band = NULL;
   float *block_fp = NULL, *band_fp = NULL;
   GTimer *timer;
@@ -689,7 +690,7 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
   TessImage *out;
   Sink sink = { 0 };
 
-  if (!check_rect (plan, rect, error))
+  if (!tess__plan_check_rect (plan, rect, error))
     return NULL;
   out = make_output (plan, rect, TRUE, error);
   if (out == NULL)
@@ -718,7 +719,7 @@ tess_plan_write (TessPlan *plan, const TessRect *rect,
 
   if (rect == NULL)
     rect = &all;
-  if (!check_rect (plan, rect, error))
+  if (!tess__plan_check_rect (plan, rect, error))
     return FALSE;
   shell = make_output (plan, rect, FALSE, error);
   if (shell == NULL)
@@ -759,4 +760,17 @@ tess_reproject (TessImage *input, TessWcs *target, const TessOptions *options,
   out = tess_plan_run (plan, NULL, NULL, NULL, error);
   tess_plan_unref (plan);
   return out;
+}
+
+TessImage *
+tess__plan_output_shell (TessPlan *plan, const TessRect *rect, GError **error)
+{
+  return make_output (plan, rect, FALSE, error);
+}
+
+void
+tess__plan_get_size (const TessPlan *plan, gint64 *width, gint64 *height)
+{
+  *width = plan->grid.width;
+  *height = plan->grid.height;
 }

@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -376,11 +377,146 @@ tess__stream_write_block (const TessStreamLayout *l, const TessRect *r,
   return TRUE;
 }
 
+/* Reads the header at @offset of @fd, up to its END card; its cards
+ * in @cards, its length (padded) in @len. */
+static gboolean
+read_header (int fd, guint64 offset, GString *cards, guint64 *len,
+             const char *what, GError **error)
+{
+  char block[FITS_BLOCK];
+
+  for (guint64 at = offset;; at += FITS_BLOCK)
+    {
+      if (cards->len >= (gsize)TESS_MAX_CARDS * 80
+          || !tess__read_all (fd, block, FITS_BLOCK, at, what, error))
+        {
+          if (error && *error == NULL)
+            g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                         "%s: no END in the header", what);
+          return FALSE;
+        }
+      for (int i = 0; i < FITS_BLOCK; i += 80)
+        {
+          if (strncmp (block + i, "END     ", 8) == 0)
+            {
+              *len = at + FITS_BLOCK - offset;
+              return TRUE;
+            }
+          g_string_append_len (cards, block + i, 80);
+        }
+    }
+}
+
+TessStreamWriter *
+tess__stream_writer_attach (const char *tmp, GError **error)
+{
+  g_autoptr (GString) h = g_string_new (NULL);
+  g_autoptr (GString) x = g_string_new (NULL);
+  TessStreamWriter *w;
+  TessStreamLayout *l;
+  guint64 hlen, xlen, data_bytes, npix;
+  gint64 bitpix = 0, naxis = 0, v;
+  char *extname = NULL;
+  int fd = open (tmp, O_WRONLY | O_CLOEXEC);
+  int rfd = open (tmp, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0 || rfd < 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: cannot open: %s",
+                   tmp, g_strerror (errno));
+      goto fail;
+    }
+  w = g_new0 (TessStreamWriter, 1);
+  l = &w->layout;
+  l->fd = fd;
+  if (!read_header (rfd, 0, h, &hlen, tmp, error))
+    goto fail_w;
+  if (!tess__cards_get_int (h->str, (int)(h->len / 80), "BITPIX", &bitpix)
+      || (bitpix != -32 && bitpix != -64)
+      || !tess__cards_get_int (h->str, (int)(h->len / 80), "NAXIS", &naxis)
+      || naxis < 2 || naxis > 2 + TESS_MAX_EXTRA_AXES)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "%s: not an output file being written", tmp);
+      goto fail_w;
+    }
+  l->nplanes = 1;
+  for (int i = 1; i <= naxis; i++)
+    {
+      char key[9];
+      g_snprintf (key, sizeof key, "NAXIS%d", i);
+      if (!tess__cards_get_int (h->str, (int)(h->len / 80), key, &v) || v < 1)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                       "%s: not an output file being written", tmp);
+          goto fail_w;
+        }
+      if (i == 1)
+        l->width = v;
+      else if (i == 2)
+        l->height = v;
+      else
+        l->nplanes *= v;
+    }
+  l->elem = bitpix == -64 ? 8 : 4;
+  l->big_endian = TRUE;
+  l->data_offset = hlen;
+  l->footprint_offset = -1;
+  npix = (guint64)l->width * (guint64)l->height;
+  data_bytes = npix * (guint64)l->nplanes * l->elem;
+  /* A FOOTPRINT extension after the data, if any. */
+  {
+    struct stat st;
+    guint64 ext = hlen + padded (data_bytes);
+    if (fstat (rfd, &st) == 0 && (guint64)st.st_size > ext)
+      {
+        if (!read_header (rfd, ext, x, &xlen, tmp, error))
+          goto fail_w;
+        extname
+            = tess__cards_get_string (x->str, (int)(x->len / 80), "EXTNAME");
+        if (extname && strcmp (extname, "FOOTPRINT") == 0)
+          l->footprint_offset = (gint64)(ext + xlen);
+        g_free (extname);
+      }
+  }
+  close (rfd);
+  return w;
+
+fail_w:
+  g_free (w);
+fail:
+  if (fd >= 0)
+    close (fd);
+  if (rfd >= 0)
+    close (rfd);
+  return NULL;
+}
+
+const char *
+tess__stream_writer_temp (const TessStreamWriter *w)
+{
+  return w->tmp;
+}
+
 gboolean
 tess__stream_writer_commit (TessStreamWriter *w, GError **error)
 {
   gboolean ok = TRUE;
 
+  /* Attached: what was written must be in the file before the process
+   * that made it renames it (another machine may do that). */
+  if (w->tmp == NULL)
+    {
+      if (fsync (w->layout.fd) != 0 || close (w->layout.fd) != 0)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                       "the output: cannot write: %s", g_strerror (errno));
+          ok = FALSE;
+        }
+      w->layout.fd = -1;
+      tess__stream_writer_abort (w);
+      return ok;
+    }
   if (close (w->layout.fd) != 0)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: cannot write: %s",

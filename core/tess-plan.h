@@ -1,5 +1,5 @@
-/* tess-plan.h — what worker.c needs of a plan beyond the public API
- * (plan.c). */
+/* tess-plan.h — what worker.c and block-job.c need of a plan beyond the
+ * public API (plan.c). */
 #ifndef TESS_PLAN_H
 #define TESS_PLAN_H
 
@@ -10,5 +10,18 @@ const TessOptions *tess__plan_get_options (const TessPlan *plan);
  * TessPrefilter): plane p's at @base + p × @plane_bytes. */
 void tess__plan_use_coefficients (TessPlan *plan, gpointer base,
                                   gsize plane_bytes);
+
+/* The blocks @run cuts @rect into, row by row. */
+TessRect *tess__plan_make_blocks (const TessRunOptions *run,
+                                  const TessRect *rect, gint64 *nblocks,
+                                  GError **error);
+/* The output image of @rect (no pixels): WCS, keywords, HISTORY. */
+TessImage *tess__plan_output_shell (TessPlan *plan, const TessRect *rect,
+                                    GError **error);
+/* Is @rect a non-empty rectangle inside the plan's output? */
+gboolean tess__plan_check_rect (const TessPlan *plan, const TessRect *rect,
+                                GError **error);
+/* The size of the plan's target grid. */
+void tess__plan_get_size (const TessPlan *plan, gint64 *width, gint64 *height);
 
 #endif /* TESS_PLAN_H */

@@ -142,6 +142,9 @@ gboolean tess__cards_get_int (const char *cards, int ncards, const char *key,
 /* Looks up a numeric keyword (FITS D exponents allowed). */
 gboolean tess__cards_get_double (const char *cards, int ncards,
                                  const char *key, double *value);
+/* A string keyword's value (quotes undone, trailing blanks dropped), or
+ * NULL; free it with g_free(). */
+char *tess__cards_get_string (const char *cards, int ncards, const char *key);
 /* Replaces or appends a keyword with a numeric value. */
 void tess__cards_set_double (GString *cards, const char *key, double value,
                              const char *comment);

@@ -29,6 +29,13 @@ TessStreamWriter *tess__stream_writer_new (const char *path,
                                            GError **error);
 const TessStreamLayout *tess__stream_writer_layout (const TessStreamWriter *w);
 const char *tess__stream_writer_path (const TessStreamWriter *w);
+/* The file another process made with tess__stream_writer_new(), under its
+ * temporary name @tmp, opened to write blocks into: its layout read from
+ * its headers.  Committing such a writer only closes it (making sure what
+ * was written reached the file); aborting leaves the file alone. */
+TessStreamWriter *tess__stream_writer_attach (const char *tmp, GError **error);
+/* The file's temporary name (NULL when attached). */
+const char *tess__stream_writer_temp (const TessStreamWriter *w);
 /* Renames the complete file into place and frees @w. */
 gboolean tess__stream_writer_commit (TessStreamWriter *w, GError **error);
 /* Removes the file and frees @w. */

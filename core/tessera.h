@@ -753,6 +753,8 @@ void tess_mosaic_free (TessMosaic *mosaic);
  * and the input's weight are multiplied by it. */
 gboolean tess_mosaic_set_weight_image (TessMosaic *mosaic, int i,
                                        TessImage *weights, GError **error);
+/* The number of inputs (used or not). */
+int tess_mosaic_get_n_inputs (const TessMosaic *mosaic);
 /* Whether input @i lands on the target. */
 gboolean tess_mosaic_input_used (const TessMosaic *mosaic, int i);
 /* Fits the background offsets (done by tess_mosaic_write() when the
@@ -762,6 +764,11 @@ gboolean tess_mosaic_match_backgrounds (TessMosaic *mosaic,
                                         GError **error);
 /* The offset subtracted from each input (0 unless matched). */
 const double *tess_mosaic_get_offsets (const TessMosaic *mosaic);
+/* Sets the background offsets (one per input, as tess_mosaic_get_offsets()
+ * gives them; those of unused inputs are ignored) instead of fitting them:
+ * so that processes sharing a mosaic fit them once.  FALSE when the
+ * options do not match backgrounds. */
+gboolean tess_mosaic_set_offsets (TessMosaic *mosaic, const double *offsets);
 /**
  * tess_mosaic_write:
  *
@@ -778,6 +785,55 @@ gboolean tess_mosaic_write (TessMosaic *mosaic, const char *path,
                             GCancellable *cancellable,
                             TessProgressFunc progress, gpointer user_data,
                             GError **error);
+
+/**
+ * TessBlockJob:
+ *
+ * The blocks of a run writing one output file, for an engine that spreads
+ * them over processes of its own (tessera-mpi runs them under MPI).  Every
+ * process makes the same job from the same plan (or mosaic) and options:
+ * the blocks are then the same everywhere, each described by its number.
+ * One process creates the output file (tess_block_job_create()), under a
+ * temporary name it passes to the others, which attach to it
+ * (tess_block_job_attach()); any process may then compute any block
+ * (tess_block_job_compute()), which goes straight to its place in the
+ * file.  When every block is done and every process has finished
+ * (tess_block_job_finish()), the creator commits, renaming the file into
+ * place, or aborts, removing it.  The result is bit-identical to
+ * tess_plan_write() or tess_mosaic_write() with the same options.
+ */
+typedef struct _TessBlockJob TessBlockJob;
+
+/* The blocks of @plan's @rect (NULL: all), as @run cuts them. */
+TessBlockJob *tess_block_job_new_plan (TessPlan *plan, const TessRect *rect,
+                                       const TessRunOptions *run,
+                                       GError **error);
+/* The bands of @mosaic; @run's jobs are threads computing each band, its
+ * block height caps the band.  Backgrounds, when the options match them,
+ * are fitted unless they are already (or their offsets set, as another
+ * process fitted them: see tess_mosaic_set_offsets()). */
+TessBlockJob *tess_block_job_new_mosaic (TessMosaic *mosaic,
+                                         const TessRunOptions *run,
+                                         GCancellable *cancellable,
+                                         GError **error);
+void tess_block_job_free (TessBlockJob *job);
+gint64 tess_block_job_get_n_blocks (const TessBlockJob *job);
+/* Block @i's rectangle, in the coordinates of the output file. */
+TessRect tess_block_job_get_block (const TessBlockJob *job, gint64 i);
+/* Creates the output file for @path, headers written, full size: the
+ * temporary name it has until committed (free it with g_free()). */
+char *tess_block_job_create (TessBlockJob *job, const char *path,
+                             TessWriteFlags flags, GError **error);
+/* Opens the file another process created, under its temporary name. */
+gboolean tess_block_job_attach (TessBlockJob *job, const char *temp_path,
+                                GError **error);
+/* Computes block @i and writes it into the file. */
+gboolean tess_block_job_compute (TessBlockJob *job, gint64 i, GError **error);
+/* Closes the file: an attached process makes sure its blocks are written
+ * to the file; the creator renames it into place when @commit, else
+ * removes it. */
+gboolean tess_block_job_finish (TessBlockJob *job, gboolean commit,
+                                GError **error);
 
 /**
  * TessOptimalOptions:

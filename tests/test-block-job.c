@@ -1,0 +1,251 @@
+/* test-block-job.c — block jobs (TessBlockJob), as an engine of several
+ * processes uses them, played here by two jobs in one process: one
+ * creates the file, the other attaches to it; the blocks computed by
+ * either, in any order, give the file tess_plan_write() and
+ * tess_mosaic_write() give.  An attached job leaves the file alone when it
+ * fails; the creator's abort removes it. */
+#include "config.h"
+
+#include "testutil.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+/* The bytes of the file at @path. */
+static GBytes *
+slurp (const char *path)
+{
+  char *data;
+  gsize len;
+  GError *error = NULL;
+
+  ck_assert (g_file_get_contents (path, &data, &len, &error));
+  return g_bytes_new_take (data, len);
+}
+
+/* Runs @a (the creator) and @b (attached) into @path: block i by @a when
+ * i % 3 == 0, else by @b, from the last block to the first. */
+static void
+run_pair (TessBlockJob *a, TessBlockJob *b, const char *path)
+{
+  GError *error = NULL;
+  char *tmp = tess_block_job_create (a, path, TESS_WRITE_OVERWRITE, &error);
+  gint64 n = tess_block_job_get_n_blocks (a);
+
+  tu_assert_no_error (error);
+  ck_assert (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  ck_assert (!g_file_test (path, G_FILE_TEST_EXISTS));
+  ck_assert (tess_block_job_attach (b, tmp, &error));
+  tu_assert_no_error (error);
+  ck_assert_int_eq (tess_block_job_get_n_blocks (b), n);
+  for (gint64 i = n - 1; i >= 0; i--)
+    {
+      ck_assert (tess_block_job_compute (i % 3 ? b : a, i, &error));
+      tu_assert_no_error (error);
+    }
+  ck_assert (tess_block_job_finish (b, TRUE, &error));
+  tu_assert_no_error (error);
+  /* The attached job's finish does not publish. */
+  ck_assert (!g_file_test (path, G_FILE_TEST_EXISTS));
+  ck_assert (tess_block_job_finish (a, TRUE, &error));
+  tu_assert_no_error (error);
+  ck_assert (g_file_test (path, G_FILE_TEST_EXISTS));
+  ck_assert (!g_file_test (tmp, G_FILE_TEST_EXISTS));
+  g_free (tmp);
+}
+
+START_TEST (test_plan)
+{
+  TessWcs *in_wcs
+      = tu_wcs (TESS_FRAME_ICRS, "TAN", 150, 2.2, 120, 100, 1.0, 0);
+  TessWcs *target
+      = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.001, 2.2005, 90, 80, 1.3, 25);
+  TessImage *in = tu_image (in_wcs, 2, 30);
+  char *dir = tu_tmpdir ();
+  char *ref = g_build_filename (dir, "ref.fits", NULL);
+  char *out = g_build_filename (dir, "out.fits", NULL);
+  const TessMethod methods[]
+      = { TESS_METHOD_BILINEAR, TESS_METHOD_BICUBIC, TESS_METHOD_EXACT };
+  GError *error = NULL;
+
+  for (gsize m = 0; m < G_N_ELEMENTS (methods); m++)
+    {
+      TessOptions opt;
+      TessRunOptions run;
+      TessRect region = { 7, 5, 70, 61 };
+      TessPlan *plan;
+      TessBlockJob *a, *b;
+      GBytes *x, *y;
+
+      tess_options_init (&opt);
+      opt.method = methods[m];
+      tess_run_options_init (&run);
+      run.block_width = 23;
+      run.block_height = 17;
+      plan = tess_plan_new (in, target, &opt, &error);
+      tu_assert_no_error (error);
+      ck_assert (tess_plan_write (plan, &region, NULL, ref,
+                                  TESS_WRITE_OVERWRITE, NULL, NULL, NULL,
+                                  &error));
+      tu_assert_no_error (error);
+      a = tess_block_job_new_plan (plan, &region, &run, &error);
+      b = tess_block_job_new_plan (plan, &region, &run, &error);
+      tu_assert_no_error (error);
+      ck_assert_int_eq (tess_block_job_get_n_blocks (a), 4 * 4);
+      {
+        TessRect r = tess_block_job_get_block (a, 5);
+        ck_assert (r.x0 == 23 && r.y0 == 17 && r.width == 23
+                   && r.height == 17);
+        r = tess_block_job_get_block (a, 15);
+        ck_assert (r.x0 == 69 && r.y0 == 51 && r.width == 1 && r.height == 10);
+      }
+      g_unlink (out);
+      run_pair (a, b, out);
+      x = slurp (ref);
+      y = slurp (out);
+      ck_assert_msg (g_bytes_equal (x, y), "method %d: files differ",
+                     (int)methods[m]);
+      g_bytes_unref (x);
+      g_bytes_unref (y);
+      tess_block_job_free (a);
+      tess_block_job_free (b);
+      tess_plan_unref (plan);
+    }
+  tu_rmdir (dir);
+  g_free (dir);
+  g_free (ref);
+  g_free (out);
+  tess_image_unref (in);
+  tess_wcs_unref (in_wcs);
+  tess_wcs_unref (target);
+}
+END_TEST
+
+START_TEST (test_mosaic)
+{
+  TessWcs *w[3]
+      = { tu_wcs (TESS_FRAME_ICRS, "TAN", 150, 2.2, 80, 70, 1.0, 0),
+          tu_wcs (TESS_FRAME_ICRS, "TAN", 150.01, 2.205, 90, 60, 1.2, 15),
+          tu_wcs (TESS_FRAME_ICRS, "TAN", 150.005, 2.212, 70, 80, 0.9, -10) };
+  TessImage *in[3];
+  TessWcs *target
+      = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.005, 2.205, 110, 100, 1.0, 0);
+  char *dir = tu_tmpdir ();
+  char *ref = g_build_filename (dir, "ref.fits", NULL);
+  char *out = g_build_filename (dir, "out.fits", NULL);
+  TessOptions opt;
+  TessMosaicOptions mo;
+  TessRunOptions run;
+  TessMosaic *m, *m2;
+  TessBlockJob *a, *b;
+  GError *error = NULL;
+  GBytes *x, *y;
+
+  for (int i = 0; i < 3; i++)
+    in[i] = tu_image (w[i], 1, 5);
+  tess_options_init (&opt);
+  tess_mosaic_options_init (&mo);
+  mo.combine = TESS_COMBINE_MEDIAN;
+  mo.match_background = TRUE;
+  tess_run_options_init (&run);
+  run.block_height = 13;
+  m = tess_mosaic_new (in, 3, NULL, target, &opt, &mo, &error);
+  tu_assert_no_error (error);
+  ck_assert (tess_mosaic_write (m, ref, TESS_WRITE_OVERWRITE, NULL, NULL, NULL,
+                                NULL, &error));
+  tu_assert_no_error (error);
+  /* A second mosaic takes the first's offsets rather than fitting them. */
+  m2 = tess_mosaic_new (in, 3, NULL, target, &opt, &mo, &error);
+  tu_assert_no_error (error);
+  ck_assert_int_eq (tess_mosaic_get_n_inputs (m2), 3);
+  ck_assert (tess_mosaic_set_offsets (m2, tess_mosaic_get_offsets (m)));
+  a = tess_block_job_new_mosaic (m, &run, NULL, &error);
+  b = tess_block_job_new_mosaic (m2, &run, NULL, &error);
+  tu_assert_no_error (error);
+  ck_assert_int_eq (tess_block_job_get_n_blocks (a), (100 + 12) / 13);
+  run_pair (a, b, out);
+  x = slurp (ref);
+  y = slurp (out);
+  ck_assert_msg (g_bytes_equal (x, y), "mosaic files differ");
+  g_bytes_unref (x);
+  g_bytes_unref (y);
+  tess_block_job_free (a);
+  tess_block_job_free (b);
+  tess_mosaic_free (m);
+  tess_mosaic_free (m2);
+  for (int i = 0; i < 3; i++)
+    {
+      tess_image_unref (in[i]);
+      tess_wcs_unref (w[i]);
+    }
+  tess_wcs_unref (target);
+  tu_rmdir (dir);
+  g_free (dir);
+  g_free (ref);
+  g_free (out);
+}
+END_TEST
+
+START_TEST (test_abort)
+{
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150, 2.2, 50, 40, 1.0, 0);
+  TessImage *in = tu_image (wcs, 1, 0);
+  char *dir = tu_tmpdir ();
+  char *out = g_build_filename (dir, "out.fits", NULL);
+  char *junk = g_build_filename (dir, "junk.fits", NULL);
+  TessOptions opt;
+  TessPlan *plan;
+  TessBlockJob *a, *b;
+  GError *error = NULL;
+  char *tmp;
+
+  tess_options_init (&opt);
+  plan = tess_plan_new (in, wcs, &opt, &error);
+  tu_assert_no_error (error);
+  a = tess_block_job_new_plan (plan, NULL, NULL, &error);
+  b = tess_block_job_new_plan (plan, NULL, NULL, &error);
+  tu_assert_no_error (error);
+  tmp = tess_block_job_create (a, out, 0, &error);
+  tu_assert_no_error (error);
+  ck_assert (tess_block_job_attach (b, tmp, &error));
+  /* The attached job gives up: the file stays for the creator. */
+  ck_assert (tess_block_job_finish (b, FALSE, &error));
+  ck_assert (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  /* The creator aborts: nothing is left. */
+  ck_assert (tess_block_job_finish (a, FALSE, &error));
+  ck_assert (!g_file_test (tmp, G_FILE_TEST_EXISTS));
+  ck_assert (!g_file_test (out, G_FILE_TEST_EXISTS));
+  /* Not an output being written. */
+  g_file_set_contents (junk, "SIMPLE  =                    T", -1, NULL);
+  ck_assert (!tess_block_job_attach (b, junk, &error));
+  ck_assert (error != NULL);
+  g_clear_error (&error);
+  ck_assert (!tess_block_job_attach (b, "/nonexistent/x.fits", &error));
+  ck_assert (error != NULL && strstr (error->message, "/nonexistent/x.fits"));
+  g_clear_error (&error);
+  tess_block_job_free (a);
+  tess_block_job_free (b);
+  tess_plan_unref (plan);
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+  tu_rmdir (dir);
+  g_free (dir);
+  g_free (out);
+  g_free (junk);
+  g_free (tmp);
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *s = suite_create ("block-job");
+  TCase *tc = tcase_create ("block-job");
+
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_plan);
+  tcase_add_test (tc, test_mosaic);
+  tcase_add_test (tc, test_abort);
+  suite_add_tcase (s, tc);
+  return tu_run (s);
+}
