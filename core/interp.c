@@ -160,17 +160,25 @@ DEFINE_FILL_NANS (float, f)
 DEFINE_FILL_NANS (double, d)
 
 /* The spline coefficients of the edge-padded plane, (w + 2) × (h + 2),
- * are made in phases that can be split between threads or processes:
- * rows (padding, filling NaN, filtering), columns (filtering), and, only
- * when there were NaN, mask (putting them back).  Each phase gives the
- * same result however it is split. */
+ * are made in bands of rows, each on its own: its rows and BAND_MARGIN
+ * more on either side are padded, their NaN filled, filtered along rows,
+ * then along columns (the margins standing in for the rest of the
+ * columns: what lies beyond them weighs less than |z|^BAND_MARGIN, below
+ * 1e-18), and the NaN put back.  The bands are a function of the plane's
+ * size alone, so the coefficients are the same whoever makes which band:
+ * one process, workers, or ranks.  A band needs only its input rows and
+ * writes only its coefficient rows: no exchange, no strided access. */
 
 /* Lines filtered together (interleaved, so that the recursions of
  * several lines overlap): rows, and columns. */
 #define ROW_BATCH 8
-/* Rows or columns of coefficients in a file made at a time. */
-#define FILE_SLICE 256
 #define COLUMN_BATCH 64
+/* Rows of a band: as many as fit BAND_BYTES of coefficients, within
+ * [BAND_MIN_ROWS, BAND_MAX_ROWS]. */
+#define BAND_BYTES ((gsize)32 << 20)
+#define BAND_MIN_ROWS 64
+#define BAND_MAX_ROWS 512
+#define BAND_MARGIN 32
 
 /* A buffer of at least @bytes: @scratch's, grown as needed, or (no
  * @scratch) a new one. */
@@ -330,108 +338,86 @@ elem_size (const TessPrefilter *pf)
   return pf->type == TESS_TYPE_DOUBLE ? sizeof (double) : sizeof (float);
 }
 
-gboolean
-tess__prefilter_rows (const TessPrefilter *pf, gsize y0, gsize y1,
-                      gboolean *nan, GError **error)
+gsize
+tess__prefilter_band_rows (TessPixelType type, gint64 width)
 {
-  double z = spline_pole (pf->method);
-  gsize pw = pf->width + 2, elem = elem_size (pf);
-  gpointer c = pf->coeffs;
-  gsize cy = 0;
-  gboolean n;
+  gsize row = ((gsize)width + 2) * (type == TESS_TYPE_DOUBLE ? 8 : 4);
 
-  if (pf->coeffs_fd >= 0)
-    {
-      /* Made aside, then written to the file. */
-      c = tess__scratch_get (pf->window, (y1 - y0) * pw * elem);
-      cy = y0;
-    }
-  if (pf->type == TESS_TYPE_DOUBLE)
-    n = pad_rows_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
-                    c, cy, y0, y1, z, pf->scratch);
-  else
-    n = pad_rows_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
-                    c, cy, y0, y1, z, pf->scratch);
-  *nan |= n;
-  if (pf->coeffs_fd >= 0
-      && !tess__write_all (pf->coeffs_fd, c, (y1 - y0) * pw * elem,
-                           pf->coeffs_offset + (guint64)y0 * pw * elem,
-                           "the spline coefficients", error))
-    return FALSE;
-  return TRUE;
+  return CLAMP (BAND_BYTES / row, BAND_MIN_ROWS, BAND_MAX_ROWS);
 }
 
-/* Columns of a file held a strip at a time: at most this many bytes. */
-#define STRIP_BYTES ((gsize)64 << 20)
-
-gboolean
-tess__prefilter_columns (const TessPrefilter *pf, gsize x0, gsize x1,
-                         GError **error)
+gsize
+tess__prefilter_n_bands (TessPixelType type, gint64 width, gint64 height)
 {
-  double z = spline_pole (pf->method);
-  gsize pw = pf->width + 2, ph = pf->height + 2, elem = elem_size (pf);
-  gsize k;
+  gsize rows = tess__prefilter_band_rows (type, width);
 
-  if (pf->coeffs_fd < 0)
-    {
-      if (pf->type == TESS_TYPE_DOUBLE)
-        columns_d (pf->coeffs, pf->width, pf->height, x0, x1, z);
-      else
-        columns_f (pf->coeffs, pf->width, pf->height, x0, x1, z);
-      return TRUE;
-    }
-  /* Strips of k columns, read and written a row at a time. */
-  k = STRIP_BYTES / (ph * elem) / COLUMN_BATCH * COLUMN_BATCH;
-  k = CLAMP (k, COLUMN_BATCH, 1024);
-  for (gsize x = x0; x < x1; x += k)
-    {
-      gsize n = MIN (k, x1 - x);
-      char *strip = tess__scratch_get (pf->window, ph * n * elem);
-      for (gsize y = 0; y < ph; y++)
-        if (!tess__read_all (pf->coeffs_fd, strip + y * n * elem, n * elem,
-                             pf->coeffs_offset + ((guint64)y * pw + x) * elem,
-                             "the spline coefficients", error))
-          return FALSE;
-      /* The strip as a plane n wide: its columns are the file's. */
-      if (pf->type == TESS_TYPE_DOUBLE)
-        columns_d ((double *)strip, n - 2, pf->height, 0, n, z);
-      else
-        columns_f ((float *)strip, n - 2, pf->height, 0, n, z);
-      for (gsize y = 0; y < ph; y++)
-        if (!tess__write_all (pf->coeffs_fd, strip + y * n * elem, n * elem,
-                              pf->coeffs_offset + ((guint64)y * pw + x) * elem,
-                              "the spline coefficients", error))
-          return FALSE;
-    }
-  return TRUE;
+  return ((gsize)height + 2 + rows - 1) / rows;
+}
+
+/* Padded rows [*y0, *y1) of band @b, and the rows [*a, *b1) it is made
+ * from (the margins added). */
+static void
+band_range (const TessPrefilter *pf, gsize b, gsize *y0, gsize *y1, gsize *a,
+            gsize *b1)
+{
+  gsize rows = tess__prefilter_band_rows (pf->type, (gint64)pf->width);
+  gsize ph = pf->height + 2;
+
+  *y0 = MIN (ph, b * rows);
+  *y1 = MIN (ph, *y0 + rows);
+  *a = *y0 > BAND_MARGIN ? *y0 - BAND_MARGIN : 0;
+  *b1 = MIN (ph, *y1 + BAND_MARGIN);
+}
+
+void
+tess__prefilter_band_source (const TessPrefilter *pf, gsize b, gsize *s0,
+                             gsize *s1)
+{
+  gsize y0, y1, a, b1;
+
+  band_range (pf, b, &y0, &y1, &a, &b1);
+  tess__prefilter_source_rows (pf, a, b1, s0, s1);
 }
 
 gboolean
-tess__prefilter_mask (const TessPrefilter *pf, gsize y0, gsize y1,
-                      GError **error)
+tess__prefilter_band (const TessPrefilter *pf, gsize b, GError **error)
 {
+  double z = spline_pole (pf->method);
   gsize pw = pf->width + 2, elem = elem_size (pf);
-  gpointer c = pf->coeffs;
-  gsize cy = 0;
-  guint64 off = pf->coeffs_offset + (guint64)y0 * pw * elem;
+  gsize y0, y1, a, b1;
+  gboolean nan;
+  char *buf;
 
-  if (pf->coeffs_fd >= 0)
-    {
-      c = tess__scratch_get (pf->window, (y1 - y0) * pw * elem);
-      cy = y0;
-      if (!tess__read_all (pf->coeffs_fd, c, (y1 - y0) * pw * elem, off,
-                           "the spline coefficients", error))
-        return FALSE;
-    }
+  band_range (pf, b, &y0, &y1, &a, &b1);
+  if (y0 >= y1)
+    return TRUE;
+  /* The band and its margins, padded row @a first. */
+  buf = tess__scratch_get (pf->window, (b1 - a) * pw * elem);
   if (pf->type == TESS_TYPE_DOUBLE)
-    mask_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height, c, cy,
-            y0, y1);
+    {
+      nan = pad_rows_d (pf->data, pf->data_y0, pf->swapped, pf->width,
+                        pf->height, (double *)buf, a, a, b1, z, pf->scratch);
+      columns_d ((double *)buf, pf->width, b1 - a - 2, 0, pw, z);
+      if (nan)
+        mask_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
+                (double *)buf, a, y0, y1);
+    }
   else
-    mask_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height, c, cy,
-            y0, y1);
-  return pf->coeffs_fd < 0
-         || tess__write_all (pf->coeffs_fd, c, (y1 - y0) * pw * elem, off,
-                             "the spline coefficients", error);
+    {
+      nan = pad_rows_f (pf->data, pf->data_y0, pf->swapped, pf->width,
+                        pf->height, (float *)buf, a, a, b1, z, pf->scratch);
+      columns_f ((float *)buf, pf->width, b1 - a - 2, 0, pw, z);
+      if (nan)
+        mask_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
+                (float *)buf, a, y0, y1);
+    }
+  buf += (y0 - a) * pw * elem;
+  if (pf->coeffs_fd >= 0)
+    return tess__write_all (pf->coeffs_fd, buf, (y1 - y0) * pw * elem,
+                            pf->coeffs_offset + (guint64)y0 * pw * elem,
+                            "the spline coefficients", error);
+  memcpy ((char *)pf->coeffs + y0 * pw * elem, buf, (y1 - y0) * pw * elem);
+  return TRUE;
 }
 
 void
@@ -499,10 +485,11 @@ static gboolean
 prefilter_in_file (TessPrefilter *pf, gboolean mapped, gsize bytes,
                    gpointer *map_out, GError **error)
 {
-  gsize pw = pf->width + 2, ph = pf->height + 2;
   TessScratch scratch = { 0 }, window = { 0 };
-  gboolean nan = FALSE, ok = TRUE;
+  gboolean ok = TRUE;
   gpointer map = MAP_FAILED;
+  gsize nb = tess__prefilter_n_bands (pf->type, (gint64)pf->width,
+                                      (gint64)pf->height);
   int fd = tess__shared_file ("spline coefficients", bytes, error);
 
   if (fd < 0)
@@ -512,15 +499,9 @@ prefilter_in_file (TessPrefilter *pf, gboolean mapped, gsize bytes,
   pf->coeffs_offset = 0;
   pf->scratch = &scratch;
   pf->window = &window;
-  for (gsize y = 0; ok && y < ph; y += FILE_SLICE)
+  for (gsize b = 0; ok && b < nb; b++)
     {
-      ok = tess__prefilter_rows (pf, y, MIN (ph, y + FILE_SLICE), &nan, error);
-      drop_input_pages (pf, mapped);
-    }
-  ok = ok && tess__prefilter_columns (pf, 0, pw, error);
-  for (gsize y = 0; ok && nan && y < ph; y += FILE_SLICE)
-    {
-      ok = tess__prefilter_mask (pf, y, MIN (ph, y + FILE_SLICE), error);
+      ok = tess__prefilter_band (pf, b, error);
       drop_input_pages (pf, mapped);
     }
   g_free (scratch.data);
@@ -548,10 +529,8 @@ tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
                      gint64 width, gint64 height, GError **error)
 {
   TessPrefilter pf = { 0 };
-  gsize pw = (gsize)width + 2, ph = (gsize)height + 2;
   gsize bytes = tess__coeffs_bytes (type, width, height);
   gpointer map = NULL;
-  gboolean nan;
 
   if (!tess__method_is_spline (method))
     {
@@ -581,12 +560,17 @@ tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
                    "not enough memory for the spline coefficients");
       return FALSE;
     }
-  /* In memory: the phases cannot fail. */
-  nan = FALSE;
-  tess__prefilter_rows (&pf, 0, ph, &nan, NULL);
-  tess__prefilter_columns (&pf, 0, pw, NULL);
-  if (nan)
-    tess__prefilter_mask (&pf, 0, ph, NULL);
+  /* In memory: the bands cannot fail. */
+  {
+    TessScratch scratch = { 0 }, window = { 0 };
+    gsize nb = tess__prefilter_n_bands (type, width, height);
+    pf.scratch = &scratch;
+    pf.window = &window;
+    for (gsize b = 0; b < nb; b++)
+      tess__prefilter_band (&pf, b, NULL);
+    g_free (scratch.data);
+    g_free (window.data);
+  }
   tess__plane_init (plane, method, type, swapped, pf.coeffs, width, height);
   plane->owned = pf.coeffs;
   return TRUE;

@@ -7,20 +7,18 @@
  * temporary file), the options — on a socket that is its standard input and
  * output, then task after task.  Results go straight into shared files: the
  * output (its fd 3: the FITS file being written, or shared memory) and, for
- * the spline methods, the coefficients (fd 4), which the workers make together
- * before the blocks, in phases separated by barriers.  The parent hands out
- * tasks, reports progress, cancels (killing the workers), and gives the block
- * of a worker that dies to another one, once; a worker dying in the prefilter
- * restarts it, once.
+ * the spline methods, the coefficients (fd 4), which the workers make
+ * together before the blocks, band by band (a barrier, then the blocks).
+ * The parent hands out tasks, reports progress, cancels (killing the
+ * workers), and gives the task of a worker that dies to another one, once.
  *
  * Protocol (text lines), parent → worker:
- *   tessera-worker 3 / input PATH / target PATH / the options, a
+ *   tessera-worker 4 / input PATH / target PATH / the options, a
  *   "key value" line each (tess__options_to_text) / output X0 Y0 W H / layout
  * DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN / coeffs 0|1|2 (2: large, work
- * through the file) / input-data 0|1 / go then tasks: rows|mask ID Y0 Y1, cols
- * ID X0 X1 (padded coordinates, all planes), block ID X Y W H (target
- * coordinates), and quit. worker → parent: ready / done ID [nan] / error
- * MESSAGE
+ * through the file) / input-data 0|1 / go then tasks: band ID B (band B of the
+ * coefficients, all planes), block ID X Y W H (target coordinates), and
+ * quit. worker → parent: ready / done ID / error MESSAGE
  */
 #include "config.h"
 
@@ -41,10 +39,6 @@
 
 extern char **environ;
 
-/* Prefilter tasks per worker and phase: enough to even out the load. */
-#define TASKS_PER_WORKER 4
-#define ROWS_PER_TASK 256
-
 typedef struct
 {
   pid_t pid;   /* 0 when not running */
@@ -56,13 +50,9 @@ typedef struct
 
 typedef enum
 {
-  PHASE_ROWS,
-  PHASE_COLS,
-  PHASE_MASK,
+  PHASE_BANDS,
   PHASE_BLOCKS,
 } Phase;
-
-static const char *const phase_names[] = { "rows", "cols", "mask", "block" };
 
 typedef struct
 {
@@ -79,8 +69,6 @@ typedef struct
   gint64 ntasks, next, ndone;
   gint64 *pending, npending;
   int *tries;
-  gboolean nan; /* the rows phase met NaN */
-  int prefilter_restarts;
 } Pool;
 
 static const char *
@@ -211,7 +199,7 @@ worker_start (Pool *pool, Worker *w, GError **error)
   w->ready = FALSE;
   w->line = g_string_new (NULL);
   text = g_string_new (NULL);
-  g_string_append_printf (text, "tessera-worker 3\ninput %s\ntarget %s\n",
+  g_string_append_printf (text, "tessera-worker 4\ninput %s\ntarget %s\n",
                           job->input_path, pool->header_path);
   tess__options_to_text (&job->options, text);
   g_string_append_printf (
@@ -270,18 +258,10 @@ phase_begin (Pool *pool, Phase phase)
   pool->next = pool->ndone = pool->npending = 0;
   g_free (pool->pending);
   g_free (pool->tries);
-  if (phase == PHASE_BLOCKS)
-    pool->ntasks = job->nblocks;
-  else
-    {
-      gint64 n = phase == PHASE_COLS ? job->in_width + 2 : job->in_height + 2;
-      gint64 t = (gint64)pool->nworkers * TASKS_PER_WORKER;
-      /* Rows at most ROWS_PER_TASK at a time: a worker holds a task's rows
-       * (three times over) in memory. */
-      if (phase != PHASE_COLS)
-        t = MAX (t, (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK);
-      pool->ntasks = MIN (n, t);
-    }
+  pool->ntasks = phase == PHASE_BLOCKS
+                     ? job->nblocks
+                     : (gint64)tess__prefilter_n_bands (
+                         job->in_type, job->in_width, job->in_height);
   pool->pending = g_new (gint64, pool->ntasks);
   pool->tries = g_new0 (int, pool->ntasks);
 }
@@ -302,30 +282,8 @@ task_text (const Pool *pool, gint64 t, char *buf, gsize size)
                   t, r->x0, r->y0, r->width, r->height);
     }
   else
-    {
-      gint64 n
-          = pool->phase == PHASE_COLS ? job->in_width + 2 : job->in_height + 2;
-      gint64 a = n * t / pool->ntasks, b = n * (t + 1) / pool->ntasks;
-      g_snprintf (buf, size,
-                  "%s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                  " %" G_GINT64_FORMAT "\n",
-                  phase_names[pool->phase], t, a, b);
-    }
-}
-
-/* The phase after the current one. */
-static Phase
-next_phase (const Pool *pool)
-{
-  switch (pool->phase)
-    {
-    case PHASE_ROWS:
-      return PHASE_COLS;
-    case PHASE_COLS:
-      return pool->nan ? PHASE_MASK : PHASE_BLOCKS;
-    default:
-      return PHASE_BLOCKS;
-    }
+    g_snprintf (buf, size, "band %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n",
+                t, t);
 }
 
 /* A worker is gone: its task goes to another, once. */
@@ -336,34 +294,29 @@ worker_lost (Pool *pool, Worker *w, GError **error)
   gint64 t = w->busy;
 
   worker_stop (w, TRUE);
-  if (t >= 0 && pool->phase == PHASE_BLOCKS)
+  if (t >= 0)
     {
+      /* Bands and blocks alike only write their own part: done again,
+       * they give the same. */
       if (++pool->tries[t] > 1)
         {
           const TessRect *r = &job->blocks[t];
-          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                       "block %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
-                       ",%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                       "x%" G_GINT64_FORMAT ") failed twice: its workers died",
-                       t, r->x0, r->y0, r->width, r->height);
+          if (pool->phase == PHASE_BANDS)
+            g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                         "band %" G_GINT64_FORMAT
+                         " of the spline coefficients failed twice: its "
+                         "workers died",
+                         t);
+          else
+            g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                         "block %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
+                         ",%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                         "x%" G_GINT64_FORMAT ") failed twice: its workers "
+                         "died",
+                         t, r->x0, r->y0, r->width, r->height);
           return FALSE;
         }
       pool->pending[pool->npending++] = t;
-    }
-  else if (t >= 0)
-    {
-      /* The prefilter works in place: start it again from the input. */
-      if (++pool->prefilter_restarts > 1)
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                       "the spline prefilter failed twice: its workers died");
-          return FALSE;
-        }
-      for (int i = 0; i < pool->nworkers; i++)
-        if (pool->workers[i].busy >= 0)
-          worker_stop (&pool->workers[i], TRUE);
-      pool->nan = FALSE;
-      phase_begin (pool, PHASE_ROWS);
     }
   for (int i = 0; i < pool->nworkers; i++)
     {
@@ -390,14 +343,11 @@ worker_lines (Pool *pool, Worker *w, TessPoolBlockDone block_done,
         w->ready = TRUE;
       else if (g_str_has_prefix (l, "done "))
         {
-          char *end;
-          gint64 t = g_ascii_strtoll (l + 5, &end, 10);
+          gint64 t = g_ascii_strtoll (l + 5, NULL, 10);
           if (t == w->busy)
             {
               w->busy = -1;
               pool->ndone++;
-              if (strcmp (end, " nan") == 0)
-                pool->nan = TRUE;
               if (pool->phase == PHASE_BLOCKS && block_done)
                 block_done (t, pool->ndone, user_data);
             }
@@ -477,7 +427,7 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
     if (!worker_start (&pool, &pool.workers[i], error))
       goto out;
 
-  phase_begin (&pool, spline ? PHASE_ROWS : PHASE_BLOCKS);
+  phase_begin (&pool, spline ? PHASE_BANDS : PHASE_BLOCKS);
   for (;;)
     {
       struct pollfd fds[64];
@@ -493,7 +443,7 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
           /* A barrier: every task of the phase is done. */
           if (pool.phase == PHASE_BLOCKS)
             break;
-          phase_begin (&pool, next_phase (&pool));
+          phase_begin (&pool, PHASE_BLOCKS);
           continue;
         }
       /* Hand out tasks: retried ones first. */

@@ -191,10 +191,8 @@ typedef struct
   gsize map_len;
 } TessPlane;
 
-/* Spline coefficients in phases (see interp.c): rows [y0, y1) of the
- * padded plane (*nan set when they held NaN); then columns [x0, x1);
- * then, when any rows held NaN, mask rows.  Padded coordinates:
- * 0 … width + 1, 0 … height + 1.  Errors only with a coefficient file. */
+/* Spline coefficients in bands of rows, each made on its own from the
+ * input rows it needs (see interp.c). */
 typedef struct
 {
   gpointer data; /* free with g_free() */
@@ -218,20 +216,25 @@ typedef struct
   guint64 coeffs_offset;
   /* Memory to reuse from one call to the next, or NULL. */
   TessScratch *scratch;
-  TessScratch *window; /* with @coeffs_fd: the part of them at hand */
+  TessScratch *window; /* the band at hand */
 } TessPrefilter;
 
 gboolean tess__method_is_spline (TessMethod method);
 gsize tess__coeffs_bytes (TessPixelType type, gint64 width, gint64 height);
-gboolean tess__prefilter_rows (const TessPrefilter *pf, gsize y0, gsize y1,
-                               gboolean *nan, GError **error);
-/* The rows of the input that rows [y0, y1) (or their mask) need:
- * [*s0, *s1). */
+/* The rows of a band, and the number of bands, of a plane of that type
+ * and size. */
+gsize tess__prefilter_band_rows (TessPixelType type, gint64 width);
+gsize tess__prefilter_n_bands (TessPixelType type, gint64 width,
+                               gint64 height);
+/* The rows of the input that padded rows [y0, y1) need: [*s0, *s1). */
 void tess__prefilter_source_rows (const TessPrefilter *pf, gsize y0, gsize y1,
                                   gsize *s0, gsize *s1);
-gboolean tess__prefilter_columns (const TessPrefilter *pf, gsize x0, gsize x1,
-                                  GError **error);
-gboolean tess__prefilter_mask (const TessPrefilter *pf, gsize y0, gsize y1,
+/* The rows of the input band @b needs: [*s0, *s1). */
+void tess__prefilter_band_source (const TessPrefilter *pf, gsize b, gsize *s0,
+                                  gsize *s1);
+/* Makes band @b of the coefficients, into @pf's memory or file.  Errors
+ * only with a file. */
+gboolean tess__prefilter_band (const TessPrefilter *pf, gsize b,
                                GError **error);
 
 /* A plane on given values: the samples, or (spline methods) coefficients

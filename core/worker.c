@@ -1,6 +1,6 @@
 /* worker.c — the worker side of pool.c: computes, in a process of its
- * own, the tasks a parent hands out — phases of the spline prefilter and
- * blocks of the output — writing results straight into files the parent
+ * own, the tasks a parent hands out — bands of the spline coefficients
+ * and blocks of the output — writing results straight into files the parent
  * shares: the output (fd 3: a FITS file being written, or shared memory)
  * and the spline coefficients (fd 4).  See pool.c for the protocol.
  */
@@ -134,14 +134,14 @@ typedef struct
   gboolean large;
 } Worker;
 
-/* Task @kind on rows or columns [a, b) of plane @p's coefficients. */
+/* Band @b of plane @p's coefficients, written to their file. */
 static gboolean
-prefilter_task (Worker *w, const char *kind, gint64 p, gsize a, gsize b,
-                gboolean *nan, GError **error)
+band_task (Worker *w, gint64 p, gsize b, GError **error)
 {
   TessImage *in = w->input;
   gsize elem = in->type == TESS_TYPE_DOUBLE ? 8 : 4;
   TessPrefilter pf = { 0 };
+  gsize s0, s1;
 
   pf.method = tess__plan_get_options (w->plan)->method;
   pf.type = in->type;
@@ -152,46 +152,29 @@ prefilter_task (Worker *w, const char *kind, gint64 p, gsize a, gsize b,
   pf.height = (gsize)in->height;
   pf.scratch = &w->scratch;
   pf.window = &w->window;
-  pf.coeffs_fd = -1;
-  pf.coeffs = w->coeffs + (gsize)p * w->plane_coeffs;
-  if (w->large)
-    {
-      /* Large: through the file, a slice at a time, so that the resident
-       * set stays small.  (Small: through the mapping, whose pages then
-       * serve the blocks.) */
-      pf.coeffs_fd = COEFFS_FD;
-      pf.coeffs_offset = (guint64)p * w->plane_coeffs;
-      pf.coeffs = NULL;
-    }
-  if (strcmp (kind, "cols") == 0)
-    return tess__prefilter_columns (&pf, a, b, error);
+  pf.coeffs_fd = COEFFS_FD;
+  pf.coeffs_offset = (guint64)p * w->plane_coeffs;
   /* The input rows needed, read rather than touched through the mapping:
    * copying from a file is much cheaper than faulting its pages in. */
-  {
-    gsize s0, s1;
-    GError *local = NULL;
-    tess__prefilter_source_rows (&pf, a, b, &s0, &s1);
-    if (s1 > s0)
-      {
-        gpointer rows
-            = tess__scratch_get (&w->rows, (s1 - s0) * pf.width * elem);
-        if (tess__image_read_rows (in, p, (gint64)s0, (gint64)s1, rows,
-                                   &local))
-          {
-            pf.data = rows;
-            pf.data_y0 = s0;
-            pf.swapped = FALSE;
-          }
-        else if (local)
-          {
-            g_propagate_error (error, local);
-            return FALSE;
-          }
-      }
-  }
-  if (strcmp (kind, "rows") == 0)
-    return tess__prefilter_rows (&pf, a, b, nan, error);
-  return tess__prefilter_mask (&pf, a, b, error);
+  tess__prefilter_band_source (&pf, b, &s0, &s1);
+  if (s1 > s0)
+    {
+      GError *local = NULL;
+      gpointer rows
+          = tess__scratch_get (&w->rows, (s1 - s0) * pf.width * elem);
+      if (tess__image_read_rows (in, p, (gint64)s0, (gint64)s1, rows, &local))
+        {
+          pf.data = rows;
+          pf.data_y0 = s0;
+          pf.swapped = FALSE;
+        }
+      else if (local)
+        {
+          g_propagate_error (error, local);
+          return FALSE;
+        }
+    }
+  return tess__prefilter_band (&pf, b, error);
 }
 
 static gboolean
@@ -250,7 +233,7 @@ tess_worker_serve (int fd, GError **error)
    * size, rather than each reading a copy. */
   g_setenv ("TESSERA_MAP_MIN_BYTES", "0", FALSE);
   line = read_line (&rd);
-  if (line == NULL || strcmp (line, "tessera-worker 3") != 0)
+  if (line == NULL || strcmp (line, "tessera-worker 4") != 0)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
                    "unknown worker protocol");
@@ -333,8 +316,9 @@ tess_worker_serve (int fd, GError **error)
       w.plane_coeffs = tess__coeffs_bytes (w.input->type, w.input->width,
                                            w.input->height);
       w.coeffs_len = w.plane_coeffs * (gsize)w.input->nplanes;
-      w.coeffs = mmap (NULL, w.coeffs_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-                       COEFFS_FD, 0);
+      /* Read only: the bands are written through the file. */
+      w.coeffs
+          = mmap (NULL, w.coeffs_len, PROT_READ, MAP_SHARED, COEFFS_FD, 0);
       if (w.coeffs == MAP_FAILED)
         {
           w.coeffs = NULL;
@@ -356,9 +340,7 @@ tess_worker_serve (int fd, GError **error)
                       " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
                       " %" G_GINT64_FORMAT,
                       kind, &id, &a, &b, &c, &d);
-      gboolean nan = FALSE;
-
-      if (n < 4)
+      if (n < 3)
         {
           g_set_error (&local, TESS_ERROR, TESS_ERROR_INVALID, "bad task '%s'",
                        line);
@@ -371,13 +353,10 @@ tess_worker_serve (int fd, GError **error)
           if (!do_block (&w, &r, &local))
             goto out;
         }
-      else if (w.coeffs && a >= 0 && b >= a
-               && (strcmp (kind, "rows") == 0 || strcmp (kind, "cols") == 0
-                   || strcmp (kind, "mask") == 0))
+      else if (w.coeffs && strcmp (kind, "band") == 0 && n == 3 && a >= 0)
         {
           for (gint64 p = 0; p < w.input->nplanes; p++)
-            if (!prefilter_task (&w, kind, p, (gsize)a, (gsize)b, &nan,
-                                 &local))
+            if (!band_task (&w, p, (gsize)a, &local))
               goto out;
         }
       else
@@ -390,7 +369,7 @@ tess_worker_serve (int fd, GError **error)
        * in the shared file. */
       if (w.coeffs && w.large)
         (void)madvise (w.coeffs, w.coeffs_len, MADV_DONTNEED);
-      say (fd, "done %" G_GINT64_FORMAT "%s\n", id, nan ? " nan" : "");
+      say (fd, "done %" G_GINT64_FORMAT "\n", id);
     }
   ok = TRUE;
 

@@ -185,6 +185,53 @@ START_TEST (test_splines_interpolate)
 }
 END_TEST
 
+START_TEST (test_bands_seamless)
+{
+  /* An image tall enough for its spline coefficients to be made in
+   * several bands: at whole-pixel shifts the splines still return the
+   * input, band edges included (double precision: 1e-9). */
+  enum
+  {
+    TW = 40,
+    TH = 1500
+  };
+  TessWcs *wcs
+      = tu_wcs_shifted (TESS_FRAME_ICRS, LON, LAT, TW, TH, SCALE, 0, 0);
+  TessWcs *t
+      = tu_wcs_shifted (TESS_FRAME_ICRS, LON, LAT, TW, TH, SCALE, 1.0, -2.0);
+  TessImage *img = tess_image_new (wcs, TESS_TYPE_DOUBLE, TW, TH, 1, NULL, 0);
+  double *in = tess_image_get_data (img);
+  GError *error = NULL;
+
+  for (int y = 0; y < TH; y++)
+    for (int x = 0; x < TW; x++)
+      in[y * TW + x] = f_wave (x, y) + 0.01 * y;
+  for (int m = TESS_METHOD_BIQUADRATIC; m <= TESS_METHOD_BICUBIC; m++)
+    {
+      TessOptions opt;
+      TessImage *out;
+      const double *o;
+      double worst = 0.0;
+
+      tess_options_init (&opt);
+      opt.method = (TessMethod)m;
+      out = tess_reproject (img, t, &opt, &error);
+      tu_assert_no_error (error);
+      o = tess_image_get_data (out);
+      for (int y = 3; y < TH - 3; y++)
+        for (int x = 3; x < TW - 3; x++)
+          worst = MAX (worst, fabs (o[y * TW + x] - in[(y + 2) * TW + x - 1])
+                                  / fabs (in[(y + 2) * TW + x - 1]));
+      ck_assert_msg (worst < 1e-9, "%s: relative error %g",
+                     tess_method_name ((TessMethod)m), worst);
+      tess_image_unref (out);
+    }
+  tess_image_unref (img);
+  tess_wcs_unref (wcs);
+  tess_wcs_unref (t);
+}
+END_TEST
+
 START_TEST (test_nearest_picks_pixel)
 {
   TessImage *img = field_image (f_wave, TESS_TYPE_FLOAT);
@@ -303,6 +350,7 @@ interp_suite (void)
   tcase_add_test (tc, test_bicubic_cubic_exact);
   tcase_add_test (tc, test_bicubic_beats_bilinear);
   tcase_add_test (tc, test_splines_interpolate);
+  tcase_add_test (tc, test_bands_seamless);
   tcase_add_test (tc, test_nearest_picks_pixel);
   tcase_add_test (tc, test_nan_locality);
   tcase_add_test (tc, test_outer_half_pixel);
