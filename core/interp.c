@@ -5,7 +5,7 @@
  * that repeats the edge, positions in [-0.5, n-0.5] are valid (the outer
  * half pixel is nearly flat), anything further out is NaN.  For the
  * B-splines the edge-extended image is prefiltered into coefficients with
- * mirror boundaries, as scipy.ndimage does.
+ * mirror boundaries, as scipy.ndimage does, in bands of rows (see below).
  *
  * NaN policy: an output pixel is NaN only when an input NaN lies in its
  * stencil — the pixel itself for nearest, the pixels with non-zero weight
@@ -456,6 +456,7 @@ tess__plane_init (TessPlane *plane, TessMethod method, TessPixelType type,
   plane->height = height;
   plane->stride = (gsize)width;
   plane->values = data;
+  plane->file_fd = -1;
   if (tess__method_is_spline (method))
     {
       plane->stride = (gsize)width + 2;
@@ -584,8 +585,72 @@ tess__plane_drop_pages (const TessPlane *plane)
 }
 
 void
+tess__plane_init_file (TessPlane *plane, TessMethod method, TessPixelType type,
+                       gint64 width, gint64 height, int fd, guint64 offset)
+{
+  tess__plane_init (plane, method, type, FALSE, NULL, width, height);
+  plane->file_fd = fd;
+  plane->file_offset = offset;
+}
+
+void
+tess__plane_rows_for (const TessPlane *plane, double ymin, double ymax,
+                      gint64 *r0, gint64 *r1)
+{
+  gint64 ph = plane->height + 2;
+
+  /* Samples outside [-0.5, height - 0.5] read nothing; a bicubic sample
+   * at y reads padded rows floor(y + 1) - 1 … + 2 (mirrored into the
+   * plane), a biquadratic one fewer. */
+  ymin = MAX (ymin, -0.5);
+  ymax = MIN (ymax, (double)plane->height - 0.5);
+  if (!(ymin <= ymax))
+    {
+      *r0 = *r1 = 0;
+      return;
+    }
+  *r0 = CLAMP ((gint64)floor (ymin) - 1, 0, ph);
+  *r1 = CLAMP ((gint64)floor (ymax) + 4, 0, ph);
+}
+
+gboolean
+tess__plane_fetch (TessPlane *plane, gint64 r0, gint64 r1, GError **error)
+{
+  gsize elem = plane->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  gsize row = plane->stride * elem, bytes;
+
+  if (plane->file_fd < 0 || r0 >= r1
+      || (plane->values && r0 >= plane->row0 && r1 <= plane->row1))
+    return TRUE;
+  bytes = (gsize)(r1 - r0) * row;
+  if (plane->window_bytes < bytes)
+    {
+      g_free (plane->window);
+      plane->window = tess__alloc_large (bytes);
+      plane->window_bytes = plane->window ? bytes : 0;
+      if (plane->window == NULL)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "not enough memory for the spline coefficients");
+          plane->values = NULL;
+          return FALSE;
+        }
+    }
+  plane->values = NULL;
+  if (!tess__read_all (plane->file_fd, plane->window, bytes,
+                       plane->file_offset + (guint64)r0 * row,
+                       "the spline coefficients", error))
+    return FALSE;
+  plane->values = plane->window;
+  plane->row0 = r0;
+  plane->row1 = r1;
+  return TRUE;
+}
+
+void
 tess__plane_clear (TessPlane *plane)
 {
+  g_free (plane->window);
   g_free (plane->owned);
   if (plane->map)
     munmap (plane->map, plane->map_len);
@@ -730,7 +795,8 @@ quadratic_weights (double t, double w[3])
                 {                                                             \
                   for (int b = 0; b < m; b++)                                 \
                     {                                                         \
-                      const T *row = v + (gsize)(j0 + b) * stride + i0;       \
+                      const T *row                                            \
+                          = v + (gsize)(j0 + b - pl->row0) * stride + i0;     \
                       double r = 0.0;                                         \
                       for (int a = 0; a < m; a++)                             \
                         r += wx[a] * row[a];                                  \
@@ -741,7 +807,10 @@ quadratic_weights (double t, double w[3])
                 {                                                             \
                   for (int b = 0; b < m; b++)                                 \
                     {                                                         \
-                      const T *row = v + (gsize)mirror (j0 + b, ph) * stride; \
+                      const T *row                                            \
+                          = v                                                 \
+                            + (gsize)(mirror (j0 + b, ph) - pl->row0)         \
+                                  * stride;                                   \
                       double r = 0.0;                                         \
                       for (int a = 0; a < m; a++)                             \
                         r += wx[a] * row[mirror (i0 + a, pw)];                \

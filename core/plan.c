@@ -279,6 +279,39 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
   if (convert)
     tmp = g_new (double, TILE);
 
+  /* Coefficients read from a file: the rows the region needs, read once
+   * (a first pass over its coordinates finds them). */
+  if (plan->planes[0].file_fd >= 0)
+    {
+      double ymin = G_MAXDOUBLE, ymax = -G_MAXDOUBLE;
+      gint64 r0, r1;
+
+      for (gint64 ty = rect->y0; ty < rect->y0 + rect->height; ty += TILE)
+        for (gint64 tx = rect->x0; tx < rect->x0 + rect->width; tx += TILE)
+          {
+            TessRect tr = { tx, ty, MIN (TILE, rect->x0 + rect->width - tx),
+                            MIN (TILE, rect->y0 + rect->height - ty) };
+            gsize np = (gsize)tr.width * (gsize)tr.height;
+
+            tess__grid_map_fill (map, t, &tr, ix, iy);
+            for (gsize k = 0; k < np; k++)
+              if (!isnan (ix[k]) && !isnan (iy[k]))
+                {
+                  ymin = MIN (ymin, iy[k]);
+                  ymax = MAX (ymax, iy[k]);
+                }
+          }
+      tess__plane_rows_for (&plan->planes[0], ymin, ymax, &r0, &r1);
+      for (gint64 p = 0; p < in->nplanes; p++)
+        if (!tess__plane_fetch (&plan->planes[p], r0, r1, error))
+          {
+            g_free (ix);
+            g_free (iy);
+            g_free (tmp);
+            return FALSE;
+          }
+    }
+
   for (gint64 ty = rect->y0; ty < rect->y0 + rect->height; ty += TILE)
     for (gint64 tx = rect->x0; tx < rect->x0 + rect->width; tx += TILE)
       {
@@ -381,7 +414,7 @@ tess__plan_get_options (const TessPlan *plan)
 }
 
 void
-tess__plan_use_coefficients (TessPlan *plan, gpointer base, gsize plane_bytes)
+tess__plan_use_coefficient_file (TessPlan *plan, int fd, gsize plane_bytes)
 {
   TessImage *in = plan->input;
 
@@ -390,9 +423,9 @@ tess__plan_use_coefficients (TessPlan *plan, gpointer base, gsize plane_bytes)
     {
       if (plan->ready[p])
         tess__plane_clear (&plan->planes[p]);
-      tess__plane_init (&plan->planes[p], plan->options.method, in->type,
-                        in->swapped, (char *)base + (gsize)p * plane_bytes,
-                        in->width, in->height);
+      tess__plane_init_file (&plan->planes[p], plan->options.method, in->type,
+                             in->width, in->height, fd,
+                             (guint64)p * plane_bytes);
       plan->ready[p] = TRUE;
     }
   g_mutex_unlock (&plan->lock);

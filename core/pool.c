@@ -15,8 +15,8 @@
  * Protocol (text lines), parent → worker:
  *   tessera-worker 4 / input PATH / target PATH / the options, a
  *   "key value" line each (tess__options_to_text) / output X0 Y0 W H / layout
- * DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN / coeffs 0|1|2 (2: large, work
- * through the file) / input-data 0|1 / go then tasks: band ID B (band B of the
+ * DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN / coeffs 0|1 / input-data 0|1 /
+ * go then tasks: band ID B (band B of the
  * coefficients, all planes), block ID X Y W H (target coordinates), and
  * quit. worker → parent: ready / done ID / error MESSAGE
  */
@@ -62,7 +62,6 @@ typedef struct
   char *header_path;
   char *tmpdir;
   int output_fd, coeffs_fd;
-  gboolean coeffs_large; /* too large to hold in memory */
   TessStreamLayout layout;
   /* The current phase and its tasks. */
   Phase phase;
@@ -209,10 +208,7 @@ worker_start (Pool *pool, Worker *w, GError **error)
       " %d\ncoeffs %d\ninput-data %d\ngo\n",
       job->rect.x0, job->rect.y0, job->rect.width, job->rect.height,
       pool->layout.data_offset, pool->layout.footprint_offset,
-      pool->layout.big_endian ? 1 : 0,
-      pool->coeffs_fd < 0  ? 0
-      : pool->coeffs_large ? 2
-                           : 1,
+      pool->layout.big_endian ? 1 : 0, pool->coeffs_fd < 0 ? 0 : 1,
       job->input_data_fd >= 0 ? 1 : 0);
   spec = g_string_free (text, FALSE);
   ok = send_line (w, spec);
@@ -417,7 +413,6 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
                                                    job->in_height)
                       * (guint64)job->nplanes;
       pool.coeffs_fd = tess__shared_file ("spline coefficients", bytes, error);
-      pool.coeffs_large = bytes >= tess__map_threshold ();
       if (pool.coeffs_fd < 0)
         goto out;
     }
@@ -527,6 +522,15 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
   ok = TRUE;
 
 out:
+  /* All told to stop first, so that they end together. */
+  for (int i = 0; i < pool.nworkers; i++)
+    if (pool.workers[i].pid > 0)
+      {
+        if (ok)
+          send_line (&pool.workers[i], "quit\n");
+        else
+          kill (pool.workers[i].pid, SIGKILL);
+      }
   for (int i = 0; i < pool.nworkers; i++)
     worker_stop (&pool.workers[i], !ok);
   if (job->layout.fd < 0 && pool.output_fd >= 0)

@@ -7,9 +7,11 @@
 
 const TessOptions *tess__plan_get_options (const TessPlan *plan);
 /* Samples the spline methods from coefficients made elsewhere (see
- * TessPrefilter): plane p's at @base + p × @plane_bytes. */
-void tess__plan_use_coefficients (TessPlan *plan, gpointer base,
-                                  gsize plane_bytes);
+ * TessPrefilter), read from file @fd as each region needs them (plane p's
+ * at p × @plane_bytes): the plan is then not to be shared between
+ * threads. */
+void tess__plan_use_coefficient_file (TessPlan *plan, int fd,
+                                      gsize plane_bytes);
 
 /* The blocks @run cuts @rect into, row by row. */
 TessRect *tess__plan_make_blocks (const TessRunOptions *run,

@@ -189,6 +189,14 @@ typedef struct
   gpointer owned;   /* memory to free with the plane, or NULL */
   gpointer map;     /* coefficients mapped from a shared file, or NULL */
   gsize map_len;
+  /* Coefficients read from a file as needed (see tess__plane_fetch()):
+   * @values holds padded rows [row0, row1) of the file's at @file_offset;
+   * file_fd < 0 otherwise (row0 0, all rows at hand). */
+  gint64 row0, row1;
+  int file_fd;
+  guint64 file_offset;
+  gpointer window; /* the buffer @values points into, grown as needed */
+  gsize window_bytes;
 } TessPlane;
 
 /* Spline coefficients in bands of rows, each made on its own from the
@@ -250,6 +258,21 @@ gboolean tess__plane_prepare (TessPlane *plane, TessMethod method,
                               gconstpointer data, gboolean mapped,
                               gint64 width, gint64 height, GError **error);
 void tess__plane_clear (TessPlane *plane);
+/* Spline coefficients of a @width × @height plane in file @fd from
+ * @offset, read a window of rows at a time: before sampling, make sure
+ * the rows are at hand with tess__plane_fetch().  Such a plane is not to
+ * be shared between threads. */
+void tess__plane_init_file (TessPlane *plane, TessMethod method,
+                            TessPixelType type, gint64 width, gint64 height,
+                            int fd, guint64 offset);
+/* Makes padded rows [r0, r1) of a plane's coefficients at hand (a no-op
+ * unless the plane reads them from a file). */
+gboolean tess__plane_fetch (TessPlane *plane, gint64 r0, gint64 r1,
+                            GError **error);
+/* The padded coefficient rows samples of rows [ymin, ymax] (input pixel
+ * coordinates) may read: [*r0, *r1). */
+void tess__plane_rows_for (const TessPlane *plane, double ymin, double ymax,
+                           gint64 *r0, gint64 *r1);
 /* Lets go of the resident pages of coefficients in a file. */
 void tess__plane_drop_pages (const TessPlane *plane);
 /* Interpolates @n points; (x, y) NaN gives NaN.  @out has the plane's

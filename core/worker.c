@@ -123,15 +123,12 @@ typedef struct
   TessImage *input;
   TessRect out;
   TessStreamLayout layout;
-  char *coeffs; /* mapped fd 4, or NULL */
-  gsize coeffs_len, plane_coeffs;
+  gboolean coeffs; /* spline coefficients in fd 4 */
+  gsize plane_coeffs;
   gpointer block;
   float *block_fp;
   gsize block_cap;
   TessScratch scratch, rows, window;
-  /* Coefficients too large to hold: written through the file, and their
-   * pages let go of after each task. */
-  gboolean large;
 } Worker;
 
 /* Band @b of plane @p's coefficients, written to their file. */
@@ -260,10 +257,7 @@ tess_worker_serve (int fd, GError **error)
       else if ((v = value (line, "target")))
         target_path = g_strdup (v);
       else if ((v = value (line, "coeffs")))
-        {
-          use_coeffs = atoi (v) != 0;
-          w.large = atoi (v) == 2;
-        }
+        use_coeffs = atoi (v) != 0;
       else if ((v = value (line, "input-data")))
         input_data = atoi (v) != 0;
       else if ((v = value (line, "output")))
@@ -315,19 +309,11 @@ tess_worker_serve (int fd, GError **error)
     {
       w.plane_coeffs = tess__coeffs_bytes (w.input->type, w.input->width,
                                            w.input->height);
-      w.coeffs_len = w.plane_coeffs * (gsize)w.input->nplanes;
-      /* Read only: the bands are written through the file. */
-      w.coeffs
-          = mmap (NULL, w.coeffs_len, PROT_READ, MAP_SHARED, COEFFS_FD, 0);
-      if (w.coeffs == MAP_FAILED)
-        {
-          w.coeffs = NULL;
-          g_set_error (&local, TESS_ERROR, TESS_ERROR_IO,
-                       "cannot map the spline coefficients: %s",
-                       g_strerror (errno));
-          goto out;
-        }
-      tess__plan_use_coefficients (w.plan, w.coeffs, w.plane_coeffs);
+      /* Each block reads the rows it needs from the file (into memory of
+       * this process's own, reused): cheaper than faulting in pages of a
+       * shared mapping. */
+      tess__plan_use_coefficient_file (w.plan, COEFFS_FD, w.plane_coeffs);
+      w.coeffs = TRUE;
     }
   say (fd, "ready\n");
 
@@ -365,10 +351,6 @@ tess_worker_serve (int fd, GError **error)
                        line);
           goto out;
         }
-      /* On large coefficients, keep the resident set small: the pages stay
-       * in the shared file. */
-      if (w.coeffs && w.large)
-        (void)madvise (w.coeffs, w.coeffs_len, MADV_DONTNEED);
       say (fd, "done %" G_GINT64_FORMAT "\n", id);
     }
   ok = TRUE;
@@ -379,8 +361,6 @@ out:
       say (fd, "error %s\n", local->message);
       g_propagate_error (error, local);
     }
-  if (w.coeffs)
-    munmap (w.coeffs, w.coeffs_len);
   g_free (w.block);
   g_free (w.block_fp);
   g_free (w.scratch.data);
