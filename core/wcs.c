@@ -531,6 +531,21 @@ tess_wcs_new_from_params (const TessWcsParams *p, GError **error)
                    p->projection);
       return NULL;
     }
+  {
+    /* The FITS projections (WCS Paper II, and HEALPix); those that need
+     * parameters (the conics, BON) are checked by wcslib. */
+    static const char known[]
+        = "AZP SZP TAN STG SIN ARC ZPN ZEA AIR CYP CEA CAR MER SFL PAR MOL "
+          "AIT COP COE COD COO BON PCO TSC CSC QSC HPX XPH";
+    const char *at = strstr (known, p->projection);
+    if (at == NULL || (at - known) % 4 != 0)
+      {
+        g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                     "unknown projection code '%s' (known: %s)", p->projection,
+                     known);
+        return NULL;
+      }
+  }
 
   cards = g_string_new (NULL);
   tess__cards_set_int (cards, "NAXIS", 2, NULL);

@@ -847,6 +847,29 @@ START_TEST (test_params_reject)
   p = default_params ();
   g_strlcpy (p.projection, "TA", sizeof p.projection);
   expect_params_error (&p, "projection TA");
+  p = default_params ();
+  g_strlcpy (p.projection, "XYZ", sizeof p.projection);
+  expect_params_error (&p, "projection XYZ");
+  /* Not a code, though inside the list's text. */
+  p = default_params ();
+  g_strlcpy (p.projection, "P T", sizeof p.projection);
+  expect_params_error (&p, "projection 'P T'");
+  /* Every known code is accepted. */
+  {
+    const char *codes[] = { "AZP", "SIN", "ZEA", "CAR", "AIT",
+                            "MOL", "PCO", "QSC", "HPX", "XPH" };
+    for (gsize i = 0; i < G_N_ELEMENTS (codes); i++)
+      {
+        GError *error = NULL;
+        TessWcs *w;
+        p = default_params ();
+        g_strlcpy (p.projection, codes[i], sizeof p.projection);
+        w = tess_wcs_new_from_params (&p, &error);
+        ck_assert_msg (w != NULL, "%s: %s", codes[i],
+                       error ? error->message : "");
+        tess_wcs_unref (w);
+      }
+  }
 }
 END_TEST
 
