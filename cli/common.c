@@ -46,6 +46,18 @@ report (char *line)
   g_free (line);
 }
 
+/* The message, as one line whatever it holds; free it with g_free(). */
+static char *one_line (const char *format, va_list ap) G_GNUC_PRINTF (1, 0);
+
+static char *
+one_line (const char *format, va_list ap)
+{
+  char *msg = g_strdup_vprintf (format, ap);
+
+  g_strdelimit (msg, "\n\r", ' ');
+  return msg;
+}
+
 void
 tess_cli_error (const char *format, ...)
 {
@@ -53,10 +65,8 @@ tess_cli_error (const char *format, ...)
   g_autofree char *msg = NULL;
 
   va_start (ap, format);
-  msg = g_strdup_vprintf (format, ap);
+  msg = one_line (format, ap);
   va_end (ap);
-  /* One line, whatever the message holds. */
-  g_strdelimit (msg, "\n\r", ' ');
   report (g_strdup_printf ("%s: %s", tess_cli_engine->program, msg));
 }
 
@@ -67,9 +77,8 @@ tess_cli_usage_error (const char *command, const char *format, ...)
   g_autofree char *msg = NULL;
 
   va_start (ap, format);
-  msg = g_strdup_vprintf (format, ap);
+  msg = one_line (format, ap);
   va_end (ap);
-  g_strdelimit (msg, "\n\r", ' ');
   /* TRANSLATORS: the program, the command, the message, the program and
    * the command again. */
   report (g_strdup_printf (_ ("%s %s: %s (see '%s %s --help')"),

@@ -478,6 +478,29 @@ drop_input_pages (const TessPrefilter *pf, gboolean mapped)
     (void)madvise ((gpointer)a, b - a, MADV_DONTNEED);
 }
 
+/* Every band of @pf's coefficients, into its memory or file; the input's
+ * pages let go of after each band when @drop_pages. */
+static gboolean
+make_bands (TessPrefilter *pf, gboolean drop_pages, GError **error)
+{
+  TessScratch scratch = { 0 }, window = { 0 };
+  gsize nb = tess__prefilter_n_bands (pf->type, (gint64)pf->width,
+                                      (gint64)pf->height);
+  gboolean ok = TRUE;
+
+  pf->scratch = &scratch;
+  pf->window = &window;
+  for (gsize b = 0; ok && b < nb; b++)
+    {
+      ok = tess__prefilter_band (pf, b, error);
+      drop_input_pages (pf, drop_pages);
+    }
+  g_free (scratch.data);
+  g_free (window.data);
+  pf->scratch = pf->window = NULL;
+  return ok;
+}
+
 /* Coefficients too large to hold in memory: in a shared file (see
  * tess__shared_file()), made a slice at a time with pread/pwrite, the
  * input's pages let go of as the slices are done; mapped read-only for
@@ -486,11 +509,8 @@ static gboolean
 prefilter_in_file (TessPrefilter *pf, gboolean mapped, gsize bytes,
                    gpointer *map_out, GError **error)
 {
-  TessScratch scratch = { 0 }, window = { 0 };
-  gboolean ok = TRUE;
+  gboolean ok;
   gpointer map = MAP_FAILED;
-  gsize nb = tess__prefilter_n_bands (pf->type, (gint64)pf->width,
-                                      (gint64)pf->height);
   int fd = tess__shared_file ("spline coefficients", bytes, error);
 
   if (fd < 0)
@@ -498,16 +518,7 @@ prefilter_in_file (TessPrefilter *pf, gboolean mapped, gsize bytes,
   pf->coeffs = NULL;
   pf->coeffs_fd = fd;
   pf->coeffs_offset = 0;
-  pf->scratch = &scratch;
-  pf->window = &window;
-  for (gsize b = 0; ok && b < nb; b++)
-    {
-      ok = tess__prefilter_band (pf, b, error);
-      drop_input_pages (pf, mapped);
-    }
-  g_free (scratch.data);
-  g_free (window.data);
-  pf->scratch = pf->window = NULL;
+  ok = make_bands (pf, mapped, error);
   if (ok)
     {
       map = mmap (NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
@@ -562,16 +573,7 @@ tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
       return FALSE;
     }
   /* In memory: the bands cannot fail. */
-  {
-    TessScratch scratch = { 0 }, window = { 0 };
-    gsize nb = tess__prefilter_n_bands (type, width, height);
-    pf.scratch = &scratch;
-    pf.window = &window;
-    for (gsize b = 0; b < nb; b++)
-      tess__prefilter_band (&pf, b, NULL);
-    g_free (scratch.data);
-    g_free (window.data);
-  }
+  make_bands (&pf, FALSE, NULL);
   tess__plane_init (plane, method, type, swapped, pf.coeffs, width, height);
   plane->owned = pf.coeffs;
   return TRUE;

@@ -963,57 +963,51 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
                    TessProgressFunc progress, gpointer user_data,
                    GError **error)
 {
-  gint64 W = m->width, H = m->height, bh;
-  gint64 done_px = 0, t0 = g_get_monotonic_time ();
-  TessImage *shell;
-  TessStreamWriter *w;
-  TessMosaicBands *bands;
+  /* Its bands as a block job run here, one after the other. */
+  TessBlockJob *job = tess_block_job_new_mosaic (m, run, cancellable, error);
+  gint64 n, done_px = 0, t0 = g_get_monotonic_time ();
   gboolean ok = FALSE;
+  char *tmp;
 
-  if (!tess__mosaic_ensure_matched (m, cancellable, error))
+  if (job == NULL)
     return FALSE;
-  bh = tess__mosaic_band_height (m, run);
-  shell = tess__mosaic_output_shell (m, error);
-  if (shell == NULL)
-    return FALSE;
-  w = tess__stream_writer_new (path, shell, flags, error);
-  tess_image_unref (shell);
-  if (w == NULL)
-    return FALSE;
-  bands = tess__mosaic_bands_new (m, bh, run ? run->jobs : 1);
-  for (gint64 y0 = 0; y0 < H; y0 += bh)
+  tmp = tess_block_job_create (job, path, flags, error);
+  if (tmp == NULL)
+    goto out;
+  g_free (tmp);
+  n = tess_block_job_get_n_blocks (job);
+  for (gint64 i = 0; i < n; i++)
     {
-      gint64 rows = MIN (bh, H - y0);
+      TessRect r = tess_block_job_get_block (job, i);
 
       if (g_cancellable_is_cancelled (cancellable))
         {
           g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
           goto out;
         }
-      if (!tess__mosaic_bands_write (bands, y0, tess__stream_writer_layout (w),
-                                     path, error))
+      if (!tess_block_job_compute (job, i, error))
         goto out;
-      done_px += W * rows;
+      done_px += r.width * r.height;
       if (progress)
         {
           TessProgress pr = { 0 };
-          pr.blocks_done = (y0 + rows + bh - 1) / bh;
-          pr.blocks_total = (H + bh - 1) / bh;
+          pr.blocks_done = i + 1;
+          pr.blocks_total = n;
           pr.pixels_done = done_px;
-          pr.pixels_total = W * H;
+          pr.pixels_total = m->width * m->height;
           pr.elapsed = (double)(g_get_monotonic_time () - t0) / 1e6;
-          pr.eta = pr.elapsed * (double)(W * H - done_px) / (double)done_px;
+          pr.eta = pr.elapsed * (double)(pr.pixels_total - done_px)
+                   / (double)done_px;
           progress (&pr, user_data);
         }
     }
   ok = TRUE;
 
 out:
-  tess__mosaic_bands_free (bands);
   if (ok)
-    return tess__stream_writer_commit (w, error);
-  tess__stream_writer_abort (w);
-  return FALSE;
+    ok = tess_block_job_finish (job, TRUE, error);
+  tess_block_job_free (job); /* removes an unfinished file */
+  return ok;
 }
 
 gboolean

@@ -417,19 +417,18 @@ tess__stream_writer_attach (const char *tmp, GError **error)
   guint64 hlen, xlen, data_bytes, npix;
   gint64 bitpix = 0, naxis = 0, v;
   char *extname = NULL;
-  int fd = open (tmp, O_WRONLY | O_CLOEXEC);
-  int rfd = open (tmp, O_RDONLY | O_CLOEXEC);
+  int fd = open (tmp, O_RDWR | O_CLOEXEC);
 
-  if (fd < 0 || rfd < 0)
+  if (fd < 0)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: cannot open: %s",
                    tmp, g_strerror (errno));
-      goto fail;
+      return NULL;
     }
   w = g_new0 (TessStreamWriter, 1);
   l = &w->layout;
   l->fd = fd;
-  if (!read_header (rfd, 0, h, &hlen, tmp, error))
+  if (!read_header (fd, 0, h, &hlen, tmp, error))
     goto fail_w;
   if (!tess__cards_get_int (h->str, (int)(h->len / 80), "BITPIX", &bitpix)
       || (bitpix != -32 && bitpix != -64)
@@ -468,9 +467,9 @@ tess__stream_writer_attach (const char *tmp, GError **error)
   {
     struct stat st;
     guint64 ext = hlen + padded (data_bytes);
-    if (fstat (rfd, &st) == 0 && (guint64)st.st_size > ext)
+    if (fstat (fd, &st) == 0 && (guint64)st.st_size > ext)
       {
-        if (!read_header (rfd, ext, x, &xlen, tmp, error))
+        if (!read_header (fd, ext, x, &xlen, tmp, error))
           goto fail_w;
         extname
             = tess__cards_get_string (x->str, (int)(x->len / 80), "EXTNAME");
@@ -479,16 +478,11 @@ tess__stream_writer_attach (const char *tmp, GError **error)
         g_free (extname);
       }
   }
-  close (rfd);
   return w;
 
 fail_w:
   g_free (w);
-fail:
-  if (fd >= 0)
-    close (fd);
-  if (rfd >= 0)
-    close (rfd);
+  close (fd);
   return NULL;
 }
 

@@ -123,8 +123,7 @@ typedef struct
   TessImage *input;
   TessRect out;
   TessStreamLayout layout;
-  gboolean coeffs; /* spline coefficients in fd 4 */
-  gsize plane_coeffs;
+  gsize plane_coeffs; /* spline coefficients in fd 4, or 0 */
   gpointer block;
   float *block_fp;
   gsize block_cap;
@@ -313,7 +312,6 @@ tess_worker_serve (int fd, GError **error)
        * this process's own, reused): cheaper than faulting in pages of a
        * shared mapping. */
       tess__plan_use_coefficient_file (w.plan, COEFFS_FD, w.plane_coeffs);
-      w.coeffs = TRUE;
     }
   say (fd, "ready\n");
 
@@ -339,7 +337,8 @@ tess_worker_serve (int fd, GError **error)
           if (!do_block (&w, &r, &local))
             goto out;
         }
-      else if (w.coeffs && strcmp (kind, "band") == 0 && n == 3 && a >= 0)
+      else if (w.plane_coeffs && strcmp (kind, "band") == 0 && n == 3
+               && a >= 0)
         {
           for (gint64 p = 0; p < w.input->nplanes; p++)
             if (!band_task (&w, p, (gsize)a, &local))
