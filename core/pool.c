@@ -59,6 +59,7 @@ typedef struct
   const TessPoolJob *job;
   Worker *workers;
   int nworkers, spawned, max_spawns;
+  char *worker; /* its executable */
   char *header_path;
   char *tmpdir;
   int output_fd, coeffs_fd;
@@ -70,12 +71,32 @@ typedef struct
   int *tries;
 } Pool;
 
-static const char *
-worker_path (void)
+/* The worker executable: $TESSERA_WORKER when set (tests name the one
+ * they want); else the one beside the running program when there is one
+ * (an uninstalled build: libtool keeps the programs together in .libs,
+ * and the library path the wrapper script set is inherited); else the
+ * installed one.  Newly allocated. */
+static char *
+find_worker (void)
 {
   const char *env = g_getenv ("TESSERA_WORKER");
+  char *exe, *path;
 
-  return env && *env ? env : LIBEXECDIR "/tessera-worker";
+  if (env && *env)
+    return g_strdup (env);
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe)
+    {
+      char *dir = g_path_get_dirname (exe);
+      path = g_build_filename (dir, "tessera-worker", NULL);
+      g_free (dir);
+      g_free (exe);
+      if (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE)
+          && !g_file_test (path, G_FILE_TEST_IS_DIR))
+        return path;
+      g_free (path);
+    }
+  return g_strdup (LIBEXECDIR "/tessera-worker");
 }
 
 static gboolean
@@ -122,7 +143,7 @@ worker_stop (Worker *w, gboolean kill_it)
 static gboolean
 spawn_worker (Pool *pool, int sock, pid_t *pid, GError **error)
 {
-  const char *path = worker_path ();
+  const char *path = pool->worker;
   char *argv[] = { (char *)path, NULL };
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
@@ -217,7 +238,7 @@ worker_start (Pool *pool, Worker *w, GError **error)
     {
       worker_stop (w, TRUE);
       g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "cannot talk to the worker %s", worker_path ());
+                   "cannot talk to the worker %s", pool->worker);
     }
   return ok;
 }
@@ -380,6 +401,7 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
   gboolean spline = tess__method_is_spline (job->options.method);
 
   pool.job = job;
+  pool.worker = find_worker ();
   pool.output_fd = pool.coeffs_fd = -1;
   pool.nworkers = (int)MIN ((gint64)job->jobs, MAX (job->nblocks, 2));
   pool.max_spawns = pool.nworkers * 2 + 2;
@@ -466,7 +488,7 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
       if (alive == 0)
         {
           g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                       "all the workers died (%s)", worker_path ());
+                       "all the workers died (%s)", pool.worker);
           goto out;
         }
       for (int i = 0; i < pool.nworkers && nfds < 64; i++)
@@ -541,6 +563,7 @@ out:
     g_unlink (pool.header_path);
   if (pool.tmpdir)
     g_rmdir (pool.tmpdir);
+  g_free (pool.worker);
   g_free (pool.header_path);
   g_free (pool.tmpdir);
   g_free (pool.workers);
