@@ -62,7 +62,7 @@ tess_method_args_add (TessMethodArgs *a, GOptionContext *ctx)
       N_ ("Transform every pixel exactly (no interpolated coordinate grid)"),
       NULL },
     { "transform-tolerance", 0, 0, G_OPTION_ARG_DOUBLE, &a->tolerance,
-      N_ ("Largest error of the coordinate grid, in input pixels (0.001)"),
+      N_ ("Largest error of the coordinate grid, in input pixels (1e-6)"),
       N_ ("PIXELS") },
     { "grid-step", 0, 0, G_OPTION_ARG_INT, &a->grid_step,
       N_ ("Spacing of the exact coordinate grid, in output pixels (16)"),

@@ -113,7 +113,7 @@ tess_options_init (TessOptions *options)
   options->method = TESS_METHOD_BILINEAR;
   options->roundtrip = TRUE;
   options->exact_transform = FALSE;
-  options->transform_tolerance = 1e-3;
+  options->transform_tolerance = 1e-6;
   options->grid_step = 16;
   options->kernel = TESS_KERNEL_GAUSSIAN;
   options->kernel_width = 1.3;

@@ -181,8 +181,8 @@ gboolean tess_nan_mode_from_name (const char *name, TessNanMode *mode,
  * @exact_transform: compute the exact coordinate transform for every output
  *   pixel instead of interpolating it on a grid (default FALSE)
  * @transform_tolerance: largest error, in input pixels, allowed for the
- *   interpolated coordinate grid; cells that exceed it are computed exactly
- *   (default 0.001; the exact method uses at most 1e-7)
+ *   interpolated coordinate grid at the test points of its cells; cells
+ *   that exceed it are split in four, then computed exactly (default 1e-6)
  * @grid_step: spacing, in output pixels, of the exactly computed grid
  *   (default 16)
  *

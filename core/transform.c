@@ -3,17 +3,22 @@
  * Exact transforms (output pixel → world → frame conversion → input pixel,
  * and back for the round-trip check) cost ~0.2 µs a pixel.  The map is
  * smooth almost everywhere, so it is computed exactly on a grid of nodes
- * every `grid_step` output pixels and interpolated bilinearly in between.
- * Each grid cell is verified: the map is also computed exactly at the
- * cell's centre and at the middle of its four edges, and if the
+ * every `grid_step` output pixels and interpolated in between by cubics
+ * through the 4 × 4 nodes around each cell.  Each cell is verified: the
+ * map is also computed exactly at two test points inside it, and if the
  * interpolation misses any of them by more than `transform_tolerance`
- * input pixels, or any node or test point has no valid mapping, every
- * pixel of the cell is computed exactly.  A cell all of whose nine points
- * have no valid mapping is taken as empty.
+ * input pixels, or any node or test point has no valid mapping, the cell
+ * is split into four cells of half the step, each verified in the same
+ * way (and split again, down to steps of 4 pixels, 8 where a mapping is
+ * missing); a cell that still fails is computed exactly, pixel by pixel.
+ * The error of the cubics falls as the fourth power of the step, so a
+ * split or two brings the cells of strongly distorted maps within the
+ * tolerance at a fraction of the cost of exact transforms.  A cell none
+ * of whose corners and test points has a valid mapping is taken as empty.
  *
- * The grid is anchored at output pixel (0, 0) and ends at the last column
- * and row, so the map of a pixel does not depend on which region of the
- * output is being computed: any split into blocks gives the same result.
+ * The grid and its subdivisions are anchored at output pixel (0, 0), so
+ * the map of a pixel does not depend on which region of the output is
+ * being computed: any split into blocks gives the same result.
  */
 #include "config.h"
 
@@ -313,17 +318,46 @@ lagrange4 (double t, double w[4])
   w[3] = (t + 1.0) * t * (t - 1.0) / 6.0;
 }
 
-/* Test points of a cell, as fractions of the step: its centre, and a
- * point off its diagonals. */
+/* Test points of a cell, as fractions of the step: its centre (where the
+ * error of a cubic through four nodes peaks along both axes at once), and
+ * a point off its diagonals.  Each costs an exact transform there and
+ * back: a third would add 7 % to a whole bilinear run. */
 static const double test_u[] = { 0.5, 0.25 };
 static const double test_v[] = { 0.5, 0.75 };
 #define NTEST 2
+
+/* The smallest step a cell is split into: where the map misses the
+ * tolerance, and where some of its nodes have no mapping (the edge of a
+ * projection, a discontinuity), for which splitting pays less.  Below
+ * them, a cell is computed exactly. */
+#define MIN_SPLIT_STEP 4
+#define MIN_SPLIT_STEP_BAD 8
+/* Steps S, S/2, … down to MIN_SPLIT_STEP: at most this many. */
+#define MAX_LEVELS 12
 
 enum
 {
   CELL_SMOOTH, /* interpolate */
   CELL_EXACT,  /* every pixel exactly */
   CELL_EMPTY,  /* no pixel maps anywhere */
+  CELL_SPLIT,  /* in four cells of half the step */
+};
+
+/* A cell split in four.  The children interpolate from nodes of a grid
+ * of half the step, anchored as the whole grid is, so that a pixel's map
+ * does not depend on which region is computed; each child is classified
+ * (and split again) as the cells of the whole grid are. */
+#define SPLIT_NODES 5 /* nodes -1 … 3 of the finer grid, both ways */
+
+typedef struct _Split Split;
+struct _Split
+{
+  gint64 x0, y0;   /* the cell's first pixel */
+  gint64 step;     /* the children's step */
+  int level;       /* the children's weights: map->w[level] */
+  guint8 state[4]; /* child (kx, ky) at 2·ky + kx */
+  Split *child[4];
+  double nx[SPLIT_NODES * SPLIT_NODES], ny[SPLIT_NODES * SPLIT_NODES];
 };
 
 struct _TessGridMap
@@ -334,7 +368,9 @@ struct _TessGridMap
   gsize nx;        /* nodes per row: ncx + 3 */
   double *qx, *qy; /* nodes (c0-1 … c1+2) × (d0-1 … d1+2) */
   guint8 *state;   /* per cell */
-  double (*w)[4];  /* Lagrange weights for each offset in a cell */
+  Split **split;   /* per cell: its children when split */
+  /* Lagrange weights for each offset in a cell of step S / 2^level. */
+  double (*w[MAX_LEVELS])[4];
 };
 
 static void
@@ -383,6 +419,143 @@ cell_of (gint64 x, gint64 S)
   return x >= 0 ? x / S : -((-x + S - 1) / S);
 }
 
+/* How a cell is filled, from its 4 × 4 nodes (node (a, b), a, b in
+ * -1 … 2, at nxv[b·stride + a]) and the exact map at its test points;
+ * *bad tells whether any of them has no mapping. */
+static guint8
+classify (const double *nxv, const double *nyv, gssize stride,
+          const double *tx, const double *ty, double tolerance, gboolean *bad)
+{
+  gboolean any_bad = FALSE, all_bad = TRUE;
+
+  for (int b = -1; b <= 2; b++)
+    for (int a = -1; a <= 2; a++)
+      {
+        gssize o = b * stride + a;
+        gboolean nb = isnan (nxv[o]) || isnan (nyv[o]);
+        any_bad |= nb;
+        /* The cell's own corners decide whether it is empty. */
+        if (!nb && a >= 0 && a <= 1 && b >= 0 && b <= 1)
+          all_bad = FALSE;
+      }
+  for (int n = 0; n < NTEST; n++)
+    {
+      if (isnan (tx[n]) || isnan (ty[n]))
+        any_bad = TRUE;
+      else
+        all_bad = FALSE;
+    }
+  *bad = any_bad;
+  if (all_bad)
+    return CELL_EMPTY;
+  if (any_bad)
+    return CELL_EXACT;
+  for (int n = 0; n < NTEST; n++)
+    {
+      double lu[4], lv[4], ax = 0.0, ay = 0.0;
+      lagrange4 (test_u[n], lu);
+      lagrange4 (test_v[n], lv);
+      for (int b = 0; b < 4; b++)
+        for (int a = 0; a < 4; a++)
+          {
+            gssize o = (b - 1) * stride + a - 1;
+            ax += lu[a] * lv[b] * nxv[o];
+            ay += lu[a] * lv[b] * nyv[o];
+          }
+      if (!(fabs (ax - tx[n]) <= tolerance && fabs (ay - ty[n]) <= tolerance))
+        return CELL_EXACT;
+    }
+  return CELL_SMOOTH;
+}
+
+/* Whether a cell of @step that failed (@bad: for want of a mapping) is
+ * split rather than computed exactly. */
+static inline gboolean
+can_split (gint64 step, int level, gboolean bad)
+{
+  return step % 2 == 0
+         && step / 2 >= (bad ? MIN_SPLIT_STEP_BAD : MIN_SPLIT_STEP)
+         && level + 1 < MAX_LEVELS;
+}
+
+static double (*weights (TessGridMap *m, int level))[4]
+{
+  if (m->w[level] == NULL)
+    {
+      gint64 s = m->grid.step >> level;
+      m->w[level] = g_malloc (sizeof (double[4]) * (gsize)s);
+      for (gint64 k = 0; k < s; k++)
+        lagrange4 ((double)k / (double)s, m->w[level][k]);
+    }
+  return m->w[level];
+}
+
+/* Splits the cell of step 2·@step whose first pixel is (@x0, @y0); its
+ * children are at @level. */
+static Split *
+split_new (TessGridMap *m, TessTransform *t, gint64 x0, gint64 y0, gint64 step,
+           int level)
+{
+  enum
+  {
+    NN = SPLIT_NODES * SPLIT_NODES,
+    NP = NN + 4 * NTEST
+  };
+  Split *s = g_new0 (Split, 1);
+  double px[NP], py[NP], qx[NP], qy[NP];
+  int k = 0;
+
+  s->x0 = x0;
+  s->y0 = y0;
+  s->step = step;
+  s->level = level;
+  weights (m, level);
+  for (int j = -1; j < SPLIT_NODES - 1; j++)
+    for (int i = -1; i < SPLIT_NODES - 1; i++, k++)
+      {
+        px[k] = (double)(x0 + i * step);
+        py[k] = (double)(y0 + j * step);
+      }
+  for (int ky = 0; ky < 2; ky++)
+    for (int kx = 0; kx < 2; kx++)
+      for (int n = 0; n < NTEST; n++, k++)
+        {
+          px[k] = (double)(x0 + kx * step) + test_u[n] * (double)step;
+          py[k] = (double)(y0 + ky * step) + test_v[n] * (double)step;
+        }
+  tess__transform_exact (t, NP, px, py, qx, qy);
+  memcpy (s->nx, qx, sizeof s->nx);
+  memcpy (s->ny, qy, sizeof s->ny);
+  for (int ky = 0; ky < 2; ky++)
+    for (int kx = 0; kx < 2; kx++)
+      {
+        int c = 2 * ky + kx;
+        gsize o = (gsize)(ky + 1) * SPLIT_NODES + (gsize)kx + 1;
+        gboolean bad;
+
+        s->state[c]
+            = classify (s->nx + o, s->ny + o, SPLIT_NODES, qx + NN + c * NTEST,
+                        qy + NN + c * NTEST, m->grid.tolerance, &bad);
+        if (s->state[c] == CELL_EXACT && can_split (step, level, bad))
+          {
+            s->child[c] = split_new (m, t, x0 + kx * step, y0 + ky * step,
+                                     step / 2, level + 1);
+            s->state[c] = CELL_SPLIT;
+          }
+      }
+  return s;
+}
+
+static void
+split_free (Split *s)
+{
+  if (s == NULL)
+    return;
+  for (int c = 0; c < 4; c++)
+    split_free (s->child[c]);
+  g_free (s);
+}
+
 TessGridMap *
 tess__grid_map_new (TessTransform *t, const TessGrid *g, const TessRect *r)
 {
@@ -428,61 +601,25 @@ tess__grid_map_new (TessTransform *t, const TessGrid *g, const TessRect *r)
   m->qx = g_memdup2 (qx, nnodes * sizeof (double));
   m->qy = g_memdup2 (qy, nnodes * sizeof (double));
   m->state = g_new (guint8, m->ncx * m->ncy);
-  m->w = g_malloc (sizeof (double[4]) * (gsize)S);
-  for (gint64 s = 0; s < S; s++)
-    lagrange4 ((double)s / (double)S, m->w[s]);
+  m->split = g_new0 (Split *, m->ncx * m->ncy);
+  weights (m, 0);
 
   for (gsize cj = 0; cj < m->ncy; cj++)
     for (gsize ci = 0; ci < m->ncx; ci++)
       {
         /* Node (c + a, d + b) of this cell is at nxv[b·nx + a]. */
-        const double *nxv = m->qx + (cj + 1) * m->nx + ci + 1;
-        const double *nyv = m->qy + (cj + 1) * m->nx + ci + 1;
-        const double *tx = qx + nnodes + (cj * m->ncx + ci) * NTEST;
-        const double *ty = qy + nnodes + (cj * m->ncx + ci) * NTEST;
-        gboolean any_bad = FALSE, all_bad = TRUE, smooth = TRUE;
-        guint8 *state = &m->state[cj * m->ncx + ci];
+        gsize o = (cj + 1) * m->nx + ci + 1, c = cj * m->ncx + ci;
+        gboolean bad;
 
-        for (int b = -1; b <= 2; b++)
-          for (int a = -1; a <= 2; a++)
-            {
-              gsize o = (gsize)((gint64)b * (gint64)m->nx + a);
-              gboolean bad = isnan (nxv[o]) || isnan (nyv[o]);
-              any_bad |= bad;
-              /* The cell's own corners decide whether it is empty. */
-              if (!bad && a >= 0 && a <= 1 && b >= 0 && b <= 1)
-                all_bad = FALSE;
-            }
-        for (int n = 0; n < NTEST; n++)
+        m->state[c] = classify (m->qx + o, m->qy + o, (gssize)m->nx,
+                                qx + nnodes + c * NTEST,
+                                qy + nnodes + c * NTEST, g->tolerance, &bad);
+        if (m->state[c] == CELL_EXACT && can_split (S, 0, bad))
           {
-            if (isnan (tx[n]) || isnan (ty[n]))
-              any_bad = TRUE;
-            else
-              all_bad = FALSE;
+            m->split[c] = split_new (m, t, (m->c0 + (gint64)ci) * S,
+                                     (m->d0 + (gint64)cj) * S, S / 2, 1);
+            m->state[c] = CELL_SPLIT;
           }
-        if (all_bad)
-          {
-            *state = CELL_EMPTY;
-            continue;
-          }
-        if (!any_bad)
-          for (int n = 0; n < NTEST && smooth; n++)
-            {
-              double lu[4], lv[4], ax = 0.0, ay = 0.0;
-              lagrange4 (test_u[n], lu);
-              lagrange4 (test_v[n], lv);
-              for (int b = 0; b < 4; b++)
-                for (int a = 0; a < 4; a++)
-                  {
-                    gsize o = (gsize)((gint64)(b - 1) * (gint64)m->nx + a - 1);
-                    ax += lu[a] * lv[b] * nxv[o];
-                    ay += lu[a] * lv[b] * nyv[o];
-                  }
-              if (!(fabs (ax - tx[n]) <= g->tolerance
-                    && fabs (ay - ty[n]) <= g->tolerance))
-                smooth = FALSE;
-            }
-        *state = any_bad || !smooth ? CELL_EXACT : CELL_SMOOTH;
       }
   g_free (buf);
   return m;
@@ -493,11 +630,93 @@ tess__grid_map_free (TessGridMap *m)
 {
   if (m == NULL)
     return;
+  if (m->split)
+    for (gsize c = 0; c < m->ncx * m->ncy; c++)
+      split_free (m->split[c]);
+  g_free (m->split);
   g_free (m->qx);
   g_free (m->qy);
   g_free (m->state);
-  g_free (m->w);
+  for (int l = 0; l < MAX_LEVELS; l++)
+    g_free (m->w[l]);
   g_free (m);
+}
+
+/* Pixels xa … xb, ya … yb of a smooth cell whose first pixel is (cx0,
+ * cy0), interpolated from its nodes (as in classify) with the weights
+ * @w of its step. */
+static void
+fill_smooth (const double *nxv, const double *nyv, gssize stride,
+             const double (*w)[4], gint64 cx0, gint64 cy0, const TessRect *r,
+             double *ix, double *iy, gint64 xa, gint64 xb, gint64 ya,
+             gint64 yb)
+{
+  gsize rw = (gsize)r->width;
+
+  for (gint64 y = ya; y <= yb; y++)
+    {
+      const double *lv = w[y - cy0];
+      double colx[4], coly[4];
+      double *ox_row = ix + (gsize)(y - r->y0) * rw - r->x0;
+      double *oy_row = iy + (gsize)(y - r->y0) * rw - r->x0;
+      /* Along y first, for the four node columns. */
+      for (int a = 0; a < 4; a++)
+        {
+          colx[a] = coly[a] = 0.0;
+          for (int b = 0; b < 4; b++)
+            {
+              gssize o = (b - 1) * stride + a - 1;
+              colx[a] += lv[b] * nxv[o];
+              coly[a] += lv[b] * nyv[o];
+            }
+        }
+      for (gint64 x = xa; x <= xb; x++)
+        {
+          const double *lu = w[x - cx0];
+          ox_row[x] = lu[0] * colx[0] + lu[1] * colx[1] + lu[2] * colx[2]
+                      + lu[3] * colx[3];
+          oy_row[x] = lu[0] * coly[0] + lu[1] * coly[1] + lu[2] * coly[2]
+                      + lu[3] * coly[3];
+        }
+    }
+}
+
+static void
+fill_split (TessGridMap *m, const Split *s, TessTransform *t,
+            const TessRect *r, double *ix, double *iy, gint64 xa, gint64 xb,
+            gint64 ya, gint64 yb)
+{
+  gsize rw = (gsize)r->width;
+
+  for (int ky = 0; ky < 2; ky++)
+    for (int kx = 0; kx < 2; kx++)
+      {
+        int c = 2 * ky + kx;
+        gint64 cx0 = s->x0 + kx * s->step, cy0 = s->y0 + ky * s->step;
+        gint64 xa2 = MAX (xa, cx0), xb2 = MIN (xb, cx0 + s->step - 1);
+        gint64 ya2 = MAX (ya, cy0), yb2 = MIN (yb, cy0 + s->step - 1);
+        gsize o = (gsize)(ky + 1) * SPLIT_NODES + (gsize)kx + 1;
+
+        if (xa2 > xb2 || ya2 > yb2)
+          continue;
+        switch (s->state[c])
+          {
+          case CELL_EMPTY:
+            fill_nan (ix, iy, rw, r, xa2, xb2, ya2, yb2);
+            break;
+          case CELL_EXACT:
+            exact_cell (t, ix, iy, rw, r, xa2, xb2, ya2, yb2);
+            break;
+          case CELL_SPLIT:
+            fill_split (m, s->child[c], t, r, ix, iy, xa2, xb2, ya2, yb2);
+            break;
+          default:
+            fill_smooth (s->nx + o, s->ny + o, SPLIT_NODES,
+                         (const double (*)[4])m->w[s->level], cx0, cy0, r, ix,
+                         iy, xa2, xb2, ya2, yb2);
+            break;
+          }
+      }
 }
 
 void
@@ -521,47 +740,26 @@ tess__grid_map_fill (TessGridMap *m, TessTransform *t, const TessRect *r,
     for (gint64 cx = cell_of (r->x0, S); cx <= cell_of (x1, S); cx++)
       {
         gsize ci = (gsize)(cx - m->c0), cj = (gsize)(cy - m->d0);
+        gsize c = cj * m->ncx + ci, o = (cj + 1) * m->nx + ci + 1;
         gint64 xa = MAX (cx * S, r->x0), xb = MIN (cx * S + S - 1, x1);
         gint64 ya = MAX (cy * S, r->y0), yb = MIN (cy * S + S - 1, y1);
-        const double *nxv = m->qx + (cj + 1) * m->nx + ci + 1;
-        const double *nyv = m->qy + (cj + 1) * m->nx + ci + 1;
 
-        switch (m->state[cj * m->ncx + ci])
+        switch (m->state[c])
           {
           case CELL_EMPTY:
             fill_nan (ix, iy, w, r, xa, xb, ya, yb);
-            continue;
+            break;
           case CELL_EXACT:
             exact_cell (t, ix, iy, w, r, xa, xb, ya, yb);
-            continue;
-          default:
             break;
-          }
-        for (gint64 y = ya; y <= yb; y++)
-          {
-            const double *lv = m->w[y - cy * S];
-            double colx[4], coly[4];
-            double *ox_row = ix + (gsize)(y - r->y0) * w - r->x0;
-            double *oy_row = iy + (gsize)(y - r->y0) * w - r->x0;
-            /* Along y first, for the four node columns. */
-            for (int a = 0; a < 4; a++)
-              {
-                colx[a] = coly[a] = 0.0;
-                for (int b = 0; b < 4; b++)
-                  {
-                    gsize o = (gsize)((gint64)(b - 1) * (gint64)m->nx + a - 1);
-                    colx[a] += lv[b] * nxv[o];
-                    coly[a] += lv[b] * nyv[o];
-                  }
-              }
-            for (gint64 x = xa; x <= xb; x++)
-              {
-                const double *lu = m->w[x - cx * S];
-                ox_row[x] = lu[0] * colx[0] + lu[1] * colx[1] + lu[2] * colx[2]
-                            + lu[3] * colx[3];
-                oy_row[x] = lu[0] * coly[0] + lu[1] * coly[1] + lu[2] * coly[2]
-                            + lu[3] * coly[3];
-              }
+          case CELL_SPLIT:
+            fill_split (m, m->split[c], t, r, ix, iy, xa, xb, ya, yb);
+            break;
+          default:
+            fill_smooth (m->qx + o, m->qy + o, (gssize)m->nx,
+                         (const double (*)[4])m->w[0], cx * S, cy * S, r, ix,
+                         iy, xa, xb, ya, yb);
+            break;
           }
       }
 }
