@@ -8,6 +8,7 @@ Making files:
   header IN OUT [--shift DX,DY]   text header (one card a line, END last) of
                                   IN's image, CRPIX1/2 shifted by DX/DY
   set-const FILE VALUE            overwrite the image data in place
+  subtract-median IN OUT          copy of a float image less its median
   compress IN OUT                 tile-compressed (RICE_1) copy of IN's image
   to-int16 IN OUT                 BITPIX 16 copy with BSCALE/BZERO/BLANK
   strip-wcs IN OUT --mode M       copy without celestial WCS (M: linear|none)
@@ -92,6 +93,15 @@ def cmd_set_const(args):
         if hdu.data.dtype.kind != "f":
             raise OracleError(f"{args.file}: set-const needs a floating-point image")
         hdu.data[...] = args.value
+
+
+def cmd_subtract_median(args):
+    raw, header = read_raw(args.input)
+    if raw.dtype.kind != "f":
+        raise OracleError(f"{args.input}: subtract-median needs a floating-point image")
+    out = raw.astype(np.float64)
+    out -= np.nanmedian(out)
+    write_copy(args.output, header, out.astype(raw.dtype))
 
 
 def cmd_compress(args):
@@ -304,6 +314,7 @@ def build_parser():
 
     add("header", cmd_header, (["input"], {}), (["output"], {}), (["--shift"], {}))
     add("set-const", cmd_set_const, (["file"], {}), (["value"], {"type": float}))
+    add("subtract-median", cmd_subtract_median, (["input"], {}), (["output"], {}))
     add("compress", cmd_compress, (["input"], {}), (["output"], {}))
     add("to-int16", cmd_to_int16, (["input"], {}), (["output"], {}))
     add("strip-wcs", cmd_strip_wcs, (["input"], {}), (["output"], {}),
