@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include "tess-spectral.h"
 #include "tess-stream.h"
 
 #include <errno.h>
@@ -696,6 +697,32 @@ quadratic_weights (double t, double w[3])
   w[0] = 0.5 * (0.5 - t) * (0.5 - t);
   w[1] = 0.75 - t * t;
   w[2] = 0.5 * (0.5 + t) * (0.5 + t);
+}
+
+void
+tess__spline_filter_line (TessMethod method, double *c, gsize n)
+{
+  filter_lines (c, n, 1, spline_pole (method));
+}
+
+void
+tess__spline_weights (TessMethod method, double pos, gint64 *i0, int *k,
+                      double w[4])
+{
+  if (method == TESS_METHOD_BICUBIC)
+    {
+      double f0 = floor (pos);
+      cubic_weights (pos - f0, w);
+      *i0 = (gint64)f0 - 1;
+      *k = 4;
+    }
+  else
+    {
+      double r = floor (pos + 0.5);
+      quadratic_weights (pos - r, w);
+      *i0 = (gint64)r - 1;
+      *k = 3;
+    }
 }
 
 #define DEFINE_SAMPLE(T, SUFFIX, LOAD)                                        \

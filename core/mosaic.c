@@ -201,6 +201,14 @@ tess_mosaic_new (TessImage *const *inputs, int n, const double *weights,
           g_error_free (local);
           continue;
         }
+      if (tess_plan_get_nplanes (m->plans[i]) != m->nplanes)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
+                       "%s: a mosaic keeps the inputs' planes: its target "
+                       "cannot have an axis 3 of its own",
+                       tess_wcs_get_source (target));
+          goto fail;
+        }
       if (tess_plan_get_pixel_type (m->plans[i]) == TESS_TYPE_DOUBLE)
         m->type = TESS_TYPE_DOUBLE;
       m->boxes[i] = input_box (inputs[i], target, m->width, m->height);

@@ -12,6 +12,7 @@
 #include "tess-exact.h"
 #include "tess-plan.h"
 #include "tess-pool.h"
+#include "tess-spectral.h"
 #include "tess-transform.h"
 
 #include <math.h>
@@ -35,6 +36,11 @@ struct _TessPlan
   GMutex lock; /* guards the lazy preparation of planes */
   TessPlane *planes;
   gboolean *ready;
+  /* The output's planes: the input's, or (with @spec) made from them. */
+  TessSpecMap *spec;
+  gint64 out_nplanes;
+  int out_n_extra;
+  gint64 out_extra[TESS_MAX_EXTRA_AXES];
 };
 
 const char *
@@ -110,6 +116,8 @@ tess_plan_new (TessImage *input, TessWcs *target, const TessOptions *options,
 {
   TessOptions defaults;
   TessPlan *plan;
+  TessSpecMap *spec;
+  GError *local = NULL;
   gsize elem;
 
   g_return_val_if_fail (input != NULL && target != NULL, NULL);
@@ -145,10 +153,26 @@ tess_plan_new (TessImage *input, TessWcs *target, const TessOptions *options,
                    target->source, target->width, target->height);
       return NULL;
     }
+  spec = tess__spec_map_new (target, input, options->method, &local);
+  if (local)
+    {
+      g_propagate_error (error, local);
+      return NULL;
+    }
   if (!check_overlap (input, target, options->roundtrip, error))
-    return NULL;
+    {
+      tess__spec_map_free (spec);
+      return NULL;
+    }
 
   plan = g_new0 (TessPlan, 1);
+  plan->spec = spec;
+  plan->out_n_extra = input->n_extra;
+  plan->out_nplanes = input->nplanes;
+  for (int i = 0; i < input->n_extra; i++)
+    plan->out_extra[i] = input->extra[i];
+  if (spec)
+    plan->out_extra[0] = plan->out_nplanes = tess__spec_map_nout (spec);
   plan->ref_count = 1;
   plan->input = tess_image_ref (input);
   plan->target = tess_wcs_ref (target);
@@ -183,6 +207,7 @@ tess_plan_unref (TessPlan *plan)
       tess__plane_clear (&plan->planes[p]);
   g_free (plan->planes);
   g_free (plan->ready);
+  tess__spec_map_free (plan->spec);
   g_mutex_clear (&plan->lock);
   tess_image_unref (plan->input);
   tess_wcs_unref (plan->target);
@@ -193,6 +218,12 @@ TessPixelType
 tess_plan_get_pixel_type (const TessPlan *plan)
 {
   return plan->out_type;
+}
+
+gint64
+tess_plan_get_nplanes (const TessPlan *plan)
+{
+  return plan->out_nplanes;
 }
 
 static const TessPlane *
@@ -238,9 +269,82 @@ tess__plan_check_rect (const TessPlan *plan, const TessRect *rect,
   return FALSE;
 }
 
+/* 1 in @footprint where any of the @nplanes planes of @data has a value. */
+static void
+footprint_from_data (TessPixelType type, gconstpointer data, gint64 nplanes,
+                     gsize npix, float *footprint)
+{
+  for (gsize k = 0; k < npix; k++)
+    footprint[k] = 0.0f;
+  for (gint64 p = 0; p < nplanes; p++)
+    {
+      if (type == TESS_TYPE_DOUBLE)
+        {
+          const double *d = (const double *)data + (gsize)p * npix;
+          for (gsize k = 0; k < npix; k++)
+            if (!isnan (d[k]))
+              footprint[k] = 1.0f;
+        }
+      else
+        {
+          const float *f = (const float *)data + (gsize)p * npix;
+          for (gsize k = 0; k < npix; k++)
+            if (!isnan (f[k]))
+              footprint[k] = 1.0f;
+        }
+    }
+}
+
+static gboolean compute_input_planes (TessPlan *plan, const TessRect *rect,
+                                      gpointer data, float *footprint,
+                                      GError **error);
+
 gboolean
 tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
                           float *footprint, GError **error)
+{
+  gsize npix, oelem;
+  gpointer planes;
+  gboolean exact = plan->options.method == TESS_METHOD_EXACT, ok;
+
+  if (!tess__plan_check_rect (plan, rect, error))
+    return FALSE;
+  npix = (gsize)rect->width * (gsize)rect->height;
+  if (plan->spec == NULL)
+    {
+      if (!compute_input_planes (plan, rect, data, footprint, error))
+        return FALSE;
+      if (footprint && !exact)
+        footprint_from_data (plan->out_type, data, plan->out_nplanes, npix,
+                             footprint);
+      return TRUE;
+    }
+  /* The input's planes reprojected, then combined along axis 3. */
+  oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
+  planes = tess__alloc_large (npix * oelem * (gsize)plan->input->nplanes);
+  if (planes == NULL)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
+                   "%s: not enough memory for the %" G_GINT64_FORMAT
+                   " input planes of a block",
+                   plan->target->source, plan->input->nplanes);
+      return FALSE;
+    }
+  ok = compute_input_planes (plan, rect, planes, exact ? footprint : NULL,
+                             error)
+       && tess__spec_map_combine (plan->spec, plan->out_type, planes, npix,
+                                  data, error);
+  g_free (planes);
+  if (ok && footprint && !exact)
+    footprint_from_data (plan->out_type, data, plan->out_nplanes, npix,
+                         footprint);
+  return ok;
+}
+
+/* The input's planes over @rect (and, for the exact method, @footprint). */
+static gboolean
+compute_input_planes (TessPlan *plan, const TessRect *rect, gpointer data,
+                      float *footprint, GError **error)
 {
   g_autoptr (TessTransform) t = NULL;
   g_autoptr (TessGridMap) map = NULL;
@@ -249,8 +353,6 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
   double *ix, *iy, *tmp = NULL;
   gboolean convert;
 
-  if (!tess__plan_check_rect (plan, rect, error))
-    return FALSE;
   t = tess__transform_new (plan->target, in->wcs, plan->options.roundtrip,
                            error);
   if (t == NULL)
@@ -260,10 +362,8 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
                                 plan->out_type, rect, data, footprint, error);
   if (plan->options.method == TESS_METHOD_ADAPTIVE)
     {
-      if (!tess__adaptive_compute (t, &plan->grid, &plan->options, in,
-                                   plan->out_type, rect, data, error))
-        return FALSE;
-      goto footprint;
+      return tess__adaptive_compute (t, &plan->grid, &plan->options, in,
+                                     plan->out_type, rect, data, error);
     }
   for (gint64 p = 0; p < in->nplanes; p++)
     if (get_plane (plan, p, error) == NULL)
@@ -347,32 +447,6 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
   g_free (iy);
   g_free (tmp);
 
-footprint:
-  rw = (gsize)rect->width;
-  rh = (gsize)rect->height;
-  if (footprint)
-    {
-      /* 1 where any plane has a value. */
-      for (gsize k = 0; k < rw * rh; k++)
-        footprint[k] = 0.0f;
-      for (gint64 p = 0; p < in->nplanes; p++)
-        {
-          if (plan->out_type == TESS_TYPE_DOUBLE)
-            {
-              const double *d = (const double *)data + (gsize)p * rw * rh;
-              for (gsize k = 0; k < rw * rh; k++)
-                if (!isnan (d[k]))
-                  footprint[k] = 1.0f;
-            }
-          else
-            {
-              const float *f = (const float *)data + (gsize)p * rw * rh;
-              for (gsize k = 0; k < rw * rh; k++)
-                if (!isnan (f[k]))
-                  footprint[k] = 1.0f;
-            }
-        }
-    }
   return TRUE;
 }
 
@@ -562,6 +636,7 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
       job.in_width = in->width;
       job.in_height = in->height;
       job.nplanes = in->nplanes;
+      job.out_nplanes = plan->out_nplanes;
       if (sink->layout)
         job.layout = *sink->layout;
       else
@@ -580,14 +655,16 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
    * blocks of one plane into memory in place.  Narrower blocks going to a
    * file are gathered into a band of full rows, written when complete: a
    * write a band rather than a write a row of every block. */
-  if (sink->layout || bw < W || in->nplanes > 1)
+  if (sink->layout || bw < W || plan->out_nplanes > 1)
     {
-      block = g_malloc ((gsize)bw * (gsize)bh * oelem * (gsize)in->nplanes);
+      block = g_malloc ((gsize)bw * (gsize)bh * oelem
+                        * (gsize)plan->out_nplanes);
       block_fp = want_fp ? g_new (float, (gsize)bw *(gsize)bh) : NULL;
     }
   if (sink->layout && bw < W)
     {
-      band = g_malloc ((gsize)W * (gsize)bh * oelem * (gsize)in->nplanes);
+      band
+          = g_malloc ((gsize)W * (gsize)bh * oelem * (gsize)plan->out_nplanes);
       band_fp = want_fp ? g_new (float, (gsize)W *(gsize)bh) : NULL;
     }
   for (gint64 b = 0; b < nblocks; b++)
@@ -616,7 +693,7 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
         {
           /* Into the band (planes of W × r.height), written when full. */
           copy_block (band, band_fp, W, r.height, local.x0, 0, block, block_fp,
-                      &r, in->nplanes, oelem);
+                      &r, plan->out_nplanes, oelem);
           if (local.x0 + r.width == W)
             {
               TessRect whole = { 0, local.y0, W, r.height };
@@ -633,8 +710,8 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
         }
       else
         copy_block (sink->out->data, want_fp ? sink->out->footprint : NULL, W,
-                    H, local.x0, local.y0, block, block_fp, &r, in->nplanes,
-                    oelem);
+                    H, local.x0, local.y0, block, block_fp, &r,
+                    plan->out_nplanes, oelem);
       tess__image_drop_pages (in);
       for (gint64 p = 0; p < in->nplanes; p++)
         if (plan->ready[p])
@@ -671,8 +748,8 @@ make_output (TessPlan *plan, const TessRect *rect, gboolean with_data,
     wcs = tess_wcs_ref (plan->target);
   else
     wcs = tess_wcs_crop (plan->target, rect->x0, rect->y0, W, H);
-  out = tess__image_alloc (wcs, plan->out_type, W, H, in->n_extra, in->extra,
-                           with_data, error);
+  out = tess__image_alloc (wcs, plan->out_type, W, H, plan->out_n_extra,
+                           plan->out_extra, with_data, error);
   tess_wcs_unref (wcs);
   if (out == NULL)
     {
@@ -695,6 +772,12 @@ make_output (TessPlan *plan, const TessRect *rect, gboolean with_data,
   /* The input's keywords; its celestial WCS is replaced by the target's
    * when written. */
   g_string_append_len (out->cards, in->cards->str, (gssize)in->cards->len);
+  if (plan->spec)
+    {
+      /* Axis 3 is the target's too. */
+      tess__drop_axis3_cards (out->cards);
+      tess__spec_axis_cards (plan->target, out->cards);
+    }
   history = g_strdup_printf (
       "Reprojected by Tessera %s (%s%s) from %s", PACKAGE_VERSION,
       tess_method_name (plan->options.method),

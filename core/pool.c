@@ -419,7 +419,7 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
       /* Into shared memory, copied out at the end. */
       gsize npix = (gsize)job->rect.width * (gsize)job->rect.height;
       pool.layout.elem = job->layout.elem;
-      data_bytes = npix * (gsize)job->nplanes * pool.layout.elem;
+      data_bytes = npix * (gsize)job->out_nplanes * pool.layout.elem;
       fp_bytes = job->footprint ? npix * sizeof (float) : 0;
       map_len = data_bytes + fp_bytes;
       pool.layout.data_offset = 0;

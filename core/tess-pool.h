@@ -20,7 +20,8 @@ typedef struct
   /* The input's shape, for the spline coefficients the workers make
    * together before the blocks (spline methods). */
   TessPixelType in_type;
-  gint64 in_width, in_height, nplanes;
+  gint64 in_width, in_height, nplanes; /* the input's planes */
+  gint64 out_nplanes;                  /* the output's */
   /* Where blocks go: a file being written (layout.fd), or, when
    * layout.fd is -1, @data (the planes of rect) and @footprint. */
   TessStreamLayout layout;

@@ -30,6 +30,10 @@ struct _TessWcs
   /* The two celestial axes as a 2-D wcsprm, set up (wcsset) once; never
    * used for transforms directly: each user takes a copy. */
   struct wcsprm *cel;
+  /* Axis 3, when the header has one with a length (NAXIS3) and a WCS that
+   * wcslib sets up: a 1-D wcsprm, set up; its length (see spectral.c). */
+  struct wcsprm *axis3;
+  gint64 naxis3;
 };
 
 struct _TessImage

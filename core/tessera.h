@@ -33,6 +33,7 @@ GQuark tess_error_quark (void);
  * @TESS_ERROR_NO_OVERLAP: the target does not overlap the input
  * @TESS_ERROR_UNSUPPORTED: valid input that this version cannot handle
  * @TESS_ERROR_CANCELLED: the operation was cancelled
+ * @TESS_ERROR_NO_MEMORY: not enough memory
  */
 typedef enum
 {
@@ -43,6 +44,7 @@ typedef enum
   TESS_ERROR_NO_OVERLAP,
   TESS_ERROR_UNSUPPORTED,
   TESS_ERROR_CANCELLED,
+  TESS_ERROR_NO_MEMORY,
 } TessError;
 
 /* Version of the library, as "MAJOR.MINOR.PATCH". */
@@ -592,6 +594,9 @@ gboolean tess_plan_compute_region (TessPlan *plan, const TessRect *rect,
                                    GError **error);
 
 TessPixelType tess_plan_get_pixel_type (const TessPlan *plan);
+/* The number of output planes: the input's, or the target's axis-3
+ * length when axis 3 is reprojected. */
+gint64 tess_plan_get_nplanes (const TessPlan *plan);
 
 /**
  * TessProgress:

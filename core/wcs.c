@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "tess-private.h"
+#include "tess-spectral.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -405,7 +406,8 @@ tess_wcs_new_from_header (const char *cards, int ncards, const char *source,
       tess_wcs_unref (wcs);
       return NULL;
     }
-  if (!detect_frame (wcs, primary, error))
+  if (!detect_frame (wcs, primary, error)
+      || !tess__axis3_from_header (wcs, primary, cards, ncards, error))
     {
       wcsvfree (&nwcs, &all);
       tess_wcs_unref (wcs);
@@ -611,6 +613,7 @@ tess_wcs_unref (TessWcs *wcs)
   if (wcs == NULL || !g_atomic_int_dec_and_test (&wcs->ref_count))
     return;
   tess__wcsprm_free (wcs->cel);
+  tess__wcsprm_free (wcs->axis3);
   g_free (wcs->cards);
   g_free (wcs->source);
   g_free (wcs);

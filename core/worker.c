@@ -301,7 +301,7 @@ tess_worker_serve (int fd, GError **error)
     goto out;
   w.layout.width = w.out.width;
   w.layout.height = w.out.height;
-  w.layout.nplanes = w.input->nplanes;
+  w.layout.nplanes = tess_plan_get_nplanes (w.plan);
   w.layout.elem
       = tess_plan_get_pixel_type (w.plan) == TESS_TYPE_DOUBLE ? 8 : 4;
   if (use_coeffs)

@@ -50,7 +50,7 @@ tess_preview_render (TessImage *image, TessWcs *target,
 {
   gint64 tw = tess_wcs_get_width (target), th = tess_wcs_get_height (target);
   double f = MAX (1.0, (double)MAX (tw, th) / (double)MAX (max_side, 1));
-  gint64 w, h, nplanes = tess_image_get_nplanes (image);
+  gint64 w, h, nplanes;
   TessOptions o = *options;
   TessWcs *small = NULL;
   TessPlan *plan = NULL;
@@ -73,6 +73,7 @@ tess_preview_render (TessImage *image, TessWcs *target,
   if (plan == NULL)
     goto out;
   all = (TessRect){ 0, 0, w, h };
+  nplanes = tess_plan_get_nplanes (plan);
   /* All planes are computed: the preview shows the first. */
   if (tess_plan_get_pixel_type (plan) == TESS_TYPE_DOUBLE)
     data = g_malloc ((gsize)w * (gsize)h * (gsize)nplanes * sizeof (double));
