@@ -8,6 +8,9 @@
  * the output NaN (TESS_NAN_PROPAGATE, the footprint then 0).  For a cube
  * the footprint is the largest of the planes'.
  *
+ * For a non-celestial (linear) WCS the pixels are planar quadrilaterals,
+ * clipped in the input pixel plane with uniform areas.
+ *
  * The overlaps are found in a gnomonic plane, where great circles are
  * straight lines, by clipping one quadrilateral with the other:
  * - when the input's projection is TAN without distortion, its own pixel
@@ -436,7 +439,10 @@ compute_in_input_plane (TessTransform *t, const TessOptions *o, TessImage *in,
   corner_map_init (&cm, t, whole, k, p0, target_gnomonic);
 
   sums.ss = sums.vs + in->nplanes;
-  tess__density_init (&dens, k, p0);
+  if (in->wcs->linear)
+    tess__density_init_uniform (&dens);
+  else
+    tess__density_init (&dens, k, p0);
   for (gint64 s0 = 0; s0 < rect->height; s0 += STRIP)
     {
       gint64 sh = MIN (STRIP, rect->height - s0);
@@ -804,6 +810,21 @@ tess__exact_compute (TessTransform *t, const TessWcs *target,
 {
   double k[4], p0[2];
 
+  if (in->wcs->linear)
+    {
+      /* A plane: input pixels are unit squares of it, output pixels the
+       * quadrilaterals of their corners (mapped by an affine map, or
+       * exactly where the WCS is not linear), areas uniform. */
+      static const double zero[4] = { 0.0, 0.0, 0.0, 0.0 };
+      TessRect whole = { 0, 0, target->width, target->height };
+      g_autoptr (TessTransform) direct
+          = tess__transform_new (target, in->wcs, FALSE, error);
+      if (direct == NULL)
+        return FALSE;
+      compute_in_input_plane (direct, o, in, zero, zero, TRUE, &whole,
+                              out_type, rect, data, footprint);
+      return TRUE;
+    }
   if (input_is_gnomonic (in->wcs->cel, k, p0))
     {
       /* No round trip: the gnomonic projection is one-to-one on the

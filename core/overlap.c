@@ -191,6 +191,15 @@ tess__density_init (TessDensity *d, const double k[4], const double p0[2])
 }
 
 void
+tess__density_init_uniform (TessDensity *d)
+{
+  static const double zero[4] = { 0.0, 0.0, 0.0, 0.0 };
+
+  tess__density_init (d, zero, zero);
+  d->det = 1.0;
+}
+
+void
 tess__density_at (TessDensity *d, double cx, double cy)
 {
   const double *k = d->k;

@@ -39,9 +39,9 @@
 struct _TessSpecMap
 {
   gint64 nin, nout;
-  gsize *start;  /* row s: entries start[s] … start[s+1]-1 */
-  gint64 *plane; /* input plane of each entry */
-  double *w;     /* its weight */
+  gsize *start;    /* row s: entries start[s] … start[s+1]-1 */
+  gint64 *plane;   /* input plane of each entry */
+  double *w;       /* its weight */
   gint64 *lo, *hi; /* row s: its stencil, planes lo[s] … hi[s] */
 };
 
@@ -130,7 +130,8 @@ same_axis (const struct wcsprm *a, gint64 na, const struct wcsprm *b,
            gint64 nb)
 {
   return na == nb && strcmp (a->ctype[0], b->ctype[0]) == 0
-         && strcmp (a->cunit[0], b->cunit[0]) == 0 && a->crval[0] == b->crval[0]
+         && strcmp (a->cunit[0], b->cunit[0]) == 0
+         && a->crval[0] == b->crval[0]
          && a->cdelt[0] * a->pc[0] == b->cdelt[0] * b->pc[0]
          && a->crpix[0] == b->crpix[0] && a->restfrq == b->restfrq
          && a->restwav == b->restwav;
@@ -138,8 +139,7 @@ same_axis (const struct wcsprm *a, gint64 na, const struct wcsprm *b,
 
 /* The input's axis, in the target's spectral type: a set-up copy. */
 static struct wcsprm *
-converted_input_axis (const TessWcs *target, const TessWcs *in,
-                      GError **error)
+converted_input_axis (const TessWcs *target, const TessWcs *in, GError **error)
 {
   const struct wcsprm *t = target->axis3, *s = in->axis3;
   g_autofree char *tt = axis_type (t), *st = axis_type (s);
@@ -382,7 +382,7 @@ tess__spec_map_new (const TessWcs *target, const TessImage *input,
       /* The prefilter's impulse responses: the coefficients of each plane
        * alone, edge-padded as interp.c pads its planes. */
       gsize np = (gsize)m->nin + 2;
-      coeffs = g_new0 (double, (gsize)m->nin * np);
+      coeffs = g_new0 (double, (gsize)m->nin *np);
       for (gint64 p = 0; p < m->nin; p++)
         {
           double *c = coeffs + (gsize)p * np;
@@ -449,8 +449,9 @@ tess__spec_map_nout (const TessSpecMap *m)
 }
 
 #define DEFINE_COMBINE(T, SUFFIX)                                             \
-  static void combine_##SUFFIX (const TessSpecMap *m, const T *in, gsize npix, \
-                                T *out, double *acc, double *skip)            \
+  static void combine_##SUFFIX (const TessSpecMap *m, const T *in,            \
+                                gsize npix, T *out, double *acc,              \
+                                double *skip)                                 \
   {                                                                           \
     for (gint64 s = 0; s < m->nout; s++)                                      \
       {                                                                       \

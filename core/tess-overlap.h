@@ -58,6 +58,9 @@ typedef struct
 
 void tess__density_init (TessDensity *d, const double k[4],
                          const double p0[2]);
+/* A plane of uniform density 1 (a non-celestial WCS): solid angles are
+ * areas. */
+void tess__density_init_uniform (TessDensity *d);
 /* Expands the density about (@cx, @cy). */
 void tess__density_at (TessDensity *d, double cx, double cy);
 /* The solid angle of a polygon from its moments about the point of the

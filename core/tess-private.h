@@ -27,6 +27,9 @@ struct _TessWcs
   gint64 width, height;
   TessFrame frame;
   char lngtyp[8]; /* "RA", "GLON", "ELON", ... */
+  /* No celestial axes: axes 1 and 2 are linear (or any other non-celestial
+   * type), world coordinates x, y (then @frame is -1, @lngtyp empty). */
+  gboolean linear;
   /* The two celestial axes as a 2-D wcsprm, set up (wcsset) once; never
    * used for transforms directly: each user takes a copy. */
   struct wcsprm *cel;
@@ -35,6 +38,23 @@ struct _TessWcs
   struct wcsprm *axis3;
   gint64 naxis3;
 };
+
+/* The world axes of a 2-D wcsprm: its longitude and latitude, or axes 1
+ * and 2 when it is not celestial. */
+static inline int
+tess__world_x (const struct wcsprm *w)
+{
+  return w->lng >= 0 ? w->lng : 0;
+}
+static inline int
+tess__world_y (const struct wcsprm *w)
+{
+  return w->lat >= 0 ? w->lat : 1;
+}
+/* Whether @target and @input can be reprojected onto one another: both
+ * celestial, or both non-celestial with the same axis types and units. */
+gboolean tess__wcs_compatible (const TessWcs *target, const TessWcs *input,
+                               GError **error);
 
 struct _TessImage
 {

@@ -374,6 +374,11 @@ TessWcs *tess_wcs_with_size (const TessWcs *wcs, gint64 width, gint64 height);
 TessWcs *tess_wcs_crop (const TessWcs *wcs, gint64 x0, gint64 y0, gint64 width,
                         gint64 height);
 TessFrame tess_wcs_get_frame (const TessWcs *wcs);
+/* FALSE for a WCS without celestial axes (linear, or another
+ * non-celestial type): its world coordinates are the axes' own, and it
+ * reprojects only onto one with the same axis types and units; its frame
+ * is then -1. */
+gboolean tess_wcs_is_celestial (const TessWcs *wcs);
 /* Where the header came from, as given when it was made. */
 const char *tess_wcs_get_source (const TessWcs *wcs);
 /* One-line human description: frame, projection, centre, scale, size. */

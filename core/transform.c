@@ -37,6 +37,7 @@ struct _TessTransform
   gboolean convert;
   TessFrame out_frame, in_frame;
   gboolean roundtrip;
+  gboolean linear; /* not celestial */
   /* scratch for CHUNK points */
   double pix[2 * CHUNK], img[2 * CHUNK], world[2 * CHUNK];
   double phi[CHUNK], theta[CHUNK];
@@ -60,6 +61,12 @@ tess__transform_new (const TessWcs *out, const TessWcs *in, gboolean roundtrip,
       tess__transform_free (t);
       return NULL;
     }
+  if (!tess__wcs_compatible (out, in, error))
+    {
+      tess__transform_free (t);
+      return NULL;
+    }
+  t->linear = out->linear;
   t->convert = !tess__wcs_same_frame (out, in);
   t->out_frame = out->frame;
   t->in_frame = in->frame;
@@ -107,8 +114,8 @@ pix_to_world (TessTransform *t, struct wcsprm *a, TessFrame fa, TessFrame fb,
           t->lon[k] = t->lat[k] = NAN;
           continue;
         }
-      t->lon[k] = t->world[2 * k + a->lng];
-      t->lat[k] = t->world[2 * k + a->lat];
+      t->lon[k] = t->world[2 * k + tess__world_x (a)];
+      t->lat[k] = t->world[2 * k + tess__world_y (a)];
     }
   if (fa != fb)
     tess_frame_convert (fa, fb, n, t->lon, t->lat);
@@ -128,8 +135,9 @@ pix_to_pix (TessTransform *t, struct wcsprm *a, TessFrame fa, struct wcsprm *b,
       /* wcss2p needs finite input: park invalid points somewhere valid
        * and flag them afterwards. */
       gboolean ok = isfinite (t->lon[k]) && isfinite (t->lat[k]);
-      t->world[2 * k + b->lng] = ok ? t->lon[k] : b->crval[b->lng];
-      t->world[2 * k + b->lat] = ok ? t->lat[k] : b->crval[b->lat];
+      int wx = tess__world_x (b), wy = tess__world_y (b);
+      t->world[2 * k + wx] = ok ? t->lon[k] : b->crval[wx];
+      t->world[2 * k + wy] = ok ? t->lat[k] : b->crval[wy];
       t->bad[k] = !ok;
     }
   {
@@ -201,6 +209,8 @@ tess__transform_native_rotation (TessTransform *t, double m[9])
 {
   double ro[9], ri[9], f[3][3], fro[9];
 
+  if (t->linear)
+    return FALSE;
   if (t->convert
       && ((int)t->out_frame < 0 || (int)t->in_frame < 0
           || t->out_frame == TESS_FRAME_FK4 || t->in_frame == TESS_FRAME_FK4))

@@ -308,6 +308,8 @@ bad_equinox:
 gboolean
 tess__wcs_same_frame (const TessWcs *a, const TessWcs *b)
 {
+  if (a->linear || b->linear)
+    return a->linear && b->linear;
   if ((int)a->frame >= 0 && (int)b->frame >= 0)
     return a->frame == b->frame;
   return strcmp (a->lngtyp, b->lngtyp) == 0;
@@ -317,6 +319,55 @@ TessFrame
 tess_wcs_get_frame (const TessWcs *wcs)
 {
   return wcs->frame;
+}
+
+gboolean
+tess_wcs_is_celestial (const TessWcs *wcs)
+{
+  return !wcs->linear;
+}
+
+static char *
+axis_types (const struct wcsprm *w)
+{
+  return g_strdup_printf ("%.8s/%.8s (%s%s%s)", w->ctype[0], w->ctype[1],
+                          w->cunit[0][0] ? w->cunit[0] : "no unit",
+                          strcmp (w->cunit[0], w->cunit[1]) ? ", " : "",
+                          strcmp (w->cunit[0], w->cunit[1]) ? w->cunit[1]
+                                                            : "");
+}
+
+gboolean
+tess__wcs_compatible (const TessWcs *target, const TessWcs *input,
+                      GError **error)
+{
+  const struct wcsprm *t = target->cel, *i = input->cel;
+
+  if (!target->linear && !input->linear)
+    return TRUE;
+  if (target->linear != input->linear)
+    {
+      g_autofree char *types = axis_types (target->linear ? t : i);
+      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                   "%s: the %s has a celestial WCS and the %s a "
+                   "non-celestial one (%s): they cannot be reprojected onto "
+                   "one another",
+                   input->source, target->linear ? "input" : "target",
+                   target->linear ? "target" : "input", types);
+      return FALSE;
+    }
+  for (int k = 0; k < 2; k++)
+    if (strcmp (t->ctype[k], i->ctype[k]) != 0
+        || strcmp (t->cunit[k], i->cunit[k]) != 0)
+      {
+        g_autofree char *a = axis_types (i), *b = axis_types (t);
+        g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                     "%s: the axes differ: %s in the input, %s in the "
+                     "target",
+                     input->source, a, b);
+        return FALSE;
+      }
+  return TRUE;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -330,6 +381,7 @@ tess_wcs_new_from_header (const char *cards, int ncards, const char *source,
   struct wcsprm *all = NULL, *primary = NULL;
   int nreject = 0, nwcs = 0, status;
   int axes[2] = { 1, 2 }, nsub = 2;
+  gboolean linear = FALSE;
   TessWcs *wcs;
   gint64 v;
 
@@ -371,7 +423,10 @@ tess_wcs_new_from_header (const char *cards, int ncards, const char *source,
       wcsvfree (&nwcs, &all);
       return NULL;
     }
-  if (primary->lng < 0 || primary->lat < 0)
+  if (primary->lng < 0 && primary->lat < 0 && primary->naxis >= 2
+      && primary->ctype[0][0] != '\0' && primary->ctype[1][0] != '\0')
+    linear = TRUE;
+  else if (primary->lng < 0 || primary->lat < 0)
     {
       wcsvfree (&nwcs, &all);
       g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
@@ -380,8 +435,9 @@ tess_wcs_new_from_header (const char *cards, int ncards, const char *source,
                    source);
       return NULL;
     }
-  if (!((primary->lng == 0 && primary->lat == 1)
-        || (primary->lng == 1 && primary->lat == 0)))
+  if (!linear
+      && !((primary->lng == 0 && primary->lat == 1)
+           || (primary->lng == 1 && primary->lat == 0)))
     {
       int lng = primary->lng + 1, lat = primary->lat + 1;
       wcsvfree (&nwcs, &all);
@@ -406,7 +462,10 @@ tess_wcs_new_from_header (const char *cards, int ncards, const char *source,
       tess_wcs_unref (wcs);
       return NULL;
     }
-  if (!detect_frame (wcs, primary, error)
+  wcs->linear = linear;
+  if (linear)
+    wcs->frame = (TessFrame)-1;
+  if ((!linear && !detect_frame (wcs, primary, error))
       || !tess__axis3_from_header (wcs, primary, cards, ncards, error))
     {
       wcsvfree (&nwcs, &all);
@@ -693,6 +752,14 @@ tess_wcs_describe (const TessWcs *wcs)
     const double *pc = w->pc, *cd = w->cdelt;
     scale = sqrt (fabs (cd[0] * cd[1] * (pc[0] * pc[3] - pc[1] * pc[2])));
   }
+  if (wcs->linear)
+    {
+      g_autofree char *types = axis_types (w);
+      return g_strdup_printf ("non-celestial %s, centre %.6g %.6g, %.4g per "
+                              "pixel, %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT,
+                              types, lon[0], lat[0], scale, wcs->width,
+                              wcs->height);
+    }
   frame = (int)wcs->frame >= 0 ? tess_frame_name (wcs->frame) : wcs->lngtyp;
   return g_strdup_printf (
       "%s %s, centre %.6f %+.6f, %.4g\"/pixel, %" G_GINT64_FORMAT
@@ -725,8 +792,8 @@ tess_wcs_pixel_to_world (const TessWcs *wcs, gsize n, const double *x,
       if (wcsp2s (w, 1, 2, pix, img, &phi, &theta, world, &stat) == 0
           && stat == 0)
         {
-          lon[k] = world[w->lng];
-          lat[k] = world[w->lat];
+          lon[k] = world[tess__world_x (w)];
+          lat[k] = world[tess__world_y (w)];
         }
       else
         {
@@ -752,8 +819,8 @@ tess_wcs_world_to_pixel (const TessWcs *wcs, gsize n, const double *lon,
   for (gsize k = 0; k < n; k++)
     {
       phi = theta = img[0] = img[1] = pix[0] = pix[1] = 0.0;
-      world[w->lng] = lon[k];
-      world[w->lat] = lat[k];
+      world[tess__world_x (w)] = lon[k];
+      world[tess__world_y (w)] = lat[k];
       if (isfinite (lon[k]) && isfinite (lat[k])
           && wcss2p (w, 1, 2, world, &phi, &theta, img, pix, &stat) == 0
           && stat == 0)
@@ -784,6 +851,12 @@ tess_wcs_get_params (const TessWcs *wcs, TessWcsParams *p, GError **error)
   double y[5] = { cy, cy, cy, cy - 0.5, cy + 0.5 };
   double lon[5], lat[5], e[2], n[2], cl;
 
+  if (wcs->linear)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                   "%s: the WCS is not celestial", wcs->source);
+      return FALSE;
+    }
   if ((int)wcs->frame < 0)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,

@@ -392,12 +392,6 @@ tess_ds9_frame_wcs (TessDs9 *ds9, int frame, GError **error)
 
   if (h == NULL)
     return NULL;
-  if (!celestial)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
-                   _ ("DS9 frame %d has no celestial WCS"), frame);
-      return NULL;
-    }
   /* DS9 sends 80-character cards, each followed by a newline. */
   lines = g_strsplit (h, "\n", -1);
   name = g_strdup_printf ("DS9 frame %d", frame);
@@ -408,7 +402,18 @@ tess_ds9_frame_wcs (TessDs9 *ds9, int frame, GError **error)
         g_string_append_printf (cards, "%-80.80s", lines[i]);
         n++;
       }
-  wcs = tess_wcs_new_from_header (cards->str, n, name, error);
+  /* A frame DS9 finds no celestial WCS in may have another kind (linear
+   * axes), which Tessera reprojects too. */
+  wcs = tess_wcs_new_from_header (cards->str, n, name,
+                                  celestial ? error : NULL);
   g_string_free (cards, TRUE);
+  if (!celestial && (wcs == NULL || tess_wcs_is_celestial (wcs)))
+    {
+      if (wcs)
+        tess_wcs_unref (wcs);
+      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                   _ ("DS9 frame %d has no celestial WCS"), frame);
+      return NULL;
+    }
   return wcs;
 }

@@ -382,9 +382,10 @@ typedef struct
   GError *download_error;
 } DialogHost;
 
-/* DS9's frames with a celestial WCS, but @exclude (0: none). */
+/* DS9's frames with a WCS of the kind @celestial says (celestial, or
+ * another kind such as linear axes), but @exclude (0: none). */
 static GPtrArray *
-celestial_frames (TessDs9 *ds9, int exclude, GError **error)
+frames_with_wcs (TessDs9 *ds9, gboolean celestial, int exclude, GError **error)
 {
   GPtrArray *list
       = g_ptr_array_new_with_free_func ((GDestroyNotify)tess_host_frame_free);
@@ -422,6 +423,11 @@ celestial_frames (TessDs9 *ds9, int exclude, GError **error)
           g_error_free (local);
           continue;
         }
+      if (tess_wcs_is_celestial (wcs) != celestial)
+        {
+          tess_wcs_unref (wcs);
+          continue;
+        }
       desc = tess_wcs_describe (wcs);
       f = g_new0 (TessHostFrame, 1);
       f->id = ids[i];
@@ -437,7 +443,8 @@ static GPtrArray *
 host_frames (gpointer data, GError **error)
 {
   DialogHost *h = data;
-  return celestial_frames (h->ds9, h->source->frame, error);
+  return frames_with_wcs (h->ds9, tess_wcs_is_celestial (h->source->wcs),
+                          h->source->frame, error);
 }
 
 /* Runs in the dialog's job thread. */
@@ -784,7 +791,7 @@ run_mosaic_dialog (Args *a)
   ds9 = tess_ds9_connect (a->xpa, &error);
   if (ds9 == NULL)
     goto fail;
-  frames = celestial_frames (ds9, 0, &error);
+  frames = frames_with_wcs (ds9, TRUE, 0, &error);
   if (frames == NULL)
     goto fail;
   /* Only the frames asked for (--mosaic 1,2,3; all: every one). */

@@ -450,7 +450,31 @@ START_TEST (test_linear_only)
   key_d (h, "CRPIX2", 1.0);
   key_d (h, "CDELT1", 0.5);
   key_d (h, "CDELT2", 0.5);
-  expect_header_error (h, "linear-source", TESS_ERROR_WCS, "no celestial WCS");
+  /* A non-celestial WCS: accepted as such, world coordinates its own. */
+  {
+    GError *error = NULL;
+    TessWcs *wcs = tess_wcs_new_from_header (h->str, ncards (h),
+                                             "linear-source", &error);
+    double x = 4.0, y = 2.0, wx, wy;
+    char *d;
+
+    ck_assert_msg (wcs != NULL, "%s", error ? error->message : "");
+    ck_assert (!tess_wcs_is_celestial (wcs));
+    ck_assert ((int)tess_wcs_get_frame (wcs) < 0);
+    ck_assert (tess_wcs_pixel_to_world (wcs, 1, &x, &y, &wx, &wy, NULL));
+    ck_assert (fabs (wx - (1.0 + 0.5 * 4.0)) < 1e-12);
+    ck_assert (fabs (wy - (2.0 + 0.5 * 2.0)) < 1e-12);
+    d = tess_wcs_describe (wcs);
+    ck_assert_msg (strstr (d, "non-celestial LINEAR/LINEAR") != NULL, "%s", d);
+    g_free (d);
+    {
+      TessWcsParams p;
+      ck_assert (!tess_wcs_get_params (wcs, &p, &error));
+      ck_assert (strstr (error->message, "not celestial") != NULL);
+      g_clear_error (&error);
+    }
+    tess_wcs_unref (wcs);
+  }
 
   /* No WCS keywords at all. */
   card (empty, "OBJECT  = 'nothing'");

@@ -283,8 +283,8 @@ chosen_target (TessReprojectDialog *d, char **desc, GError **error)
             }
         }
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   _ ("Choose a target frame: no other frame has a celestial "
-                      "WCS"));
+                   _ ("Choose a target frame: no other frame has a WCS of the "
+                      "source's kind"));
       return NULL;
     }
   if (gtk_toggle_button_get_active (
@@ -990,7 +990,15 @@ on_map (TessReprojectDialog *d)
 {
   static const char *const kinds[] = { "frame", "header", "params" };
   TessDialogSettings s;
+  GString *offered = g_string_new (NULL);
 
+  for (guint i = 0; d->frames && i < d->frames->len; i++)
+    g_string_append_printf (
+        offered, " %d",
+        ((TessHostFrame *)g_ptr_array_index (d->frames, i))->id);
+  log_line (d, "target frames offered:%s",
+            offered->len ? offered->str : " none");
+  g_string_free (offered, TRUE);
   read_settings (d, &s);
   log_line (d, "shown: title '%s', target %s, frame %d, method %s, jobs %d",
             gtk_window_get_title (GTK_WINDOW (d)), kinds[s.target_kind],
@@ -1112,6 +1120,15 @@ tess_reproject_dialog_new (const char *source_label, TessWcs *source_wcs,
   fill_frames (d, s.target_frame);
   apply_settings (d, &s);
   prefill_params (d, s.params_frame);
+  if (!tess_wcs_is_celestial (source_wcs))
+    {
+      /* Typed-in parameters make celestial grids: not for this source. */
+      if (gtk_toggle_button_get_active (
+              GTK_TOGGLE_BUTTON (d->target_params_radio)))
+        gtk_toggle_button_set_active (
+            GTK_TOGGLE_BUTTON (d->target_frame_radio), TRUE);
+      gtk_widget_set_sensitive (d->target_params_radio, FALSE);
+    }
   tess_dialog_settings_clear (&s);
   update_sensitivity (d);
   update_output_label (d);
