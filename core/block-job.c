@@ -73,8 +73,8 @@ tess_block_job_new_mosaic (TessMosaic *mosaic, const TessRunOptions *run,
   job->band_height = tess__mosaic_band_height (mosaic, run);
   tess__mosaic_get_size (mosaic, &job->rect.width, &job->rect.height);
   job->nblocks = (job->rect.height + job->band_height - 1) / job->band_height;
-  job->bands
-      = tess__mosaic_bands_new (mosaic, job->band_height, run ? run->jobs : 1);
+  job->bands = tess__mosaic_bands_new (mosaic, job->band_height,
+                                       run ? run->jobs : 1, cancellable);
   return job;
 }
 

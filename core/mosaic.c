@@ -402,8 +402,11 @@ tess_mosaic_match_backgrounds (TessMosaic *m, GCancellable *cancellable,
 
       if (m->plans[i] == NULL)
         continue;
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        goto out;
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
+          goto out;
+        }
       p = tess_plan_new (m->inputs[i], coarse, &o, &local);
       if (p == NULL)
         {
@@ -576,8 +579,17 @@ typedef struct
   gpointer wdata;  /* its values (converted to float in place) */
   gboolean dbl;
   gboolean active;
+  gint64 nplanes;
+  GCancellable *cancellable; /* checked between chunks of rows */
+  gpointer chunk;            /* a chunk's planes, when there are several */
   GError *error;
 } Piece;
+
+/* Rows of a piece computed at a time, the cancellable checked between:
+ * a band can take seconds (the exact method), Cancel must not.  Chunks
+ * end on multiples of this many output rows, so that the coordinate
+ * grid's cells (16 rows) are not split between two. */
+#define PIECE_CHUNK_ROWS 128
 
 typedef struct
 {
@@ -591,10 +603,42 @@ static void
 compute_one (Piece *pc)
 {
   gsize px = (gsize)pc->r.width * (gsize)pc->r.height;
+  gsize elem = pc->dbl ? 8 : 4, w = (gsize)pc->r.width;
 
-  if (!tess_plan_compute_region (pc->plan, &pc->r, pc->data, pc->fp,
-                                 &pc->error))
-    return;
+  /* In chunks of rows (the plans give the same pixels whatever the
+   * region), into place, or by way of pc->chunk for several planes. */
+  for (gint64 y = 0, next; y < pc->r.height; y = next)
+    {
+      TessRect c;
+      gsize cpx;
+
+      next = ((pc->r.y0 + y) / PIECE_CHUNK_ROWS + 1) * PIECE_CHUNK_ROWS
+             - pc->r.y0;
+      next = MIN (next, pc->r.height);
+      c = (TessRect){ pc->r.x0, pc->r.y0 + y, pc->r.width, next - y };
+      cpx = w * (gsize)c.height;
+
+      if (g_cancellable_is_cancelled (pc->cancellable))
+        {
+          g_set_error (&pc->error, TESS_ERROR, TESS_ERROR_CANCELLED,
+                       "cancelled");
+          return;
+        }
+      if (pc->nplanes == 1)
+        {
+          if (!tess_plan_compute_region (
+                  pc->plan, &c, (char *)pc->data + (gsize)y * w * elem,
+                  pc->fp + (gsize)y * w, &pc->error))
+            return;
+          continue;
+        }
+      if (!tess_plan_compute_region (pc->plan, &c, pc->chunk,
+                                     pc->fp + (gsize)y * w, &pc->error))
+        return;
+      for (gint64 p = 0; p < pc->nplanes; p++)
+        memcpy ((char *)pc->data + ((gsize)p * px + (gsize)y * w) * elem,
+                (char *)pc->chunk + (gsize)p * cpx * elem, cpx * elem);
+    }
   if (pc->wplan == NULL)
     return;
   if (!tess_plan_compute_region (pc->wplan, &pc->r, pc->wdata, NULL,
@@ -719,7 +763,8 @@ tess__mosaic_ensure_matched (TessMosaic *m, GCancellable *cancellable,
 }
 
 TessMosaicBands *
-tess__mosaic_bands_new (TessMosaic *m, gint64 band_height, int jobs)
+tess__mosaic_bands_new (TessMosaic *m, gint64 band_height, int jobs,
+                        GCancellable *cancellable)
 {
   TessMosaicBands *b = g_new0 (TessMosaicBands, 1);
   gint64 W = m->width, P = m->nplanes, bh = band_height;
@@ -741,6 +786,11 @@ tess__mosaic_bands_new (TessMosaic *m, gint64 band_height, int jobs)
         pc->dbl = tess_plan_get_pixel_type (m->plans[i]) == TESS_TYPE_DOUBLE;
         pc->data = g_malloc (px * (gsize)P * (pc->dbl ? 8 : 4));
         pc->fp = g_new (float, px);
+        pc->nplanes = P;
+        pc->cancellable = cancellable;
+        if (P > 1)
+          pc->chunk = g_malloc ((gsize)m->boxes[i].width * PIECE_CHUNK_ROWS
+                                * (gsize)P * (pc->dbl ? 8 : 4));
         pc->wplan = m->wplans[i];
         if (m->wplans[i])
           pc->wdata = g_malloc (px * 8);
@@ -766,6 +816,7 @@ tess__mosaic_bands_free (TessMosaicBands *b)
     {
       g_free (b->pieces[i].data);
       g_free (b->pieces[i].fp);
+      g_free (b->pieces[i].chunk);
       g_free (b->pieces[i].wdata);
       g_clear_error (&b->pieces[i].error);
     }

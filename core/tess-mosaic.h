@@ -21,9 +21,10 @@ TessImage *tess__mosaic_output_shell (const TessMosaic *m, GError **error);
 gboolean tess__mosaic_ensure_matched (TessMosaic *m, GCancellable *cancellable,
                                       GError **error);
 /* Buffers for bands of @band_height rows, the inputs' parts computed by
- * @jobs threads (0: one per core). */
+ * @jobs threads (0: one per core), @cancellable (nullable) checked every
+ * few rows. */
 TessMosaicBands *tess__mosaic_bands_new (TessMosaic *m, gint64 band_height,
-                                         int jobs);
+                                         int jobs, GCancellable *cancellable);
 /* Computes the band from row @y0 and writes it to @layout's file. */
 gboolean tess__mosaic_bands_write (TessMosaicBands *b, gint64 y0,
                                    const TessStreamLayout *layout,

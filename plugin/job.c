@@ -127,10 +127,9 @@ tess_ds9_result_path (const char *dir, const char *stem, GError **error)
 void
 tess_ds9_job_error (GError *error, const TessDs9Source *const *sources, int n)
 {
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (g_error_matches (error, TESS_ERROR, TESS_ERROR_CANCELLED))
     {
-      error->domain = TESS_ERROR;
-      error->code = TESS_ERROR_CANCELLED;
+      /* The library's messages are English; this one is shown. */
       g_free (error->message);
       error->message = g_strdup (_ ("cancelled"));
     }

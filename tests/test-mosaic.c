@@ -6,6 +6,7 @@
 
 #include "testutil.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -174,6 +175,54 @@ START_TEST (test_names_and_checks)
 }
 END_TEST
 
+/* A cancelled mosaic says so with TESS_ERROR_CANCELLED, whether it is
+ * cancelled in the background fit or in its bands, and writes nothing. */
+START_TEST (test_cancelled)
+{
+  GError *error = NULL;
+  TessMosaicOptions mo;
+  TessOptions o;
+  TessWcs *a = make (150.0, 2.2, 1.0, 0, 40, 40);
+  TessWcs *b = make (150.003, 2.2, 1.0, 0, 40, 40);
+  TessWcs *t = make (150.0015, 2.2, 1.0, 0, 60, 40);
+  TessImage *img[2]
+      = { tess_image_new (a, TESS_TYPE_FLOAT, 40, 40, 1, NULL, 0),
+          tess_image_new (b, TESS_TYPE_FLOAT, 40, 40, 1, NULL, 0) };
+  GCancellable *c = g_cancellable_new ();
+  TessMosaic *m;
+  char *dir = g_dir_make_tmp ("tessera-mosaic-XXXXXX", NULL);
+  char *path = g_build_filename (dir, "m.fits", NULL);
+
+  tess_options_init (&o);
+  tess_mosaic_options_init (&mo);
+  mo.match_background = TRUE;
+  m = tess_mosaic_new (img, 2, NULL, t, &o, &mo, &error);
+  tu_assert_no_error (error);
+  g_cancellable_cancel (c);
+  ck_assert (!tess_mosaic_match_backgrounds (m, c, &error));
+  tu_assert_error (error, TESS_ERROR_CANCELLED);
+  ck_assert (!tess_mosaic_write (m, path, 0, NULL, c, NULL, NULL, &error));
+  tu_assert_error (error, TESS_ERROR_CANCELLED);
+  tess_mosaic_free (m);
+  mo.match_background = FALSE;
+  m = tess_mosaic_new (img, 2, NULL, t, &o, &mo, &error);
+  tu_assert_no_error (error);
+  ck_assert (!tess_mosaic_write (m, path, 0, NULL, c, NULL, NULL, &error));
+  tu_assert_error (error, TESS_ERROR_CANCELLED);
+  ck_assert (!g_file_test (path, G_FILE_TEST_EXISTS));
+  ck_assert_int_eq (g_rmdir (dir), 0);
+  tess_mosaic_free (m);
+  g_object_unref (c);
+  g_free (path);
+  g_free (dir);
+  for (int i = 0; i < 2; i++)
+    tess_image_unref (img[i]);
+  tess_wcs_unref (a);
+  tess_wcs_unref (b);
+  tess_wcs_unref (t);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -183,6 +232,7 @@ main (void)
   tcase_add_test (tc, test_covers);
   tcase_add_test (tc, test_auto_rotate);
   tcase_add_test (tc, test_names_and_checks);
+  tcase_add_test (tc, test_cancelled);
   suite_add_tcase (s, tc);
   return tu_run (s);
 }
