@@ -847,8 +847,11 @@ write_hdu (fitsfile *fptr, TessImage *image, gboolean primary, GError **error,
         char card[81];
         memcpy (card, wcs->cards + (gsize)i * 80, 80);
         card[80] = '\0';
+        /* WCSAXES only for a plane: a cube's keeps its third axis's WCS,
+         * which the target's WCSAXES = 2 would hide. */
         if (tess__is_celestial_wcs_key (card)
-            && (primary || strncmp (card, "WCSAXES", 7) != 0))
+            && ((primary && image->n_extra == 0)
+                || strncmp (card, "WCSAXES", 7) != 0))
           fits_write_record (fptr, card, &status);
       }
   if (primary)

@@ -130,8 +130,10 @@ end_header (GString *h)
     g_string_append_c (h, ' ');
 }
 
+/* The celestial WCS cards of @wcs; WCSAXES only with @wcsaxes (a plane:
+ * a cube keeps the WCS of its other axes, which WCSAXES = 2 would hide). */
 static void
-wcs_cards (GString *h, const TessWcs *wcs, gboolean primary)
+wcs_cards (GString *h, const TessWcs *wcs, gboolean wcsaxes)
 {
   if (wcs == NULL)
     return;
@@ -143,7 +145,7 @@ wcs_cards (GString *h, const TessWcs *wcs, gboolean primary)
       memcpy (buf, c, 80);
       buf[80] = '\0';
       if (tess__is_celestial_wcs_key (buf)
-          && (primary || strncmp (buf, "WCSAXES", 7) != 0))
+          && (wcsaxes || strncmp (buf, "WCSAXES", 7) != 0))
         g_string_append_len (h, c, 80);
     }
 }
@@ -190,7 +192,7 @@ make_headers (const TessImage *image, gboolean footprint, TessStreamWriter *w,
       if (!tess__is_celestial_wcs_key (buf) && !tess__is_structural_key (buf))
         g_string_append_len (h, buf, 80);
     }
-  wcs_cards (h, image->wcs, TRUE);
+  wcs_cards (h, image->wcs, image->n_extra == 0);
   end_header (h);
 
   layout->data_offset = h->len;
