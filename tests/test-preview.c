@@ -149,6 +149,93 @@ START_TEST (test_no_overlap)
 }
 END_TEST
 
+/* A 80-character card. */
+static void
+add_card (GString *h, const char *text)
+{
+  g_string_append_printf (h, "%-80.80s", text);
+}
+
+/* The header of a W×H×@n cube: TAN, and axis 3 as @ctype3 @unit3 with
+ * @crval3, @cdelt3 and a rest frequency. */
+static TessWcs *
+cube_wcs (int n, const char *ctype3, const char *unit3, double crval3,
+          double cdelt3, GString **cards)
+{
+  GString *h = g_string_new (NULL);
+  char buf[81];
+  GError *error = NULL;
+  TessWcs *wcs;
+
+  add_card (h, "NAXIS   =                    3");
+  g_snprintf (buf, sizeof buf, "NAXIS1  = %20d", W);
+  add_card (h, buf);
+  g_snprintf (buf, sizeof buf, "NAXIS2  = %20d", H);
+  add_card (h, buf);
+  g_snprintf (buf, sizeof buf, "NAXIS3  = %20d", n);
+  add_card (h, buf);
+  add_card (h, "CTYPE1  = 'RA---TAN'");
+  add_card (h, "CTYPE2  = 'DEC--TAN'");
+  g_snprintf (buf, sizeof buf, "CTYPE3  = '%s'", ctype3);
+  add_card (h, buf);
+  g_snprintf (buf, sizeof buf, "CUNIT3  = '%s'", unit3);
+  add_card (h, buf);
+  add_card (h, "CRVAL1  =                150.0");
+  add_card (h, "CRVAL2  =                  2.0");
+  g_snprintf (buf, sizeof buf, "CRVAL3  = %20.12g", crval3);
+  add_card (h, buf);
+  add_card (h, "CDELT1  =     -0.0002777777778");
+  add_card (h, "CDELT2  =      0.0002777777778");
+  g_snprintf (buf, sizeof buf, "CDELT3  = %20.12g", cdelt3);
+  add_card (h, buf);
+  g_snprintf (buf, sizeof buf, "CRPIX1  = %20.1f", (W + 1) / 2.0);
+  add_card (h, buf);
+  g_snprintf (buf, sizeof buf, "CRPIX2  = %20.1f", (H + 1) / 2.0);
+  add_card (h, buf);
+  add_card (h, "CRPIX3  =                  1.0");
+  add_card (h, "RESTFRQ =         1420405752.0");
+  wcs = tess_wcs_new_from_header (h->str, (int)(h->len / 80), "cube", &error);
+  tu_assert_no_error (error);
+  *cards = h;
+  return wcs;
+}
+
+/* A frequency cube previewed on a radio-velocity cube of more planes: the
+ * preview computes the target's planes (not the input's count of them). */
+START_TEST (test_spectral_cube)
+{
+  GString *hc, *ht;
+  TessWcs *wcs = cube_wcs (3, "FREQ", "Hz", 1.42e9, 1e5, &hc);
+  TessWcs *target = cube_wcs (5, "VRAD", "km/s", -10.0, 15.0, &ht);
+  TessImage *img = tess_image_new (wcs, TESS_TYPE_FLOAT, W, H, 3, hc->str,
+                                   (int)(hc->len / 80));
+  float *d = tess_image_get_data (img);
+  TessOptions o;
+  TessPreviewInfo info;
+  GError *error = NULL;
+  GdkPixbuf *pb;
+  TessPlan *plan;
+
+  for (gsize k = 0; k < (gsize)W * H * 3; k++)
+    d[k] = (float)(k % 97);
+  tess_options_init (&o);
+  plan = tess_plan_new (img, target, &o, &error);
+  tu_assert_no_error (error);
+  ck_assert_int_eq (tess_plan_get_nplanes (plan), 5);
+  tess_plan_unref (plan);
+  pb = tess_preview_render (img, target, &o, 256, &info, &error);
+  tu_assert_no_error (error);
+  ck_assert_int_eq (gdk_pixbuf_get_width (pb), W);
+  ck_assert_int_eq (gdk_pixbuf_get_height (pb), H);
+  g_object_unref (pb);
+  tess_image_unref (img);
+  tess_wcs_unref (target);
+  tess_wcs_unref (wcs);
+  g_string_free (hc, TRUE);
+  g_string_free (ht, TRUE);
+}
+END_TEST
+
 static Suite *
 preview_suite (void)
 {
@@ -158,6 +245,7 @@ preview_suite (void)
   tcase_add_test (tc, test_identity);
   tcase_add_test (tc, test_binned);
   tcase_add_test (tc, test_no_overlap);
+  tcase_add_test (tc, test_spectral_cube);
   suite_add_tcase (s, tc);
   return s;
 }
