@@ -691,13 +691,43 @@ fill_smooth (const double *nxv, const double *nyv, gssize stride,
     }
 }
 
+static void fill_split (TessGridMap *m, const Split *s, TessTransform *t,
+                        const TessRect *r, double *ix, double *iy, gint64 xa,
+                        gint64 xb, gint64 ya, gint64 yb);
+
+/* Pixels xa … xb, ya … yb of a cell (first pixel (cx0, cy0), weights of
+ * @level) in @state: its nodes at @nxv, @nyv with @stride, or @split. */
+static void
+fill_cell (TessGridMap *m, TessTransform *t, const TessRect *r, double *ix,
+           double *iy, guint8 state, const Split *split, const double *nxv,
+           const double *nyv, gssize stride, int level, gint64 cx0, gint64 cy0,
+           gint64 xa, gint64 xb, gint64 ya, gint64 yb)
+{
+  gsize rw = (gsize)r->width;
+
+  switch (state)
+    {
+    case CELL_EMPTY:
+      fill_nan (ix, iy, rw, r, xa, xb, ya, yb);
+      break;
+    case CELL_EXACT:
+      exact_cell (t, ix, iy, rw, r, xa, xb, ya, yb);
+      break;
+    case CELL_SPLIT:
+      fill_split (m, split, t, r, ix, iy, xa, xb, ya, yb);
+      break;
+    default:
+      fill_smooth (nxv, nyv, stride, (const double (*)[4])m->w[level], cx0,
+                   cy0, r, ix, iy, xa, xb, ya, yb);
+      break;
+    }
+}
+
 static void
 fill_split (TessGridMap *m, const Split *s, TessTransform *t,
             const TessRect *r, double *ix, double *iy, gint64 xa, gint64 xb,
             gint64 ya, gint64 yb)
 {
-  gsize rw = (gsize)r->width;
-
   for (int ky = 0; ky < 2; ky++)
     for (int kx = 0; kx < 2; kx++)
       {
@@ -707,25 +737,10 @@ fill_split (TessGridMap *m, const Split *s, TessTransform *t,
         gint64 ya2 = MAX (ya, cy0), yb2 = MIN (yb, cy0 + s->step - 1);
         gsize o = (gsize)(ky + 1) * SPLIT_NODES + (gsize)kx + 1;
 
-        if (xa2 > xb2 || ya2 > yb2)
-          continue;
-        switch (s->state[c])
-          {
-          case CELL_EMPTY:
-            fill_nan (ix, iy, rw, r, xa2, xb2, ya2, yb2);
-            break;
-          case CELL_EXACT:
-            exact_cell (t, ix, iy, rw, r, xa2, xb2, ya2, yb2);
-            break;
-          case CELL_SPLIT:
-            fill_split (m, s->child[c], t, r, ix, iy, xa2, xb2, ya2, yb2);
-            break;
-          default:
-            fill_smooth (s->nx + o, s->ny + o, SPLIT_NODES,
-                         (const double (*)[4])m->w[s->level], cx0, cy0, r, ix,
-                         iy, xa2, xb2, ya2, yb2);
-            break;
-          }
+        if (xa2 <= xb2 && ya2 <= yb2)
+          fill_cell (m, t, r, ix, iy, s->state[c], s->child[c], s->nx + o,
+                     s->ny + o, SPLIT_NODES, s->level, cx0, cy0, xa2, xb2, ya2,
+                     yb2);
       }
 }
 
@@ -754,22 +769,8 @@ tess__grid_map_fill (TessGridMap *m, TessTransform *t, const TessRect *r,
         gint64 xa = MAX (cx * S, r->x0), xb = MIN (cx * S + S - 1, x1);
         gint64 ya = MAX (cy * S, r->y0), yb = MIN (cy * S + S - 1, y1);
 
-        switch (m->state[c])
-          {
-          case CELL_EMPTY:
-            fill_nan (ix, iy, w, r, xa, xb, ya, yb);
-            break;
-          case CELL_EXACT:
-            exact_cell (t, ix, iy, w, r, xa, xb, ya, yb);
-            break;
-          case CELL_SPLIT:
-            fill_split (m, m->split[c], t, r, ix, iy, xa, xb, ya, yb);
-            break;
-          default:
-            fill_smooth (m->qx + o, m->qy + o, (gssize)m->nx,
-                         (const double (*)[4])m->w[0], cx * S, cy * S, r, ix,
-                         iy, xa, xb, ya, yb);
-            break;
-          }
+        fill_cell (m, t, r, ix, iy, m->state[c], m->split[c], m->qx + o,
+                   m->qy + o, (gssize)m->nx, 0, cx * S, cy * S, xa, xb, ya,
+                   yb);
       }
 }
