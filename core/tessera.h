@@ -867,6 +867,111 @@ void tess_optimal_options_init (TessOptimalOptions *options,
 TessWcs *tess_optimal_wcs (TessWcs *const *inputs, int n,
                            const TessOptimalOptions *options, GError **error);
 
+/* ---------------------------------------------------------------------- */
+/* HEALPix maps                                                            */
+
+/* Largest NSIDE of the HEALPix 64-bit indexing. */
+#define TESS_HEALPIX_MAX_NSIDE ((gint64)1 << 29)
+
+/**
+ * TessHealpixOrder:
+ * @TESS_HEALPIX_RING: pixels numbered ring by ring from the north pole
+ * @TESS_HEALPIX_NESTED: pixels numbered by the hierarchy of the 12 base
+ *   pixels
+ */
+typedef enum
+{
+  TESS_HEALPIX_RING,
+  TESS_HEALPIX_NESTED,
+} TessHealpixOrder;
+
+/* "ring" or "nested"; the parser takes RING, NESTED or NEST, any case. */
+const char *tess_healpix_order_name (TessHealpixOrder order);
+gboolean tess_healpix_order_from_name (const char *name,
+                                       TessHealpixOrder *order,
+                                       GError **error);
+/* TRUE for a power of 2 from 1 to TESS_HEALPIX_MAX_NSIDE. */
+gboolean tess_healpix_nside_valid (gint64 nside);
+
+/**
+ * TessHealpixMap:
+ *
+ * One field (column) of a HEALPix map, held whole in memory (as doubles,
+ * RING order).  Immutable: may be shared between threads.
+ * Reference-counted.
+ */
+typedef struct _TessHealpixMap TessHealpixMap;
+
+/**
+ * tess_healpix_file_is_map:
+ *
+ * TRUE when @path (cfitsio syntax) is to be read as a HEALPix map: it names
+ * a binary-table HDU, or names none and the file is an empty primary HDU
+ * followed by a binary table.  Whether the table really is a HEALPix map
+ * is for tess_healpix_map_load() to say.
+ */
+gboolean tess_healpix_file_is_map (const char *path);
+
+/**
+ * tess_healpix_map_load:
+ * @path: a FITS file (cfitsio syntax; the first extension unless an HDU is
+ *   named) whose binary table is a HEALPix map: PIXTYPE = 'HEALPIX',
+ *   ORDERING RING or NESTED, NSIDE, COORDSYS (C/CEL/Q/EQU: ICRS, G/GAL:
+ *   Galactic, E/ECL: ecliptic, or a frame name), optional FIRSTPIX/LASTPIX;
+ *   implicit indexing (the values of pixels FIRSTPIX to LASTPIX in order,
+ *   one or several per row, as Planck's 1024-element rows) or explicit
+ *   (INDXSCHM = 'EXPLICIT': a PIXEL column gives each value's pixel)
+ * @field: the value column, 0-based, not counting the PIXEL column (0 is
+ *   the first, as reproject's and healpy's field=0)
+ * @error: return location for an error
+ *
+ * Reads a map.  Missing pixels, NULL values and HEALPix's UNSEEN value
+ * (-1.6375e30) become NaN.
+ *
+ * Returns: (transfer full): the map, or %NULL with @error set (naming the
+ *   file and what is wrong)
+ */
+TessHealpixMap *tess_healpix_map_load (const char *path, int field,
+                                       GError **error);
+TessHealpixMap *tess_healpix_map_ref (TessHealpixMap *map);
+void tess_healpix_map_unref (TessHealpixMap *map);
+gint64 tess_healpix_map_get_nside (const TessHealpixMap *map);
+/* The ordering of the file (the values are held in RING order). */
+TessHealpixOrder tess_healpix_map_get_order (const TessHealpixMap *map);
+TessFrame tess_healpix_map_get_frame (const TessHealpixMap *map);
+const char *tess_healpix_map_get_source (const TessHealpixMap *map);
+/* The name (TTYPEn) of the column read. */
+const char *tess_healpix_map_get_column (const TessHealpixMap *map);
+/* Float for float and small integer columns, double otherwise: the type of
+ * the output of tess_healpix_reproject_write(). */
+TessPixelType tess_healpix_map_get_pixel_type (const TessHealpixMap *map);
+/* An all-sky plate carrée WCS in the map's frame at about its resolution
+ * (the base of a typed target). */
+TessWcs *tess_healpix_map_default_target (const TessHealpixMap *map,
+                                          GError **error);
+
+/**
+ * tess_healpix_reproject_write:
+ * @map: the map
+ * @target: the output WCS and size
+ * @rect: (nullable): the part of the target to compute, %NULL for all
+ * @options: (nullable): the method (nearest or bilinear, as
+ *   reproject_from_healpix; see README for each) — other fields are not
+ *   used
+ * @run: (nullable): blocks, and @jobs threads computing them
+ * @path: the FITS file to write, laid out as tess_plan_write() does
+ *
+ * Reprojects a HEALPix map onto @target.  Output pixels with no world
+ * position, or whose value is not finite, are NaN (footprint 0).  The
+ * file is written block by block under a temporary name and renamed when
+ * complete.
+ */
+gboolean tess_healpix_reproject_write (
+    TessHealpixMap *map, TessWcs *target, const TessRect *rect,
+    const TessOptions *options, const TessRunOptions *run, const char *path,
+    TessWriteFlags flags, GCancellable *cancellable, TessProgressFunc progress,
+    gpointer user_data, GError **error);
+
 /**
  * tess_worker_serve:
  * @fd: a socket to the parent process
