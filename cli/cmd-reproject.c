@@ -140,8 +140,9 @@ tess_cmd_reproject (int argc, char **argv)
          "file.fits[1] or\nfile.fits[SCI] names one) onto the WCS and size "
          "of TARGET.  A HEALPix map (a binary\ntable with PIXTYPE = "
          "'HEALPIX', RING or NESTED, full-sky or explicitly indexed) is\n"
-         "recognised as such: methods nearest and bilinear (as "
-         "reproject_from_healpix), --field\nchooses its column."));
+         "recognised as such: methods nearest, bilinear (as "
+         "reproject_from_healpix) and\nexact; --field chooses its "
+         "column."));
   g_option_context_set_description (
       ctx,
       _ ("The output's primary HDU holds the reprojected image (float32, "
@@ -257,6 +258,13 @@ tess_cmd_reproject (int argc, char **argv)
     }
   if (tess_healpix_file_is_map (in_path))
     {
+      if (tess_cli_engine != &tess_cli_local_engine)
+        {
+          tess_cli_error (_ ("%s: HEALPix maps are reprojected by 'tessera "
+                             "reproject', not by %s"),
+                          in_path, tess_cli_engine->program);
+          goto out;
+        }
       map = tess_healpix_map_load (in_path, a.field, &error);
       if (map == NULL)
         goto fail;

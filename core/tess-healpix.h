@@ -20,6 +20,11 @@ void tess__healpix_nest_to_xyf (gint64 nside, gint64 pix, int *face,
  * (nearest or bilinear); FALSE when it is not finite. */
 gboolean tess__healpix_sample (const TessHealpixMap *map, TessMethod method,
                                double lon, double lat, double *value);
+/* Block @r of the exact reprojection of @map onto @target: values (@type)
+ * and the covered fraction of each pixel. */
+gboolean tess__healpix_exact_block (const TessHealpixMap *map, TessWcs *target,
+                                    const TessRect *r, TessPixelType type,
+                                    gpointer data, float *fp, GError **error);
 /* The map's values, RING order. */
 const double *tess__healpix_map_values (const TessHealpixMap *map);
 

@@ -973,6 +973,51 @@ gboolean tess_healpix_reproject_write (
     gpointer user_data, GError **error);
 
 /**
+ * TessHealpixOptions:
+ * @nside: the map's NSIDE, a power of 2 up to TESS_HEALPIX_MAX_NSIDE
+ * @order: its pixel ordering
+ * @frame: its celestial frame (COORDSYS: C for ICRS, G, E; FK5 and FK4 by
+ *   name)
+ * @method: nearest or bilinear (the image sampled at each pixel centre,
+ *   as reproject_to_healpix does: NaN outside [0, n−1]), or exact (each
+ *   pixel the mean of the image's pixels weighted by the solid angle they
+ *   share with it; see README)
+ *
+ * Initialise with tess_healpix_options_init() (NSIDE 256, RING, Galactic,
+ * bilinear): new fields may be added.
+ */
+typedef struct
+{
+  gint64 nside;
+  TessHealpixOrder order;
+  TessFrame frame;
+  TessMethod method;
+} TessHealpixOptions;
+
+void tess_healpix_options_init (TessHealpixOptions *options);
+
+/**
+ * tess_healpix_from_image_write:
+ * @image: a 2-D image with its WCS
+ * @path: the FITS file to write: an empty primary HDU and a binary table
+ *   of one value per row in column SIGNAL (float, or double for a double
+ *   image), FOOTPRINT (the covered fraction; unless
+ *   TESS_WRITE_NO_FOOTPRINT), with PIXTYPE, ORDERING, COORDSYS, NSIDE,
+ *   FIRSTPIX, LASTPIX, INDXSCHM = 'IMPLICIT' (as healpy writes them);
+ *   pixels the image does not cover are NaN
+ *
+ * Makes a full-sky HEALPix map of @image, computed and written a chunk of
+ * pixels at a time (the map is never held whole), under a temporary name
+ * renamed when complete.
+ */
+gboolean tess_healpix_from_image_write (TessImage *image,
+                                        const TessHealpixOptions *options,
+                                        const char *path, TessWriteFlags flags,
+                                        GCancellable *cancellable,
+                                        TessProgressFunc progress,
+                                        gpointer user_data, GError **error);
+
+/**
  * tess_worker_serve:
  * @fd: a socket to the parent process
  * @error: return location for an error

@@ -17,13 +17,17 @@ healpy (Debian: /usr/bin/python3).  Subcommands:
   compare OURS REF --label L [--rtol R] [--max-mismatch N] [--zero-weight Z]
       values: exact equality (--rtol 0) or relative difference <= R where
       both are finite; masks equal except at most N pixels, and Z where
-      ours is finite and the reference NaN
+      ours is finite and the reference NaN; --subset: ours may be NaN
+      where the reference is not
   compare-map OURS REF ...             the same for two HEALPix maps (read
                                       with healpy.read_map)
   analytic MAP                        prints the integral of the map
   check-flux OUT MAP [--rtol R]        sum of value x pixel solid angle of an
                                       image covering the whole sky against
                                       the map's integral
+  check-flux-to MAP IMAGE [--rtol R]   the flux of a map made by to-healpix
+                                      --method exact against the image's
+  check-footprint OUT [--tol T]        footprint 1 wherever there is a value
   check-const OUT VALUE [--rtol R] [--map] [--footprint-min F]
 """
 
@@ -129,7 +133,8 @@ def cmd_to_healpix(a):
         data, _ = reproject_to_healpix((hdu.data, hdu.header), a.frame,
                                        nside=a.nside, order=order,
                                        nested=a.nested)
-    healpy.write_map(a.out, data, nest=a.nested, overwrite=True,
+    coord = {"galactic": "G", "icrs": "C", "ecliptic": "E"}[a.frame]
+    healpy.write_map(a.out, data, nest=a.nested, coord=coord, overwrite=True,
                      dtype=np.float64)
 
 
@@ -153,7 +158,49 @@ def cmd_make_bad(a):
     fits.HDUList([prim, tab]).writeto(a.out, overwrite=True)
 
 
-def masks_and_values(ours, ref, label, rtol, max_mismatch, zero_weight=0):
+def quad_solid_angles(wcs, shape):
+    """Solid angle of each pixel of an image: the quadrilateral with
+    great-circle sides between its corners (two spherical triangles)."""
+    ny, nx = shape
+    yy, xx = np.indices((ny + 1, nx + 1)) - 0.5
+    lon, lat = wcs.wcs_pix2world(xx, yy, 0)
+    lo, la = np.radians(lon), np.radians(lat)
+    v = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], -1)
+    a, b, c, d = v[:-1, :-1], v[:-1, 1:], v[1:, 1:], v[1:, :-1]
+
+    def tri(p, q, r):
+        num = np.einsum("...i,...i", p, np.cross(q, r))
+        den = 1 + np.einsum("...i,...i", p, q) + np.einsum("...i,...i", q, r) \
+            + np.einsum("...i,...i", r, p)
+        return np.abs(2 * np.arctan2(num, den))
+
+    return tri(a, b, c) + tri(a, c, d)
+
+
+def cmd_check_flux_to(a):
+    """A map made by to-healpix --method exact keeps the image's flux:
+    sum(value x footprint x pixel area) = sum over the image of value x
+    pixel solid angle (finite pixels)."""
+    from astropy.wcs import WCS
+    import healpy
+
+    with fits.open(a.image) as hdul:
+        data = hdul[0].data.astype(np.float64)
+        wcs = WCS(hdul[0].header).celestial
+    omega = quad_solid_angles(wcs, data.shape)
+    want = np.nansum(np.where(np.isfinite(data), data * omega, 0.0))
+    values = healpy.read_map(a.map, field=0, dtype=np.float64)
+    fp = healpy.read_map(a.map, field=1, dtype=np.float64)
+    got = np.nansum(np.where(np.isfinite(values), values * fp, 0.0)) \
+        * 4 * np.pi / values.size
+    rel = abs(got - want) / abs(want)
+    print(f"flux: map {got:.12g}, image {want:.12g}, relative difference "
+          f"{rel:.3g} (allowed {a.rtol:g})")
+    return 1 if rel > a.rtol else 0
+
+
+def masks_and_values(ours, ref, label, rtol, max_mismatch, zero_weight=0,
+                     subset=False):
     ours = np.asarray(ours, dtype=np.float64)
     ref = np.asarray(ref, dtype=np.float64)
     if ours.shape != ref.shape:
@@ -167,6 +214,10 @@ def masks_and_values(ours, ref, label, rtol, max_mismatch, zero_weight=0):
         print(f"{label}: {extra} pixels finite here where the reference is "
               f"NaN (a NaN neighbour of zero weight; allowed {zero_weight})")
     mismatch = int(np.sum(fo != fr)) - min(extra, zero_weight)
+    if subset:
+        # Ours covers part of the reference only: NaN where it has a value
+        # is fine.
+        mismatch -= int(np.sum(~fo & fr))
     both = fo & fr
     if rtol == 0:
         diff = int(np.sum(ours[both] != ref[both]))
@@ -201,7 +252,7 @@ def cmd_compare_map(a):
         print(f"{a.label}: ordering or frame differ: {on} {oc} vs {rn} {rc}")
         return 1
     return masks_and_values(ours, ref, a.label, a.rtol, a.max_mismatch,
-                            a.zero_weight)
+                            a.zero_weight, a.subset)
 
 
 def pixel_solid_angles(wcs, shape):
@@ -210,7 +261,7 @@ def pixel_solid_angles(wcs, shape):
     yy, xx = np.indices((ny + 1, nx + 1)) - 0.5
     lon, lat = wcs.wcs_pix2world(xx, yy, 0)
     la = np.radians(lat)
-    dlon = np.radians(np.abs(np.diff(lon, axis=1)))[:-1, :]
+    dlon = np.radians(np.abs((np.diff(lon, axis=1) + 180.0) % 360.0 - 180.0))[:-1, :]
     dsin = np.abs(np.diff(np.sin(la), axis=0))[:, :-1]
     return dlon * dsin
 
@@ -254,6 +305,20 @@ def cmd_check_const(a):
     return 1 if rel.max() > a.rtol else 0
 
 
+def cmd_check_footprint(a):
+    """Where the output has a value, the footprint of an exact reprojection
+    from a map without holes is 1."""
+    with fits.open(a.out) as hdul:
+        data = hdul[0].data
+        fp = hdul["FOOTPRINT"].data.astype(np.float64)
+    sel = np.isfinite(data)
+    worst = float(np.max(np.abs(fp[sel] - 1))) if sel.any() else np.inf
+    print(f"footprint: {sel.sum()} values, largest |footprint - 1| "
+          f"{worst:.3g} (allowed {a.tol:g}); {int((fp[~sel] != 0).sum())} "
+          "footprints non-zero without a value")
+    return 0 if worst <= a.tol and (fp[~sel] == 0).all() else 1
+
+
 def main():
     p = argparse.ArgumentParser(prog="healpix.py")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -289,17 +354,27 @@ def main():
         c.add_argument("--rtol", type=float, default=0.0)
         c.add_argument("--max-mismatch", type=int, default=0)
         c.add_argument("--zero-weight", type=int, default=0)
+        c.add_argument("--subset", action="store_true")
         c.set_defaults(func=func)
     b = sub.add_parser("make-bad")
     b.add_argument("out")
     b.add_argument("good")
     b.add_argument("kind")
     b.set_defaults(func=cmd_make_bad)
+    ft = sub.add_parser("check-flux-to")
+    ft.add_argument("map")
+    ft.add_argument("image")
+    ft.add_argument("--rtol", type=float, default=1e-6)
+    ft.set_defaults(func=cmd_check_flux_to)
     fl = sub.add_parser("check-flux")
     fl.add_argument("out")
     fl.add_argument("map")
     fl.add_argument("--rtol", type=float, default=1e-6)
     fl.set_defaults(func=cmd_check_flux)
+    cf = sub.add_parser("check-footprint")
+    cf.add_argument("out")
+    cf.add_argument("--tol", type=float, default=1e-6)
+    cf.set_defaults(func=cmd_check_footprint)
     k = sub.add_parser("check-const")
     k.add_argument("out")
     k.add_argument("value", type=float)
