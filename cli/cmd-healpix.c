@@ -102,7 +102,8 @@ tess_cmd_to_healpix (int argc, char **argv)
     }
   if (nside == 0)
     {
-      ret = tess_cli_usage_error ("to-healpix", _ ("no NSIDE given (--nside N)"));
+      ret = tess_cli_usage_error ("to-healpix",
+                                  _ ("no NSIDE given (--nside N)"));
       goto out;
     }
   if (!tess_healpix_nside_valid (nside))
@@ -164,7 +165,8 @@ tess_cmd_to_healpix (int argc, char **argv)
     opt.frame = tess_wcs_get_frame (tess_image_get_wcs (input));
   tess_cli_verbose (verb, _ ("map: NSIDE %d, %s, %s, %s"), (int)opt.nside,
                     tess_healpix_order_name (opt.order),
-                    tess_frame_name (opt.frame), tess_method_name (opt.method));
+                    tess_frame_name (opt.frame),
+                    tess_method_name (opt.method));
   bar = tess_progress_bar_new ("to-healpix", verb);
   ok = tess_healpix_from_image_write (
       input, &opt, output,

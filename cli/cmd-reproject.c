@@ -141,8 +141,8 @@ tess_cmd_reproject (int argc, char **argv)
          "of TARGET.  A HEALPix map (a binary\ntable with PIXTYPE = "
          "'HEALPIX', RING or NESTED, full-sky or explicitly indexed) is\n"
          "recognised as such: methods nearest, bilinear (as "
-         "reproject_from_healpix) and\nexact; --field chooses its "
-         "column."));
+         "reproject_from_healpix), adaptive\nand exact; --field chooses "
+         "its column."));
   g_option_context_set_description (
       ctx,
       _ ("The output's primary HDU holds the reprojected image (float32, "

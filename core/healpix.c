@@ -752,11 +752,11 @@ static gboolean
 check_method (TessMethod m, GError **error)
 {
   if (m == TESS_METHOD_NEAREST || m == TESS_METHOD_BILINEAR
-      || m == TESS_METHOD_EXACT)
+      || m == TESS_METHOD_ADAPTIVE || m == TESS_METHOD_EXACT)
     return TRUE;
   g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
                "the %s method is not available for HEALPix maps (nearest, "
-               "bilinear or exact)",
+               "bilinear, adaptive or exact)",
                tess_method_name (m));
   return FALSE;
 }
@@ -774,10 +774,15 @@ from_healpix_block (const TessHealpixMap *map, TessWcs *target,
   TessFrame tf = tess_wcs_get_frame (target);
   gboolean ok = TRUE;
 
+  gboolean sampled = opt->method == TESS_METHOD_NEAREST
+                     || opt->method == TESS_METHOD_BILINEAR;
+
   if (opt->method == TESS_METHOD_EXACT)
     ok = tess__healpix_exact_block (map, target, r, type, data, fp, error);
-  for (gint64 j = 0; j < r->height && ok && opt->method != TESS_METHOD_EXACT;
-       j++)
+  else if (opt->method == TESS_METHOD_ADAPTIVE)
+    ok = tess__healpix_adaptive_block (map, target, opt, r, type, data, fp,
+                                       error);
+  for (gint64 j = 0; j < r->height && ok && sampled; j++)
     {
       for (gsize i = 0; i < w; i++)
         {
@@ -2190,5 +2195,267 @@ out:
   g_free (px);
   g_free (py);
   g_free (valid);
+  return ok;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The adaptive method from HEALPix                                        */
+
+/* DeForest's (2004) anti-aliased resampling on the HEALPix pixel centres:
+ * each output pixel is the kernel-weighted mean of the HEALPix values
+ * around it, the kernel t = M·(u − c) of the offset of a HEALPix pixel
+ * centre u from the output pixel centre c in the output pixel plane, with
+ * M = V·diag(min(s, 1))·Vᵀ from the singular values s and vectors V of J,
+ * the Jacobian of the output pixel plane in units of HEALPix pixels (the
+ * side of a pixel of equal area).  That is the usual kernel J'⁻¹·(input
+ * offset), singular values raised to at least 1, written in output
+ * pixels: one output pixel wide where the output shrinks the map, one
+ * HEALPix pixel where it magnifies it. */
+typedef struct
+{
+  double m[3]; /* M: m00, m01 (= m10), m11; NaN where unknown */
+  double radius;
+} AdaptivePixel;
+
+/* Unit vector of (lon, lat) in degrees, NaN-safe. */
+static void
+unit_or_nan (double lon, double lat, double v[3])
+{
+  if (!isfinite (lon) || !isfinite (lat))
+    v[0] = v[1] = v[2] = NAN;
+  else
+    unit_vector (lon, lat, v);
+}
+
+gboolean
+tess__healpix_adaptive_block (const TessHealpixMap *map, TessWcs *target,
+                              const TessOptions *opt, const TessRect *r,
+                              TessPixelType type, gpointer data, float *fp,
+                              GError **error)
+{
+  gint64 N = map->nside, w = r->width, h = r->height;
+  gsize W2 = (gsize)(w + 2), H2 = (gsize)(h + 2), n2 = W2 * H2;
+  gsize npx = (gsize)w * (gsize)h, nc = (gsize)(w + 1) * (gsize)(h + 1);
+  double a_deg = sqrt (4.0 * G_PI / (double)map->npix) * (180.0 / G_PI);
+  gboolean hann = opt->kernel == TESS_KERNEL_HANN;
+  double R = hann ? 1.0 : opt->sample_region_width / 2.0;
+  double kw = opt->kernel_width;
+  double *x = g_new (double, MAX (n2, nc)), *y = g_new (double, MAX (n2, nc));
+  double *lon = g_new (double, MAX (n2, nc)),
+         *lat = g_new (double, MAX (n2, nc));
+  double (*v)[3] = g_malloc (n2 * sizeof *v);
+  AdaptivePixel *ap = g_new (AdaptivePixel, npx);
+  double *s = g_new0 (double, npx), *sw = g_new0 (double, npx);
+  TessFrame tf = tess_wcs_get_frame (target);
+  double rmax = 0, out_deg = 0;
+  GArray *cand = NULL;
+  gboolean ok, pole[2] = { FALSE, FALSE };
+
+  /* Centres of the block and a margin of one pixel, on the sky. */
+  for (gsize j = 0; j < H2; j++)
+    for (gsize i = 0; i < W2; i++)
+      {
+        x[j * W2 + i] = (double)(r->x0 - 1 + (gint64)i);
+        y[j * W2 + i] = (double)(r->y0 - 1 + (gint64)j);
+      }
+  ok = tess_wcs_pixel_to_world (target, n2, x, y, lon, lat, error);
+  if (!ok)
+    goto out;
+  for (gsize k = 0; k < n2; k++)
+    unit_or_nan (lon[k], lat[k], v[k]);
+  /* The kernel of each pixel. */
+  for (gint64 j = 0; j < h; j++)
+    for (gint64 i = 0; i < w; i++)
+      {
+        gsize c = (gsize)(j + 1) * W2 + (gsize)(i + 1);
+        const double *p = v[c], *xl = v[c - 1], *xr = v[c + 1],
+                     *yd = v[c - W2], *yu = v[c + W2];
+        AdaptivePixel *q = &ap[(gsize)j * (gsize)w + (gsize)i];
+        double east[3], north[3], dx[3], dy[3], J[2][2], A, B, C, tr, det,
+            disc, l1, l2, s1, s2, f1, f2, c1, c2, nrm;
+        double hx = 0.5, hy = 0.5;
+
+        q->m[0] = NAN;
+        q->radius = 0;
+        if (!isfinite (p[0]))
+          continue;
+        /* Central differences, one-sided where a neighbour is missing. */
+        if (!isfinite (xl[0]))
+          xl = p, hx = 1.0;
+        if (!isfinite (xr[0]))
+          xr = p, hx = 1.0;
+        if (!isfinite (yd[0]))
+          yd = p, hy = 1.0;
+        if (!isfinite (yu[0]))
+          yu = p, hy = 1.0;
+        if (xl == xr || yd == yu)
+          continue;
+        nrm = hypot (p[0], p[1]);
+        if (nrm < 1e-12)
+          {
+            east[0] = 0, east[1] = 1, east[2] = 0;
+            north[0] = -1, north[1] = 0, north[2] = 0;
+          }
+        else
+          {
+            east[0] = -p[1] / nrm, east[1] = p[0] / nrm, east[2] = 0;
+            north[0] = -p[2] * east[1], north[1] = p[2] * east[0];
+            north[2] = p[0] * east[1] - p[1] * east[0];
+          }
+        for (int k = 0; k < 3; k++)
+          {
+            dx[k] = (xr[k] - xl[k]) * hx;
+            dy[k] = (yu[k] - yd[k]) * hy;
+          }
+        J[0][0] = (dx[0] * east[0] + dx[1] * east[1] + dx[2] * east[2]);
+        J[1][0] = (dx[0] * north[0] + dx[1] * north[1] + dx[2] * north[2]);
+        J[0][1] = (dy[0] * east[0] + dy[1] * east[1] + dy[2] * east[2]);
+        J[1][1] = (dy[0] * north[0] + dy[1] * north[1] + dy[2] * north[2]);
+        for (int k = 0; k < 4; k++)
+          J[k / 2][k % 2] *= (180.0 / G_PI) / a_deg;
+        /* JᵀJ = V·diag(s²)·Vᵀ. */
+        A = J[0][0] * J[0][0] + J[1][0] * J[1][0];
+        B = J[0][0] * J[0][1] + J[1][0] * J[1][1];
+        C = J[0][1] * J[0][1] + J[1][1] * J[1][1];
+        tr = A + C;
+        det = A * C - B * B;
+        disc = sqrt (MAX (0.0, tr * tr / 4.0 - det));
+        l1 = tr / 2.0 + disc;
+        l2 = MAX (0.0, tr / 2.0 - disc);
+        s1 = sqrt (l1);
+        s2 = sqrt (l2);
+        f1 = MIN (s1, 1.0);
+        f2 = MIN (s2, 1.0);
+        {
+          /* The eigenvector of l1, from the better conditioned row. */
+          double vx = A >= C ? l1 - C : B, vy = A >= C ? B : l1 - A;
+          double nv = hypot (vx, vy);
+          if (nv > 0)
+            c1 = vx / nv, c2 = vy / nv;
+          else
+            c1 = 1, c2 = 0;
+        }
+        /* M = f1·v1v1ᵀ + f2·v2v2ᵀ with v1 = (c1, c2), v2 = (−c2, c1). */
+        q->m[0] = f1 * c1 * c1 + f2 * c2 * c2;
+        q->m[1] = (f1 - f2) * c1 * c2;
+        q->m[2] = f1 * c2 * c2 + f2 * c1 * c1;
+        if (!(f2 > 0))
+          {
+            q->m[0] = NAN;
+            continue;
+          }
+        q->radius = R * sqrt (2.0) / f2 + 1.0;
+        rmax = MAX (rmax, q->radius);
+        out_deg = MAX (out_deg, sqrt (l1) * a_deg);
+      }
+  rmax = MIN (rmax, 256.0);
+
+  /* The HEALPix pixels within reach of the block. */
+  for (gint64 j = 0; j <= h; j++)
+    for (gint64 i = 0; i <= w; i++)
+      {
+        x[(gsize)j * (gsize)(w + 1) + (gsize)i] = (double)(r->x0 + i) - 0.5;
+        y[(gsize)j * (gsize)(w + 1) + (gsize)i] = (double)(r->y0 + j) - 0.5;
+      }
+  ok = tess_wcs_pixel_to_world (target, nc, x, y, lon, lat, error);
+  if (!ok)
+    goto out;
+  if (tf != map->frame)
+    tess_frame_convert (tf, map->frame, nc, lon, lat);
+  for (int k = 0; k < 2; k++)
+    {
+      double pl = 0, pb = k == 0 ? 90 : -90, qx, qy;
+      if (tf != map->frame)
+        tess_frame_convert (map->frame, tf, 1, &pl, &pb);
+      ok = tess_wcs_world_to_pixel (target, 1, &pl, &pb, &qx, &qy, error);
+      if (!ok)
+        goto out;
+      pole[k] = isfinite (qx) && qx >= (double)r->x0 - rmax - 1
+                && qx <= (double)(r->x0 + w) + rmax
+                && qy >= (double)r->y0 - rmax - 1
+                && qy <= (double)(r->y0 + h) + rmax;
+    }
+  cand = candidate_pixels (N, lon, lat, nc,
+                           (rmax + 2.0) * MAX (out_deg, a_deg) + 2.0 * a_deg,
+                           pole[0], pole[1]);
+  g_array_sort (cand, compare_pixels);
+  {
+    gsize n = cand->len;
+    double *cl = g_new (double, n), *cb = g_new (double, n);
+    double *ux = g_new (double, n), *uy = g_new (double, n);
+    for (gsize k = 0; k < n; k++)
+      {
+        double theta, phi;
+        pix2ang_ring64 (N, g_array_index (cand, gint64, k), &theta, &phi);
+        cl[k] = phi * (180.0 / G_PI);
+        cb[k] = 90.0 - theta * (180.0 / G_PI);
+      }
+    if (tf != map->frame)
+      tess_frame_convert (map->frame, tf, n, cl, cb);
+    ok = tess_wcs_world_to_pixel (target, n, cl, cb, ux, uy, error);
+    for (gsize k = 0; k < n && ok; k++)
+      {
+        double val = map->values[g_array_index (cand, gint64, k)];
+        gint64 i0, i1, j0, j1;
+        if (!isfinite (ux[k]) || !isfinite (val))
+          continue;
+        i0 = MAX (r->x0, (gint64)ceil (ux[k] - rmax));
+        i1 = MIN (r->x0 + w - 1, (gint64)floor (ux[k] + rmax));
+        j0 = MAX (r->y0, (gint64)ceil (uy[k] - rmax));
+        j1 = MIN (r->y0 + h - 1, (gint64)floor (uy[k] + rmax));
+        for (gint64 j = j0; j <= j1; j++)
+          for (gint64 i = i0; i <= i1; i++)
+            {
+              gsize o = (gsize)(j - r->y0) * (gsize)w + (gsize)(i - r->x0);
+              const AdaptivePixel *q = &ap[o];
+              double dx = ux[k] - (double)i, dy = uy[k] - (double)j, t1, t2,
+                     wt;
+              if (isnan (q->m[0]) || fabs (dx) > q->radius
+                  || fabs (dy) > q->radius)
+                continue;
+              t1 = q->m[0] * dx + q->m[1] * dy;
+              t2 = q->m[1] * dx + q->m[2] * dy;
+              if (hann)
+                {
+                  if (fabs (t1) >= 1.0 || fabs (t2) >= 1.0)
+                    continue;
+                  wt = (cos (G_PI * t1) + 1.0) * (cos (G_PI * t2) + 1.0);
+                }
+              else
+                {
+                  if (t1 * t1 + t2 * t2 > R * R)
+                    continue;
+                  wt = exp (-2.0 * (t1 * t1 + t2 * t2) / (kw * kw));
+                }
+              s[o] += wt * val;
+              sw[o] += wt;
+            }
+      }
+    g_free (cl);
+    g_free (cb);
+    g_free (ux);
+    g_free (uy);
+  }
+  for (gsize o = 0; o < npx && ok; o++)
+    {
+      double val = sw[o] > 0 ? s[o] / sw[o] : NAN;
+      if (type == TESS_TYPE_FLOAT)
+        ((float *)data)[o] = (float)val;
+      else
+        ((double *)data)[o] = val;
+      if (fp)
+        fp[o] = sw[o] > 0 ? 1.0f : 0.0f;
+    }
+out:
+  if (cand)
+    g_array_unref (cand);
+  g_free (x);
+  g_free (y);
+  g_free (lon);
+  g_free (lat);
+  g_free (v);
+  g_free (ap);
+  g_free (s);
+  g_free (sw);
   return ok;
 }

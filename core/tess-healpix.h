@@ -25,6 +25,12 @@ gboolean tess__healpix_sample (const TessHealpixMap *map, TessMethod method,
 gboolean tess__healpix_exact_block (const TessHealpixMap *map, TessWcs *target,
                                     const TessRect *r, TessPixelType type,
                                     gpointer data, float *fp, GError **error);
+/* Block @r by the adaptive method (kernel options of @opt). */
+gboolean tess__healpix_adaptive_block (const TessHealpixMap *map,
+                                       TessWcs *target, const TessOptions *opt,
+                                       const TessRect *r, TessPixelType type,
+                                       gpointer data, float *fp,
+                                       GError **error);
 /* The map's values, RING order. */
 const double *tess__healpix_map_values (const TessHealpixMap *map);
 
