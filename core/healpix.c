@@ -92,177 +92,7 @@ frame_from_coordsys (const char *s, TessFrame *frame)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Geometry                                                                */
-
-/* Ring @r (1 … 4N−1, from the north pole): its first pixel (RING order),
- * number of pixels, the colatitude of its centres, and whether its pixel
- * centres are shifted by half a pixel from longitude 0. */
-static void
-ring_info (gint64 N, gint64 r, gint64 *start, gint64 *n, double *theta,
-           gboolean *shifted)
-{
-  gint64 npix = 12 * N * N;
-
-  if (r < N)
-    {
-      *start = 2 * r * (r - 1);
-      *n = 4 * r;
-      *theta = 2.0 * asin ((double)r / (sqrt (6.0) * (double)N));
-      *shifted = TRUE;
-    }
-  else if (r <= 3 * N)
-    {
-      *start = 2 * N * (N - 1) + (r - N) * 4 * N;
-      *n = 4 * N;
-      *theta = acos ((4.0 / 3.0) - 2.0 * (double)r / (3.0 * (double)N));
-      *shifted = (r - N) % 2 == 0;
-    }
-  else
-    {
-      gint64 s = 4 * N - r;
-      *start = npix - 2 * s * (s + 1);
-      *n = 4 * s;
-      *theta = G_PI - 2.0 * asin ((double)s / (sqrt (6.0) * (double)N));
-      *shifted = TRUE;
-    }
-}
-
-/* The two pixels of ring @r on either side of longitude @phi (radians) and
- * the weight of the second. */
-static void
-ring_pair (gint64 N, gint64 r, double phi, gint64 pix[2], double *w,
-           double *theta)
-{
-  gint64 start, n, i1, i2;
-  gboolean shifted;
-  double t;
-
-  ring_info (N, r, &start, &n, theta, &shifted);
-  t = phi / (2.0 * G_PI / (double)n) - (shifted ? 0.5 : 0.0);
-  i1 = (gint64)floor (t);
-  *w = t - (double)i1;
-  i2 = i1 + 1;
-  i1 = ((i1 % n) + n) % n;
-  i2 = ((i2 % n) + n) % n;
-  pix[0] = start + i1;
-  pix[1] = start + i2;
-}
-
-/* Bilinear interpolation on the sphere, as astropy-healpix and HEALPix
- * define it: linear in longitude between the two pixel centres on either
- * side in the rings just north and south of the point, then linear in
- * latitude between the rings; above the first (below the last) ring, the
- * pole holds the mean of that ring's four pixels.  RING indices. */
-void
-tess__healpix_bilinear_weights (gint64 N, double theta, double phi,
-                                gint64 pix[4], double w[4])
-{
-  double z = cos (theta), az = fabs (z), wa, wb, ta, tb, f;
-  gint64 ra;
-
-  /* The ring just north of the point (0 above the first ring). */
-  if (az > 2.0 / 3.0)
-    {
-      gint64 k = (gint64)((double)N * sqrt (3.0 * (1.0 - az)));
-      ra = z > 0 ? k : 4 * N - k - 1;
-    }
-  else
-    ra = (gint64)((double)N * (2.0 - 1.5 * z));
-  ra = CLAMP (ra, 0, 4 * N - 1);
-
-  if (ra == 0)
-    {
-      ring_pair (N, 1, phi, pix + 2, &wb, &tb);
-      f = theta / tb;
-      w[2] = (1.0 - wb) * f;
-      w[3] = wb * f;
-      /* The other two pixels of the first ring. */
-      pix[0] = (pix[2] + 2) % 4;
-      pix[1] = (pix[3] + 2) % 4;
-      w[0] = w[1] = 0.25 * (1.0 - f);
-      w[2] += 0.25 * (1.0 - f);
-      w[3] += 0.25 * (1.0 - f);
-      return;
-    }
-  ring_pair (N, ra, phi, pix, &wa, &ta);
-  if (ra == 4 * N - 1)
-    {
-      gint64 npix = 12 * N * N;
-      f = (theta - ta) / (G_PI - ta);
-      w[0] = (1.0 - wa) * (1.0 - f) + 0.25 * f;
-      w[1] = wa * (1.0 - f) + 0.25 * f;
-      pix[2] = (pix[0] - (npix - 4) + 2) % 4 + npix - 4;
-      pix[3] = (pix[1] - (npix - 4) + 2) % 4 + npix - 4;
-      w[2] = w[3] = 0.25 * f;
-      return;
-    }
-  ring_pair (N, ra + 1, phi, pix + 2, &wb, &tb);
-  f = (theta - ta) / (tb - ta);
-  w[0] = (1.0 - wa) * (1.0 - f);
-  w[1] = wa * (1.0 - f);
-  w[2] = (1.0 - wb) * f;
-  w[3] = wb * f;
-}
-
-/* Colatitude and longitude (radians) of the point (@x, @y) of base pixel
- * @face, x and y in [0, 1] along its two sides (those of the NESTED
- * indices' bits), after Górski et al. (2005): pixel boundaries are lines
- * of constant x or y. */
-void
-tess__healpix_face_to_ang (int face, double x, double y, double *theta,
-                           double *phi)
-{
-  static const int jrll[12] = { 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4 };
-  static const int jpll[12] = { 1, 3, 5, 7, 0, 2, 4, 6, 1, 3, 5, 7 };
-  double jr = jrll[face] - x - y, nr, z, t;
-
-  if (jr < 1.0)
-    {
-      nr = jr;
-      z = 1.0 - nr * nr / 3.0;
-      *theta = 2.0 * asin (nr / sqrt (6.0));
-    }
-  else if (jr > 3.0)
-    {
-      nr = 4.0 - jr;
-      z = nr * nr / 3.0 - 1.0;
-      *theta = G_PI - 2.0 * asin (nr / sqrt (6.0));
-    }
-  else
-    {
-      nr = 1.0;
-      z = (2.0 - jr) * 2.0 / 3.0;
-      *theta = acos (z);
-    }
-  if (nr < 1e-15)
-    {
-      *phi = 0.0;
-      return;
-    }
-  t = jpll[face] * nr + x - y;
-  if (t < 0)
-    t += 8.0;
-  if (t >= 8.0)
-    t -= 8.0;
-  *phi = G_PI / 4.0 * t / nr;
-}
-
-/* Face and (x, y) indices of a NESTED pixel. */
-void
-tess__healpix_nest_to_xyf (gint64 N, gint64 p, int *face, gint64 *ix,
-                           gint64 *iy)
-{
-  gint64 in_face = p % (N * N), x = 0, y = 0;
-
-  *face = (int)(p / (N * N));
-  for (int b = 0; b < 30; b++)
-    {
-      x |= ((in_face >> (2 * b)) & 1) << b;
-      y |= ((in_face >> (2 * b + 1)) & 1) << b;
-    }
-  *ix = x;
-  *iy = y;
-}
+/* Geometry (see also healpix-geometry.c)                                  */
 
 static inline double
 lat_to_theta (double lat_deg)
@@ -1571,9 +1401,62 @@ typedef struct
   gint64 width, height;
   gconstpointer data;
   double *omega; /* solid angle of each input pixel (exact) */
+  /* A cap of the sky (the map's frame) holding the image and a margin:
+   * HEALPix pixels whose centre is outside are not looked at. */
+  gboolean use_cap;
+  double cap[3], cap_cos;
   /* The current HEALPix pixel's sums (exact). */
   double s, sw;
 } ToSource;
+
+/* The cap around the image: its centre, and the farthest of its edges
+ * (64 points a side), with a margin of 2 HEALPix pixels, 2 image pixels
+ * and 1 % of the radius; none when an edge point has no position or the
+ * cap would pass a hemisphere. */
+static gboolean
+source_cap (ToSource *src, TessFrame map_frame, gint64 N, GError **error)
+{
+  TessWcs *wcs = tess_image_get_wcs (src->image);
+  const int per_side = 64, n = 4 * per_side + 1;
+  double x[4 * 64 + 1], y[4 * 64 + 1], lon[4 * 64 + 1], lat[4 * 64 + 1];
+  double W = (double)src->width, H = (double)src->height, cmin = 1.0, r;
+  double c[3], pix_rad;
+
+  src->use_cap = FALSE;
+  for (int k = 0; k < per_side; k++)
+    {
+      double t = (double)k / per_side;
+      x[k] = -0.5 + t * W, y[k] = -0.5;
+      x[per_side + k] = W - 0.5, y[per_side + k] = -0.5 + t * H;
+      x[2 * per_side + k] = W - 0.5 - t * W, y[2 * per_side + k] = H - 0.5;
+      x[3 * per_side + k] = -0.5, y[3 * per_side + k] = H - 0.5 - t * H;
+    }
+  x[n - 1] = (W - 1) / 2, y[n - 1] = (H - 1) / 2;
+  if (!tess_wcs_pixel_to_world (wcs, (gsize)n, x, y, lon, lat, error))
+    return FALSE;
+  if (tess_wcs_get_frame (wcs) != map_frame)
+    tess_frame_convert (tess_wcs_get_frame (wcs), map_frame, (gsize)n, lon,
+                        lat);
+  for (int k = 0; k < n; k++)
+    if (!isfinite (lon[k]) || !isfinite (lat[k]))
+      return TRUE;
+  unit_vector (lon[n - 1], lat[n - 1], c);
+  for (int k = 0; k < n - 1; k++)
+    {
+      double v[3];
+      unit_vector (lon[k], lat[k], v);
+      cmin = MIN (cmin, c[0] * v[0] + c[1] * v[1] + c[2] * v[2]);
+    }
+  pix_rad = 2.0 * sqrt (4.0 * G_PI / (12.0 * (double)N * (double)N))
+            + 2.0 * acos (CLAMP (cmin, -1.0, 1.0)) / MIN (W, H);
+  r = acos (CLAMP (cmin, -1.0, 1.0)) * 1.01 + pix_rad;
+  if (r >= G_PI / 2)
+    return TRUE;
+  memcpy (src->cap, c, sizeof c);
+  src->cap_cos = cos (r);
+  src->use_cap = TRUE;
+  return TRUE;
+}
 
 static inline double
 source_value (const ToSource *src, gint64 i, gint64 j)
@@ -1687,6 +1570,15 @@ to_healpix_chunk (ToSource *src, const TessHealpixOptions *opt, gint64 p0,
         }
       lon[k] = phi * (180.0 / G_PI);
       lat[k] = 90.0 - theta * (180.0 / G_PI);
+      if (src->use_cap)
+        {
+          double st = sin (theta);
+          double d = src->cap[0] * st * cos (phi)
+                     + src->cap[1] * st * sin (phi)
+                     + src->cap[2] * cos (theta);
+          if (d < src->cap_cos)
+            lon[k] = lat[k] = NAN; /* far from the image */
+        }
     }
   if (wf != opt->frame)
     tess_frame_convert (opt->frame, wf, n, lon, lat);
@@ -1822,6 +1714,8 @@ tess_healpix_from_image_write (TessImage *image, const TessHealpixOptions *opt,
   src.width = image->width;
   src.height = image->height;
   src.data = image->data;
+  if (!source_cap (&src, opt->frame, N, error))
+    return FALSE;
   if (opt->method == TESS_METHOD_EXACT)
     {
       src.omega = tess__alloc_large ((gsize)src.width * (gsize)src.height
@@ -2050,7 +1944,7 @@ candidate_pixels (gint64 N, const double *lon, const double *lat, gsize n,
       gint64 start, np;
       gboolean shifted;
       double theta, b;
-      ring_info (N, r, &start, &np, &theta, &shifted);
+      tess__healpix_ring_info (N, r, &start, &np, &theta, &shifted);
       b = 90.0 - theta * (180.0 / G_PI);
       if (b < bmin || b > bmax)
         continue;

@@ -5,6 +5,12 @@
 
 #include "tess-private.h"
 
+/* healpix-geometry.c */
+/* Ring @r (1 … 4N−1, from the north pole): its first pixel (RING order),
+ * number of pixels, the colatitude of its centres, and whether they are
+ * shifted by half a pixel from longitude 0. */
+void tess__healpix_ring_info (gint64 nside, gint64 r, gint64 *start, gint64 *n,
+                              double *theta, gboolean *shifted);
 /* The four RING pixels and weights of the bilinear interpolation at
  * colatitude @theta, longitude @phi (radians), as astropy-healpix's
  * bilinear_interpolation_weights. */
@@ -16,6 +22,7 @@ void tess__healpix_face_to_ang (int face, double x, double y, double *theta,
 /* Face and (x, y) indices of a NESTED pixel. */
 void tess__healpix_nest_to_xyf (gint64 nside, gint64 pix, int *face,
                                 gint64 *ix, gint64 *iy);
+/* healpix.c */
 /* The map's value at (@lon, @lat) (degrees, the map's frame) by @method
  * (nearest or bilinear); FALSE when it is not finite. */
 gboolean tess__healpix_sample (const TessHealpixMap *map, TessMethod method,
