@@ -14,8 +14,8 @@
  * number of pixels, the colatitude of its centres, and whether its pixel
  * centres are shifted by half a pixel from longitude 0. */
 void
-tess__healpix_ring_info (gint64 N, gint64 r, gint64 *start, gint64 *n, double *theta,
-           gboolean *shifted)
+tess__healpix_ring_info (gint64 N, gint64 r, gint64 *start, gint64 *n,
+                         double *theta, gboolean *shifted)
 {
   gint64 npix = 12 * N * N;
 
@@ -179,4 +179,3 @@ tess__healpix_nest_to_xyf (gint64 N, gint64 p, int *face, gint64 *ix,
   *ix = x;
   *iy = y;
 }
-

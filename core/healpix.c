@@ -1,8 +1,9 @@
-/* healpix.c — HEALPix maps: reading them from FITS binary tables, and
- * reprojecting them onto an image WCS (nearest, bilinear as astropy-healpix
- * interpolates) or images onto them.  chealpix does the pixelisation
- * (position ↔ pixel); the ring geometry for the bilinear weights and the
- * pixel outlines are computed here from Górski et al. (2005).
+/* healpix.c — HEALPix maps: reading them from FITS binary tables,
+ * reprojecting them onto an image WCS (nearest and bilinear as
+ * astropy-healpix interpolates, adaptive, exact by pixel overlap) and
+ * images onto them (nearest, bilinear, exact).  chealpix does the
+ * pixelisation (position ↔ pixel); the ring geometry and the pixel
+ * outlines are in healpix-geometry.c (Górski et al. 2005).
  */
 #include "config.h"
 
@@ -579,15 +580,15 @@ tess_healpix_map_default_target (const TessHealpixMap *map, GError **error)
 }
 
 static gboolean
-check_method (TessMethod m, GError **error)
+check_method (const TessHealpixMap *map, TessMethod m, GError **error)
 {
   if (m == TESS_METHOD_NEAREST || m == TESS_METHOD_BILINEAR
       || m == TESS_METHOD_ADAPTIVE || m == TESS_METHOD_EXACT)
     return TRUE;
   g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
-               "the %s method is not available for HEALPix maps (nearest, "
-               "bilinear, adaptive or exact)",
-               tess_method_name (m));
+               "%s: the %s method is not available for HEALPix maps "
+               "(nearest, bilinear, adaptive or exact)",
+               map->source, tess_method_name (m));
   return FALSE;
 }
 
@@ -748,7 +749,7 @@ tess_healpix_reproject_write (TessHealpixMap *map, TessWcs *target,
       tess_options_init (&defaults);
       options = &defaults;
     }
-  if (!check_method (options->method, error))
+  if (!check_method (map, options->method, error))
     return FALSE;
   if (rect == NULL)
     rect = &all;
@@ -1528,12 +1529,10 @@ coordsys_of_frame (TessFrame frame)
       return "G";
     case TESS_FRAME_ECLIPTIC:
       return "E";
-    case TESS_FRAME_FK5:
-      return "FK5";
-    case TESS_FRAME_FK4:
-      return "FK4";
     default:
-      return "FK4NOETERMS";
+      /* By name: what tess_frame_from_name() reads back (astropy reads
+       * "fk5" and "fk4" too). */
+      return tess_frame_name (frame);
     }
 }
 

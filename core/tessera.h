@@ -955,16 +955,18 @@ TessWcs *tess_healpix_map_default_target (const TessHealpixMap *map,
  * @map: the map
  * @target: the output WCS and size
  * @rect: (nullable): the part of the target to compute, %NULL for all
- * @options: (nullable): the method (nearest or bilinear, as
- *   reproject_from_healpix; see README for each) — other fields are not
- *   used
+ * @options: (nullable): the method: nearest or bilinear (as
+ *   reproject_from_healpix), adaptive (its kernel, kernel width and sample
+ *   region width are used) or exact (the footprint is then the covered
+ *   fraction); see README for each.  Other fields are not used.
  * @run: (nullable): blocks, and @jobs threads computing them
  * @path: the FITS file to write, laid out as tess_plan_write() does
  *
  * Reprojects a HEALPix map onto @target.  Output pixels with no world
- * position, or whose value is not finite, are NaN (footprint 0).  The
- * file is written block by block under a temporary name and renamed when
- * complete.
+ * position (for the exact method: a corner without one), or whose value
+ * is not finite, are NaN (footprint 0).  The result does not depend on
+ * the blocks or the number of threads.  The file is written block by
+ * block under a temporary name and renamed when complete.
  */
 gboolean tess_healpix_reproject_write (
     TessHealpixMap *map, TessWcs *target, const TessRect *rect,
@@ -976,8 +978,8 @@ gboolean tess_healpix_reproject_write (
  * TessHealpixOptions:
  * @nside: the map's NSIDE, a power of 2 up to TESS_HEALPIX_MAX_NSIDE
  * @order: its pixel ordering
- * @frame: its celestial frame (COORDSYS: C for ICRS, G, E; FK5 and FK4 by
- *   name)
+ * @frame: its celestial frame (COORDSYS: C for ICRS, G, E; the others by
+ *   name, as tess_frame_name() gives it)
  * @method: nearest or bilinear (the image sampled at each pixel centre,
  *   as reproject_to_healpix does: NaN outside [0, n−1]), or exact (each
  *   pixel the mean of the image's pixels weighted by the solid angle they

@@ -7,8 +7,8 @@
 
 #include "tess-healpix.h"
 
-#include <check.h>
 #include <chealpix.h>
+#include <check.h>
 #include <math.h>
 
 /* The centre of every pixel, from its base pixel and (x, y) indices, is
