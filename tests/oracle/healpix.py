@@ -4,11 +4,14 @@ Run with the interpreter that has astropy, reproject, astropy-healpix and
 healpy (Debian: /usr/bin/python3).  Subcommands:
 
   make-map OUT --nside N --order ring|nested --coordsys G|C [--partial]
-           [--rows-of K] [--nan-fraction F] [--constant C] [--unseen]
+           [--rows-of K] [--fields K] [--nan-fraction F] [--constant C]
+           [--unseen]
       a map of a smooth function of (lon, lat), written by healpy
       (implicit, or explicit indexing with --partial: a cap of the sky);
-      --rows-of K writes K values per row, as Planck maps (1024)
-  from-healpix OUT MAP TARGET ORDER   reproject_from_healpix onto TARGET
+      --rows-of K writes K values per row, as Planck maps (1024); --fields
+      K writes K columns, the map times 1 … K
+  from-healpix OUT MAP TARGET ORDER [--field K]
+                                      reproject_from_healpix onto TARGET
   to-healpix OUT IMAGE FRAME NSIDE ORDER [--nested]
                                       reproject_to_healpix, written as a
                                       HEALPix table by healpy
@@ -73,7 +76,12 @@ def cmd_make_map(a):
     bad = rng.random(hp.npix) < a.nan_fraction
     values[bad] = healpy.UNSEEN if a.unseen else np.nan
     coord = a.coordsys
-    if a.partial:
+    if a.fields > 1:
+        # Several columns (as I, Q, U): field k is the map times k + 1.
+        maps = [values * (k + 1) for k in range(a.fields)]
+        healpy.write_map(a.out, maps, nest=nested, coord=coord,
+                         overwrite=True, dtype=[np.float64] * a.fields)
+    elif a.partial:
         # A cap of the sky, explicitly indexed (healpy's partial maps).
         values[lat.deg < a.partial_lat] = healpy.UNSEEN
         healpy.write_map(a.out, values, nest=nested, coord=coord,
@@ -96,13 +104,13 @@ def cmd_make_map(a):
                          overwrite=True, dtype=np.float64)
 
 
-def read_map(path):
+def read_map(path, field=0):
     """(values with NaN for UNSEEN, nested, frame letter) of a map."""
     import healpy
 
     header = fits.getheader(path, 1)
     nested = header["ORDERING"].strip().upper().startswith("NEST")
-    values = healpy.read_map(path, nest=nested, dtype=np.float64)
+    values = healpy.read_map(path, nest=nested, dtype=np.float64, field=field)
     values = np.where(values == healpy.UNSEEN, np.nan, values)
     return values, nested, header["COORDSYS"].strip()
 
@@ -110,7 +118,7 @@ def read_map(path):
 def cmd_from_healpix(a):
     from reproject import reproject_from_healpix
 
-    values, nested, coord = read_map(a.map)
+    values, nested, coord = read_map(a.map, a.field)
     wcs, shape = load_target(a.target)
     order = {"nearest": "nearest-neighbor", "bilinear": "bilinear"}[a.order]
     data, _ = reproject_from_healpix((values, coord), wcs, shape_out=shape,
@@ -330,6 +338,7 @@ def main():
     m.add_argument("--partial", action="store_true")
     m.add_argument("--partial-lat", type=float, default=20.0)
     m.add_argument("--rows-of", type=int, default=1)
+    m.add_argument("--fields", type=int, default=1)
     m.add_argument("--nan-fraction", type=float, default=0.01)
     m.add_argument("--unseen", action="store_true")
     m.add_argument("--constant", type=float)
@@ -338,6 +347,7 @@ def main():
     f = sub.add_parser("from-healpix")
     for name in ("out", "map", "target", "order"):
         f.add_argument(name)
+    f.add_argument("--field", type=int, default=0)
     f.set_defaults(func=cmd_from_healpix)
     t = sub.add_parser("to-healpix")
     for name in ("out", "image", "frame"):
