@@ -80,5 +80,6 @@ void tess_cli_set_signal_hook (void (*hook) (void));
 int tess_cmd_reproject (int argc, char **argv);
 int tess_cmd_mosaic (int argc, char **argv);
 int tess_cmd_optimal_wcs (int argc, char **argv);
+int tess_cmd_to_healpix (int argc, char **argv);
 
 #endif /* TESS_CLI_H */

@@ -28,6 +28,7 @@ typedef struct
   gboolean overwrite;
   gboolean quiet;
   gboolean verbose;
+  int field;
   char **rest;
 } Args;
 
@@ -92,6 +93,10 @@ tess_cmd_reproject (int argc, char **argv)
           "mapped from the file (integer, scaled or compressed data that are "
           "large, or read by several jobs); default $TMPDIR"),
       N_ ("DIR") },
+    { "field", 0, 0, G_OPTION_ARG_INT, &a.field,
+      N_ ("HEALPix input: the column to read, 0-based, not counting a PIXEL "
+          "column (default 0)"),
+      N_ ("N") },
     { "no-footprint", 0, 0, G_OPTION_ARG_NONE, &a.no_footprint,
       N_ ("Do not write the FOOTPRINT extension"), NULL },
     { "overwrite", 0, 0, G_OPTION_ARG_NONE, &a.overwrite,
@@ -110,6 +115,7 @@ tess_cmd_reproject (int argc, char **argv)
   TessVerbosity verb;
   TessWcs *target = NULL;
   TessImage *input = NULL;
+  TessHealpixMap *map = NULL;
   gboolean ok;
   TessPlan *plan = NULL;
   TessProgressBar *bar = NULL;
@@ -132,7 +138,11 @@ tess_cmd_reproject (int argc, char **argv)
       ctx,
       _ ("Reproject a FITS image (any image HDU; cfitsio syntax such as "
          "file.fits[1] or\nfile.fits[SCI] names one) onto the WCS and size "
-         "of TARGET."));
+         "of TARGET.  A HEALPix map (a binary\ntable with PIXTYPE = "
+         "'HEALPIX', RING or NESTED, full-sky or explicitly indexed) is\n"
+         "recognised as such: methods nearest, bilinear (as "
+         "reproject_from_healpix), adaptive\nand exact; --field chooses "
+         "its column."));
   g_option_context_set_description (
       ctx,
       _ ("The output's primary HDU holds the reprojected image (float32, "
@@ -240,12 +250,34 @@ tess_cmd_reproject (int argc, char **argv)
       goto out;
     }
 
+  if (a.field < 0)
+    {
+      ret = tess_cli_usage_error (
+          "reproject", _ ("--field %d: expected 0 or more"), a.field);
+      goto out;
+    }
+  if (tess_healpix_file_is_map (in_path))
+    {
+      if (tess_cli_engine != &tess_cli_local_engine)
+        {
+          tess_cli_error (_ ("%s: HEALPix maps are reprojected by 'tessera "
+                             "reproject', not by %s"),
+                          in_path, tess_cli_engine->program);
+          goto out;
+        }
+      map = tess_healpix_map_load (in_path, a.field, &error);
+      if (map == NULL)
+        goto fail;
+    }
+
   if (a.target)
     target = tess_wcs_load (a.target, &error);
   else
     {
-      /* Typed: what is not given is the input's. */
-      TessWcs *base = tess_wcs_load (in_path, &error);
+      /* Typed: what is not given is the input's (for a HEALPix map, an
+       * all-sky plate carrée at its resolution). */
+      TessWcs *base = map ? tess_healpix_map_default_target (map, &error)
+                          : tess_wcs_load (in_path, &error);
       if (base == NULL)
         goto fail;
       target = tess_target_args_build (&a.t, base, width, height, &error);
@@ -272,6 +304,44 @@ tess_cmd_reproject (int argc, char **argv)
 
   tess_cli_catch_signals (cancellable);
   g_timer_start (timer);
+  if (map)
+    {
+      if (a.region
+          && (region.x0 + region.width > tess_wcs_get_width (target)
+              || region.y0 + region.height > tess_wcs_get_height (target)))
+        {
+          ret = tess_cli_usage_error (
+              "reproject", _ ("--region '%s' is not inside the %dx%d target"),
+              a.region, (int)tess_wcs_get_width (target),
+              (int)tess_wcs_get_height (target));
+          goto out;
+        }
+      if (!a.region)
+        {
+          region.width = tess_wcs_get_width (target);
+          region.height = tess_wcs_get_height (target);
+        }
+      tess_cli_verbose (
+          verb, _ ("input: HEALPix map, NSIDE %d, %s, %s, column %s"),
+          (int)tess_healpix_map_get_nside (map),
+          tess_healpix_order_name (tess_healpix_map_get_order (map)),
+          tess_frame_name (tess_healpix_map_get_frame (map)),
+          tess_healpix_map_get_column (map));
+      bar = tess_progress_bar_new ("reproject", verb);
+      ok = tess_healpix_reproject_write (
+          map, target, &region, &opt, &run, a.output,
+          (a.overwrite ? TESS_WRITE_OVERWRITE : 0)
+              | (a.no_footprint ? TESS_WRITE_NO_FOOTPRINT : 0),
+          cancellable, tess_progress_bar_update, bar, &error);
+      tess_progress_bar_free (bar);
+      if (!ok)
+        goto fail;
+      tess_cli_verbose (verb, _ ("%s reprojection written to %s in %.3f s"),
+                        tess_method_name (opt.method), a.output,
+                        g_timer_elapsed (timer, NULL));
+      ret = TESS_EXIT_OK;
+      goto out;
+    }
   /* With workers (or other processes), they read the pixels: here they are
    * only mapped (or converted once to a scratch file the workers share). */
   input
@@ -337,6 +407,7 @@ out:
     tess_plan_unref (plan);
   if (input)
     tess_image_unref (input);
+  tess_healpix_map_unref (map);
   if (target)
     tess_wcs_unref (target);
   g_timer_destroy (timer);

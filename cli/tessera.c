@@ -23,6 +23,7 @@ usage (FILE *out)
               "  mosaic        combine many images into one mosaic\n"
               "  optimal-wcs   print the WCS of the smallest image covering "
               "images\n"
+              "  to-healpix    make a HEALPix map of a FITS image\n"
               "\n"
               "Options:\n"
               "  -h, --help     show this help\n"
@@ -60,6 +61,8 @@ main (int argc, char **argv)
     return tess_cmd_mosaic (argc - 1, argv + 1);
   if (strcmp (argv[1], "optimal-wcs") == 0)
     return tess_cmd_optimal_wcs (argc - 1, argv + 1);
+  if (strcmp (argv[1], "to-healpix") == 0)
+    return tess_cmd_to_healpix (argc - 1, argv + 1);
 
   tess_cli_error (_ ("unknown command '%s' (see 'tessera --help')"), argv[1]);
   return TESS_EXIT_USAGE;

@@ -877,6 +877,158 @@ void tess_optimal_options_init (TessOptimalOptions *options,
 TessWcs *tess_optimal_wcs (TessWcs *const *inputs, int n,
                            const TessOptimalOptions *options, GError **error);
 
+/* ---------------------------------------------------------------------- */
+/* HEALPix maps                                                            */
+
+/* Largest NSIDE of the HEALPix 64-bit indexing. */
+#define TESS_HEALPIX_MAX_NSIDE ((gint64)1 << 29)
+
+/**
+ * TessHealpixOrder:
+ * @TESS_HEALPIX_RING: pixels numbered ring by ring from the north pole
+ * @TESS_HEALPIX_NESTED: pixels numbered by the hierarchy of the 12 base
+ *   pixels
+ */
+typedef enum
+{
+  TESS_HEALPIX_RING,
+  TESS_HEALPIX_NESTED,
+} TessHealpixOrder;
+
+/* "ring" or "nested"; the parser takes RING, NESTED or NEST, any case. */
+const char *tess_healpix_order_name (TessHealpixOrder order);
+gboolean tess_healpix_order_from_name (const char *name,
+                                       TessHealpixOrder *order,
+                                       GError **error);
+/* TRUE for a power of 2 from 1 to TESS_HEALPIX_MAX_NSIDE. */
+gboolean tess_healpix_nside_valid (gint64 nside);
+
+/**
+ * TessHealpixMap:
+ *
+ * One field (column) of a HEALPix map, held whole in memory (as doubles,
+ * RING order).  Immutable: may be shared between threads.
+ * Reference-counted.
+ */
+typedef struct _TessHealpixMap TessHealpixMap;
+
+/**
+ * tess_healpix_file_is_map:
+ *
+ * TRUE when @path (cfitsio syntax) is to be read as a HEALPix map: it names
+ * a binary-table HDU, or names none and the file is an empty primary HDU
+ * followed by a binary table.  Whether the table really is a HEALPix map
+ * is for tess_healpix_map_load() to say.
+ */
+gboolean tess_healpix_file_is_map (const char *path);
+
+/**
+ * tess_healpix_map_load:
+ * @path: a FITS file (cfitsio syntax; the first extension unless an HDU is
+ *   named) whose binary table is a HEALPix map: PIXTYPE = 'HEALPIX',
+ *   ORDERING RING or NESTED, NSIDE, COORDSYS (C/CEL/Q/EQU: ICRS, G/GAL:
+ *   Galactic, E/ECL: ecliptic, or a frame name), optional FIRSTPIX/LASTPIX;
+ *   implicit indexing (the values of pixels FIRSTPIX to LASTPIX in order,
+ *   one or several per row, as Planck's 1024-element rows) or explicit
+ *   (INDXSCHM = 'EXPLICIT': a PIXEL column gives each value's pixel)
+ * @field: the value column, 0-based, not counting the PIXEL column (0 is
+ *   the first, as reproject's and healpy's field=0)
+ * @error: return location for an error
+ *
+ * Reads a map.  Missing pixels, NULL values and HEALPix's UNSEEN value
+ * (-1.6375e30) become NaN.
+ *
+ * Returns: (transfer full): the map, or %NULL with @error set (naming the
+ *   file and what is wrong)
+ */
+TessHealpixMap *tess_healpix_map_load (const char *path, int field,
+                                       GError **error);
+TessHealpixMap *tess_healpix_map_ref (TessHealpixMap *map);
+void tess_healpix_map_unref (TessHealpixMap *map);
+gint64 tess_healpix_map_get_nside (const TessHealpixMap *map);
+/* The ordering of the file (the values are held in RING order). */
+TessHealpixOrder tess_healpix_map_get_order (const TessHealpixMap *map);
+TessFrame tess_healpix_map_get_frame (const TessHealpixMap *map);
+const char *tess_healpix_map_get_source (const TessHealpixMap *map);
+/* The name (TTYPEn) of the column read. */
+const char *tess_healpix_map_get_column (const TessHealpixMap *map);
+/* Float for float and small integer columns, double otherwise: the type of
+ * the output of tess_healpix_reproject_write(). */
+TessPixelType tess_healpix_map_get_pixel_type (const TessHealpixMap *map);
+/* An all-sky plate carrée WCS in the map's frame at about its resolution
+ * (the base of a typed target). */
+TessWcs *tess_healpix_map_default_target (const TessHealpixMap *map,
+                                          GError **error);
+
+/**
+ * tess_healpix_reproject_write:
+ * @map: the map
+ * @target: the output WCS and size
+ * @rect: (nullable): the part of the target to compute, %NULL for all
+ * @options: (nullable): the method: nearest or bilinear (as
+ *   reproject_from_healpix), adaptive (its kernel, kernel width and sample
+ *   region width are used) or exact (the footprint is then the covered
+ *   fraction); see README for each.  Other fields are not used.
+ * @run: (nullable): blocks, and @jobs threads computing them
+ * @path: the FITS file to write, laid out as tess_plan_write() does
+ *
+ * Reprojects a HEALPix map onto @target.  Output pixels with no world
+ * position (for the exact method: a corner without one), or whose value
+ * is not finite, are NaN (footprint 0).  The result does not depend on
+ * the blocks or the number of threads.  The file is written block by
+ * block under a temporary name and renamed when complete.
+ */
+gboolean tess_healpix_reproject_write (
+    TessHealpixMap *map, TessWcs *target, const TessRect *rect,
+    const TessOptions *options, const TessRunOptions *run, const char *path,
+    TessWriteFlags flags, GCancellable *cancellable, TessProgressFunc progress,
+    gpointer user_data, GError **error);
+
+/**
+ * TessHealpixOptions:
+ * @nside: the map's NSIDE, a power of 2 up to TESS_HEALPIX_MAX_NSIDE
+ * @order: its pixel ordering
+ * @frame: its celestial frame (COORDSYS: C for ICRS, G, E; the others by
+ *   name, as tess_frame_name() gives it)
+ * @method: nearest or bilinear (the image sampled at each pixel centre,
+ *   as reproject_to_healpix does: NaN outside [0, n−1]), or exact (each
+ *   pixel the mean of the image's pixels weighted by the solid angle they
+ *   share with it; see README)
+ *
+ * Initialise with tess_healpix_options_init() (NSIDE 256, RING, Galactic,
+ * bilinear): new fields may be added.
+ */
+typedef struct
+{
+  gint64 nside;
+  TessHealpixOrder order;
+  TessFrame frame;
+  TessMethod method;
+} TessHealpixOptions;
+
+void tess_healpix_options_init (TessHealpixOptions *options);
+
+/**
+ * tess_healpix_from_image_write:
+ * @image: a 2-D image with its WCS
+ * @path: the FITS file to write: an empty primary HDU and a binary table
+ *   of one value per row in column SIGNAL (float, or double for a double
+ *   image), FOOTPRINT (the covered fraction; unless
+ *   TESS_WRITE_NO_FOOTPRINT), with PIXTYPE, ORDERING, COORDSYS, NSIDE,
+ *   FIRSTPIX, LASTPIX, INDXSCHM = 'IMPLICIT' (as healpy writes them);
+ *   pixels the image does not cover are NaN
+ *
+ * Makes a full-sky HEALPix map of @image, computed and written a chunk of
+ * pixels at a time (the map is never held whole), under a temporary name
+ * renamed when complete.
+ */
+gboolean tess_healpix_from_image_write (TessImage *image,
+                                        const TessHealpixOptions *options,
+                                        const char *path, TessWriteFlags flags,
+                                        GCancellable *cancellable,
+                                        TessProgressFunc progress,
+                                        gpointer user_data, GError **error);
+
 /**
  * tess_worker_serve:
  * @fd: a socket to the parent process
