@@ -104,9 +104,12 @@ write_output (TessWcs *target, const char *path)
   fits_create_file (&f, tmp, &status);
   fits_create_img (f, FLOAT_IMG, 2, naxes, &status);
   for (int i = 0; lines[i] && status == 0; i++)
-    if (strncmp (lines[i], "CTYPE", 5) == 0 || strncmp (lines[i], "CRVAL", 5) == 0
-        || strncmp (lines[i], "CRPIX", 5) == 0 || strncmp (lines[i], "CDELT", 5) == 0
-        || strncmp (lines[i], "CUNIT", 5) == 0 || strncmp (lines[i], "PC", 2) == 0
+    if (strncmp (lines[i], "CTYPE", 5) == 0
+        || strncmp (lines[i], "CRVAL", 5) == 0
+        || strncmp (lines[i], "CRPIX", 5) == 0
+        || strncmp (lines[i], "CDELT", 5) == 0
+        || strncmp (lines[i], "CUNIT", 5) == 0
+        || strncmp (lines[i], "PC", 2) == 0
         || strncmp (lines[i], "CD", 2) == 0)
       fits_write_record (f, lines[i], &status);
   for (gsize k = 0; k < npix; k++)

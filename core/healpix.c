@@ -751,6 +751,14 @@ tess_healpix_reproject_write (TessHealpixMap *map, TessWcs *target,
     }
   if (!check_method (map, options->method, error))
     return FALSE;
+  if (!tess_wcs_is_celestial (target))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                   "%s: the target's WCS is not celestial: a HEALPix map "
+                   "reprojects only onto the sky",
+                   tess_wcs_get_source (target));
+      return FALSE;
+    }
   if (rect == NULL)
     rect = &all;
   if (all.width <= 0 || all.height <= 0)
@@ -1686,6 +1694,16 @@ tess_healpix_from_image_write (TessImage *image, const TessHealpixOptions *opt,
       g_set_error (
           error, TESS_ERROR, TESS_ERROR_INVALID,
           "NSIDE %" G_GINT64_FORMAT " is not a power of 2 from 1 to 2^29", N);
+      return FALSE;
+    }
+  if (!tess_wcs_is_celestial (tess_image_get_wcs (image)))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                   "%s: the image's WCS is not celestial: only sky images "
+                   "make HEALPix maps",
+                   tess_image_get_source (image)
+                       ? tess_image_get_source (image)
+                       : "image");
       return FALSE;
     }
   if (opt->method != TESS_METHOD_NEAREST && opt->method != TESS_METHOD_BILINEAR
