@@ -1,0 +1,645 @@
+/* _tessera.c — tessera._tessera, the C extension of the Python package:
+ * one reprojection of a numpy array (its samples used in place when they
+ * are float32 or float64, native or big-endian, contiguous) from a FITS
+ * header onto another, computed by libtessera in blocks, in as many
+ * threads as asked, with the GIL released.  The Python side
+ * (tessera/_reproject.py) gives it astropy reproject's interface.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+
+#include "tessera.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* Raised when the target does not overlap the input (a ValueError). */
+static PyObject *no_overlap_error;
+
+/* Raises the Python exception matching @error and frees it. */
+static void
+raise_gerror (GError *error)
+{
+  PyObject *type = PyExc_RuntimeError;
+
+  if (error->domain == TESS_ERROR)
+    switch ((TessError)error->code)
+      {
+      case TESS_ERROR_IO:
+        type = PyExc_OSError;
+        break;
+      case TESS_ERROR_FORMAT:
+      case TESS_ERROR_WCS:
+      case TESS_ERROR_INVALID:
+        type = PyExc_ValueError;
+        break;
+      case TESS_ERROR_NO_OVERLAP:
+        type = no_overlap_error;
+        break;
+      case TESS_ERROR_UNSUPPORTED:
+        type = PyExc_NotImplementedError;
+        break;
+      case TESS_ERROR_NO_MEMORY:
+        type = PyExc_MemoryError;
+        break;
+      case TESS_ERROR_CANCELLED:
+        type = PyExc_KeyboardInterrupt;
+        break;
+      }
+  PyErr_SetString (type, error->message);
+  g_error_free (error);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Options                                                                 */
+
+typedef enum
+{
+  OPT_BOOL,
+  OPT_INT,
+  OPT_DOUBLE,
+  OPT_METHOD,
+  OPT_KERNEL,
+  OPT_BOUNDARY,
+  OPT_BAD_VALUE,
+  OPT_NAN_MODE,
+} OptionKind;
+
+typedef struct
+{
+  const char *name;
+  OptionKind kind;
+  size_t offset;
+} OptionField;
+
+#define FIELD(name, kind)                                                     \
+  {                                                                           \
+#name, kind, offsetof(TessOptions, name)                                  \
+  }
+static const OptionField option_fields[] = {
+  FIELD (method, OPT_METHOD),
+  FIELD (roundtrip, OPT_BOOL),
+  FIELD (exact_transform, OPT_BOOL),
+  FIELD (transform_tolerance, OPT_DOUBLE),
+  FIELD (grid_step, OPT_INT),
+  FIELD (kernel, OPT_KERNEL),
+  FIELD (kernel_width, OPT_DOUBLE),
+  FIELD (sample_region_width, OPT_DOUBLE),
+  FIELD (boundary_mode, OPT_BOUNDARY),
+  FIELD (boundary_fill_value, OPT_DOUBLE),
+  FIELD (boundary_ignore_threshold, OPT_DOUBLE),
+  FIELD (bad_value_mode, OPT_BAD_VALUE),
+  FIELD (bad_fill_value, OPT_DOUBLE),
+  FIELD (conserve_flux, OPT_BOOL),
+  FIELD (center_jacobian, OPT_BOOL),
+  FIELD (despike_jacobian, OPT_BOOL),
+  FIELD (x_cyclic, OPT_BOOL),
+  FIELD (y_cyclic, OPT_BOOL),
+  FIELD (nan_mode, OPT_NAN_MODE),
+};
+#undef FIELD
+
+/* Sets one option from a Python value; FALSE with an exception set. */
+static gboolean
+set_option (TessOptions *options, const OptionField *f, PyObject *value)
+{
+  char *p = (char *)options + f->offset;
+  GError *error = NULL;
+  gboolean ok = TRUE;
+  const char *name;
+
+  switch (f->kind)
+    {
+    case OPT_BOOL:
+      {
+        int b = PyObject_IsTrue (value);
+        if (b < 0)
+          return FALSE;
+        *(gboolean *)p = b;
+        return TRUE;
+      }
+    case OPT_INT:
+      {
+        long v = PyLong_AsLong (value);
+        if (v == -1 && PyErr_Occurred ())
+          return FALSE;
+        if (v < G_MININT || v > G_MAXINT)
+          {
+            PyErr_Format (PyExc_ValueError, "%s is out of range", f->name);
+            return FALSE;
+          }
+        *(int *)p = (int)v;
+        return TRUE;
+      }
+    case OPT_DOUBLE:
+      {
+        double v = PyFloat_AsDouble (value);
+        if (v == -1.0 && PyErr_Occurred ())
+          return FALSE;
+        *(double *)p = v;
+        return TRUE;
+      }
+    default:
+      break;
+    }
+  name = PyUnicode_Check (value) ? PyUnicode_AsUTF8 (value) : NULL;
+  if (name == NULL)
+    {
+      if (!PyErr_Occurred ())
+        PyErr_Format (PyExc_TypeError, "%s must be a string", f->name);
+      return FALSE;
+    }
+  switch (f->kind)
+    {
+    case OPT_METHOD:
+      ok = tess_method_from_name (name, (TessMethod *)p, &error);
+      break;
+    case OPT_KERNEL:
+      ok = tess_kernel_from_name (name, (TessKernel *)p, &error);
+      break;
+    case OPT_BOUNDARY:
+      ok = tess_boundary_mode_from_name (name, (TessBoundaryMode *)p, &error);
+      break;
+    case OPT_BAD_VALUE:
+      ok = tess_bad_value_mode_from_name (name, (TessBadValueMode *)p, &error);
+      break;
+    case OPT_NAN_MODE:
+      ok = tess_nan_mode_from_name (name, (TessNanMode *)p, &error);
+      break;
+    default:
+      break;
+    }
+  if (!ok)
+    {
+      PyErr_Format (PyExc_ValueError, "%s: %s", f->name, error->message);
+      g_error_free (error);
+    }
+  return ok;
+}
+
+/* TessOptions from a dict of option names (TessOptions' fields) and
+ * values; FALSE with an exception naming an unknown or bad one. */
+static gboolean
+parse_options (PyObject *dict, TessOptions *options)
+{
+  PyObject *key, *value;
+  Py_ssize_t pos = 0;
+  GError *error = NULL;
+
+  tess_options_init (options);
+  if (dict == NULL || dict == Py_None)
+    return TRUE;
+  if (!PyDict_Check (dict))
+    {
+      PyErr_SetString (PyExc_TypeError, "options must be a dict");
+      return FALSE;
+    }
+  while (PyDict_Next (dict, &pos, &key, &value))
+    {
+      const char *name = PyUnicode_Check (key) ? PyUnicode_AsUTF8 (key) : NULL;
+      const OptionField *f = NULL;
+
+      if (name == NULL)
+        {
+          if (!PyErr_Occurred ())
+            PyErr_SetString (PyExc_TypeError, "option names must be strings");
+          return FALSE;
+        }
+      for (size_t i = 0; i < G_N_ELEMENTS (option_fields); i++)
+        if (strcmp (option_fields[i].name, name) == 0)
+          f = &option_fields[i];
+      if (f == NULL)
+        {
+          PyErr_Format (PyExc_ValueError, "unknown option %s", name);
+          return FALSE;
+        }
+      if (!set_option (options, f, value))
+        return FALSE;
+    }
+  if (!tess_options_check (options, &error))
+    {
+      raise_gerror (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Blocks in threads                                                       */
+
+typedef struct
+{
+  TessPlan *plan;
+  gint64 width, height, nplanes; /* of the whole output */
+  gsize elem;
+  char *data;       /* nplanes × height × width */
+  float *footprint; /* height × width, or NULL */
+  gint64 block_width, block_height, nbx, nblocks;
+  gint next; /* the next block to take */
+  GMutex lock;
+  GError *error; /* the first error */
+} Run;
+
+/* Computes the blocks it takes until none is left or one fails. */
+static gpointer
+run_blocks (gpointer data)
+{
+  Run *run = data;
+  gpointer buf = NULL;
+  float *buf_fp = NULL;
+
+  for (;;)
+    {
+      gint64 b = g_atomic_int_add (&run->next, 1);
+      TessRect r;
+      GError *error = NULL;
+      gboolean direct, failed;
+      gsize off;
+
+      g_mutex_lock (&run->lock);
+      failed = run->error != NULL;
+      g_mutex_unlock (&run->lock);
+      if (failed || b >= run->nblocks)
+        break;
+      r.x0 = (b % run->nbx) * run->block_width;
+      r.y0 = (b / run->nbx) * run->block_height;
+      r.width = MIN (run->block_width, run->width - r.x0);
+      r.height = MIN (run->block_height, run->height - r.y0);
+      off = (gsize)r.y0 * (gsize)run->width + (gsize)r.x0;
+      /* Whole rows of one plane go in place, others through a buffer. */
+      direct = r.width == run->width && run->nplanes == 1;
+      if (!direct && buf == NULL)
+        {
+          buf = g_try_malloc ((gsize)run->block_width
+                              * (gsize)run->block_height * run->elem
+                              * (gsize)run->nplanes);
+          buf_fp
+              = run->footprint ? g_try_new (
+                    float, (gsize)run->block_width *(gsize)run->block_height)
+                               : NULL;
+          if (buf == NULL || (run->footprint && buf_fp == NULL))
+            {
+              g_set_error (&error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
+                           "not enough memory for a block");
+              goto failed;
+            }
+        }
+      if (direct)
+        {
+          if (!tess_plan_compute_region (
+                  run->plan, &r, run->data + off * run->elem,
+                  run->footprint ? run->footprint + off : NULL, &error))
+            goto failed;
+          continue;
+        }
+      if (!tess_plan_compute_region (run->plan, &r, buf, buf_fp, &error))
+        goto failed;
+      for (gint64 p = 0; p < run->nplanes; p++)
+        for (gint64 y = 0; y < r.height; y++)
+          memcpy (run->data
+                      + (((gsize)p * (gsize)run->height + (gsize)(r.y0 + y))
+                             * (gsize)run->width
+                         + (gsize)r.x0)
+                            * run->elem,
+                  (char *)buf
+                      + ((gsize)p * (gsize)r.height + (gsize)y)
+                            * (gsize)r.width * run->elem,
+                  (gsize)r.width * run->elem);
+      if (run->footprint)
+        for (gint64 y = 0; y < r.height; y++)
+          memcpy (run->footprint + off + (gsize)y * (gsize)run->width,
+                  buf_fp + (gsize)y * (gsize)r.width,
+                  (gsize)r.width * sizeof (float));
+      continue;
+    failed:
+      g_mutex_lock (&run->lock);
+      if (run->error == NULL)
+        run->error = error;
+      else
+        g_error_free (error);
+      g_mutex_unlock (&run->lock);
+      break;
+    }
+  g_free (buf);
+  g_free (buf_fp);
+  return NULL;
+}
+
+/* Computes every block of @run in @threads threads (this one included). */
+static void
+run_threads (Run *run, int threads)
+{
+  GThread **workers;
+  int n = 0;
+
+  threads = (int)MIN ((gint64)MAX (threads, 1), run->nblocks);
+  workers = g_new0 (GThread *, (gsize)threads);
+  for (int i = 1; i < threads; i++)
+    {
+      workers[n] = g_thread_try_new ("tessera-block", run_blocks, run, NULL);
+      if (workers[n])
+        n++;
+    }
+  run_blocks (run);
+  for (int i = 0; i < n; i++)
+    g_thread_join (workers[i]);
+  g_free (workers);
+}
+
+/* ---------------------------------------------------------------------- */
+/* reproject()                                                             */
+
+/* The header text as cards: its length must be a multiple of 80. */
+static const char *
+header_cards (PyObject *text, const char *what, int *ncards)
+{
+  Py_ssize_t len;
+  const char *s = PyUnicode_AsUTF8AndSize (text, &len);
+
+  if (s == NULL)
+    return NULL;
+  if (len % 80 != 0 || len / 80 > G_MAXINT || strlen (s) != (size_t)len)
+    {
+      PyErr_Format (PyExc_ValueError,
+                    "%s must be 80-character ASCII cards (%zd characters)",
+                    what, len);
+      return NULL;
+    }
+  *ncards = (int)(len / 80);
+  return s;
+}
+
+/* The input as an array libtessera reads in place: float32 or float64,
+ * C-contiguous, aligned, native or big-endian; other arrays are converted
+ * once (integers of up to 16 bits to float32, others to float64, as FITS
+ * BITPIX does). */
+static PyArrayObject *
+input_array (PyObject *obj)
+{
+  PyArrayObject *a = (PyArrayObject *)PyArray_FROM_OF (obj, NPY_ARRAY_ALIGNED);
+  PyArray_Descr *d;
+  int type;
+
+  if (a == NULL)
+    return NULL;
+  d = PyArray_DESCR (a);
+  type = d->type_num;
+  if ((type == NPY_FLOAT32 || type == NPY_FLOAT64)
+      && PyArray_IS_C_CONTIGUOUS (a) && PyArray_ISALIGNED (a)
+      && (PyArray_ISNOTSWAPPED (a) || d->byteorder == '>'))
+    return a;
+  if (type != NPY_FLOAT32 && type != NPY_FLOAT64)
+    type = (PyTypeNum_ISINTEGER (type) || PyTypeNum_ISBOOL (type))
+                   && d->elsize <= 2
+               ? NPY_FLOAT32
+               : NPY_FLOAT64;
+  if (PyTypeNum_ISCOMPLEX (d->type_num) || !PyTypeNum_ISNUMBER (d->type_num))
+    {
+      PyErr_Format (PyExc_TypeError,
+                    "input data of dtype %S are not real "
+                    "numbers",
+                    (PyObject *)d);
+      Py_DECREF (a);
+      return NULL;
+    }
+  {
+    PyArrayObject *c = (PyArrayObject *)PyArray_FromArray (
+        a, PyArray_DescrFromType (type),
+        NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | NPY_ARRAY_FORCECAST);
+    Py_DECREF (a);
+    return c;
+  }
+}
+
+static PyObject *
+py_reproject (PyObject *self, PyObject *args, PyObject *kwargs)
+{
+  static char *kwlist[]
+      = { "data",       "header_in", "header_out", "shape_out", "options",
+          "block_size", "threads",   "footprint",  "out",       NULL };
+  PyObject *data_obj, *header_in, *header_out, *options_obj = NULL;
+  PyObject *block_obj = Py_None, *out_obj = Py_None, *result = NULL;
+  PyArrayObject *in = NULL, *out = NULL, *fp = NULL;
+  gint64 out_w, out_h, block_w = 0, block_h = 0;
+  int threads = 1, want_fp = 1, ncards_in, ncards_out;
+  const char *cards_in, *cards_out;
+  TessOptions options;
+  TessWcs *wcs_in = NULL, *wcs_out = NULL, *target = NULL;
+  TessImage *image = NULL;
+  TessPlan *plan = NULL;
+  GError *error = NULL;
+  gint64 width, height, nplanes = 1;
+  int ndim;
+  gboolean big_endian;
+  Run run;
+
+  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "OUU(LL)|OOipO:reproject",
+                                    kwlist, &data_obj, &header_in, &header_out,
+                                    &out_h, &out_w, &options_obj, &block_obj,
+                                    &threads, &want_fp, &out_obj))
+    return NULL;
+  if (out_w <= 0 || out_h <= 0)
+    return PyErr_Format (PyExc_ValueError,
+                         "shape_out (%lld, %lld) must be positive",
+                         (long long)out_h, (long long)out_w);
+  if (block_obj != Py_None
+      && !PyArg_ParseTuple (block_obj, "LL:block_size", &block_h, &block_w))
+    return NULL;
+  if (block_w < 0 || block_h < 0
+      || (block_obj != Py_None && block_w * block_h == 0))
+    return PyErr_Format (PyExc_ValueError, "block_size must be positive");
+  if (!parse_options (options_obj, &options))
+    return NULL;
+  cards_in = header_cards (header_in, "header_in", &ncards_in);
+  cards_out
+      = cards_in ? header_cards (header_out, "header_out", &ncards_out) : NULL;
+  if (cards_out == NULL)
+    return NULL;
+  in = input_array (data_obj);
+  if (in == NULL)
+    return NULL;
+  ndim = PyArray_NDIM (in);
+  if (ndim < 2)
+    {
+      PyErr_Format (PyExc_ValueError,
+                    "input data must have 2 or more dimensions, not %d", ndim);
+      goto out;
+    }
+  width = PyArray_DIM (in, ndim - 1);
+  height = PyArray_DIM (in, ndim - 2);
+  for (int i = 0; i < ndim - 2; i++)
+    nplanes *= PyArray_DIM (in, i);
+  big_endian = PyArray_DESCR (in)->byteorder == '>'
+               || (PyArray_DESCR (in)->byteorder == '='
+                   && G_BYTE_ORDER == G_BIG_ENDIAN);
+
+  Py_BEGIN_ALLOW_THREADS;
+  wcs_in = tess_wcs_new_from_header (cards_in, ncards_in, "input WCS", &error);
+  if (wcs_in)
+    wcs_out = tess_wcs_new_from_header (cards_out, ncards_out, "output WCS",
+                                        &error);
+  if (wcs_out)
+    {
+      target = tess_wcs_with_size (wcs_out, out_w, out_h);
+      image = tess_image_new_for_data (
+          wcs_in,
+          PyArray_TYPE (in) == NPY_FLOAT32 ? TESS_TYPE_FLOAT
+                                           : TESS_TYPE_DOUBLE,
+          width, height, nplanes, PyArray_DATA (in), big_endian, NULL, NULL,
+          &error);
+    }
+  if (image)
+    plan = tess_plan_new (image, target, &options, &error);
+  Py_END_ALLOW_THREADS;
+  if (plan == NULL)
+    {
+      raise_gerror (error);
+      goto out;
+    }
+
+  {
+    gint64 np = tess_plan_get_nplanes (plan);
+    int type = tess_plan_get_pixel_type (plan) == TESS_TYPE_FLOAT
+                   ? NPY_FLOAT32
+                   : NPY_FLOAT64;
+    npy_intp dims[3] = { np, out_h, out_w };
+
+    if (out_obj != Py_None)
+      {
+        /* The caller's array, when it has the output's type and size. */
+        if (!PyArray_Check (out_obj)
+            || PyArray_TYPE ((PyArrayObject *)out_obj) != type
+            || !PyArray_IS_C_CONTIGUOUS ((PyArrayObject *)out_obj)
+            || !PyArray_ISWRITEABLE ((PyArrayObject *)out_obj)
+            || !PyArray_ISNOTSWAPPED ((PyArrayObject *)out_obj)
+            || PyArray_SIZE ((PyArrayObject *)out_obj) != np * out_h * out_w)
+          {
+            PyErr_SetString (PyExc_ValueError,
+                             "out must be a writeable C-contiguous native "
+                             "array of the output's type and size");
+            goto out;
+          }
+        out = (PyArrayObject *)out_obj;
+        Py_INCREF (out);
+      }
+    else
+      out = (PyArrayObject *)PyArray_SimpleNew (3, dims, type);
+    if (out == NULL)
+      goto out;
+    if (want_fp)
+      {
+        fp = (PyArrayObject *)PyArray_SimpleNew (2, dims + 1, NPY_FLOAT32);
+        if (fp == NULL)
+          goto out;
+      }
+    memset (&run, 0, sizeof run);
+    run.plan = plan;
+    run.width = out_w;
+    run.height = out_h;
+    run.nplanes = np;
+    run.elem = type == NPY_FLOAT32 ? 4 : 8;
+    run.data = PyArray_DATA (out);
+    run.footprint = fp ? PyArray_DATA (fp) : NULL;
+    /* By default whole rows (up to 2048 pixels), 256 rows a block. */
+    run.block_width = MIN (block_w > 0 ? block_w : 2048, out_w);
+    run.block_height = MIN (block_h > 0 ? block_h : 256, out_h);
+    run.nbx = (out_w + run.block_width - 1) / run.block_width;
+    run.nblocks
+        = run.nbx * ((out_h + run.block_height - 1) / run.block_height);
+    if (run.nblocks > G_MAXINT)
+      {
+        PyErr_SetString (PyExc_ValueError, "block_size is too small");
+        goto out;
+      }
+    g_mutex_init (&run.lock);
+    Py_BEGIN_ALLOW_THREADS;
+    run_threads (&run, threads);
+    Py_END_ALLOW_THREADS;
+    g_mutex_clear (&run.lock);
+    if (run.error)
+      {
+        raise_gerror (run.error);
+        goto out;
+      }
+    result = Py_BuildValue ("(OO)", (PyObject *)out,
+                            fp ? (PyObject *)fp : Py_None);
+  }
+
+out:
+  Py_BEGIN_ALLOW_THREADS;
+  if (plan)
+    tess_plan_unref (plan);
+  if (image)
+    tess_image_unref (image);
+  if (target)
+    tess_wcs_unref (target);
+  if (wcs_out)
+    tess_wcs_unref (wcs_out);
+  if (wcs_in)
+    tess_wcs_unref (wcs_in);
+  Py_END_ALLOW_THREADS;
+  Py_XDECREF (out);
+  Py_XDECREF (fp);
+  Py_DECREF (in);
+  return result;
+}
+
+static PyMethodDef methods[] = {
+  { "reproject", (PyCFunction)(void (*) (void))py_reproject,
+    METH_VARARGS | METH_KEYWORDS,
+    "reproject(data, header_in, header_out, shape_out, options=None,\n"
+    "          block_size=None, threads=1, footprint=True, out=None)\n"
+    "--\n\n"
+    "Reprojects the array data (2 or more dimensions: the last two are the\n"
+    "image, the others planes) from the WCS of header_in onto that of\n"
+    "header_out (both FITS cards, 80 characters each), an output of\n"
+    "shape_out = (height, width).  options: a dict of TessOptions fields\n"
+    "(method, roundtrip, kernel, ...).  Computed in blocks of block_size =\n"
+    "(height, width) in threads threads, the GIL released.  Returns\n"
+    "(array of shape (planes, height, width), float32 footprint of shape\n"
+    "(height, width) or None); out: an array to fill instead, of the\n"
+    "output's type (float32 for float32 input, else float64) and size.\n"
+    "NoOverlapError (a ValueError) when the target does not overlap the\n"
+    "input." },
+  { NULL, NULL, 0, NULL },
+};
+
+static struct PyModuleDef module = {
+  PyModuleDef_HEAD_INIT,
+  "tessera._tessera",
+  "libtessera for Python: the low-level reprojection.",
+  -1,
+  methods,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+};
+
+/* The module's entry point (declared for -Wmissing-prototypes). */
+PyMODINIT_FUNC PyInit__tessera (void);
+
+PyMODINIT_FUNC
+PyInit__tessera (void)
+{
+  PyObject *m;
+
+  import_array ();
+  m = PyModule_Create (&module);
+  if (m == NULL)
+    return NULL;
+  no_overlap_error = PyErr_NewExceptionWithDoc (
+      "tessera._tessera.NoOverlapError",
+      "The target does not overlap the input.", PyExc_ValueError, NULL);
+  if (no_overlap_error == NULL
+      || PyModule_AddObjectRef (m, "NoOverlapError", no_overlap_error) < 0
+      || PyModule_AddStringConstant (m, "version", tess_version ()) < 0)
+    {
+      Py_DECREF (m);
+      return NULL;
+    }
+  return m;
+}

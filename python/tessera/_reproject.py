@@ -1,0 +1,278 @@
+# _reproject.py — reproject_interp, reproject_adaptive and reproject_exact
+# with astropy reproject's signatures and semantics, computed by
+# libtessera (tessera._tessera).
+
+import os
+
+import numpy as np
+
+from . import _tessera
+from ._parse import parse_input_data, parse_output_projection
+
+__all__ = ["reproject_interp", "reproject_adaptive", "reproject_exact"]
+
+ORDER = {
+    "nearest-neighbor": "nearest",
+    "bilinear": "bilinear",
+    "biquadratic": "biquadratic",
+    "bicubic": "bicubic",
+}
+_ORDER_NUMBERS = ["nearest", "bilinear", "biquadratic", "bicubic"]
+
+
+def _method_of_order(order):
+    if isinstance(order, str):
+        if order not in ORDER:
+            raise ValueError(
+                f"order {order!r} is not one of {', '.join(map(repr, ORDER))} or 0-3"
+            )
+        return ORDER[order]
+    if isinstance(order, (int, np.integer)) and not isinstance(order, bool):
+        if 0 <= order <= 3:
+            return _ORDER_NUMBERS[order]
+    raise ValueError(f"order {order!r} is not one of {', '.join(map(repr, ORDER))} or 0-3")
+
+
+def _threads(parallel):
+    if parallel is False or parallel is None:
+        return 1
+    if parallel is True:
+        return os.cpu_count() or 1
+    if isinstance(parallel, (int, np.integer)) and parallel >= 1:
+        return int(parallel)
+    raise ValueError(f"parallel must be True, False or a positive integer, not {parallel!r}")
+
+
+def _block(block_size, shape_out):
+    if block_size is None or (isinstance(block_size, str) and block_size == "auto"):
+        return None
+    try:
+        block = tuple(int(n) for n in block_size)
+    except (TypeError, ValueError):
+        raise TypeError(f"block_size must be a tuple of integers or 'auto', not {block_size!r}") from None
+    if len(block) < 2 or len(block) > len(shape_out) or any(n <= 0 for n in block):
+        raise ValueError(f"block_size {block_size!r} must have 2 to {len(shape_out)} positive lengths")
+    # Blocks span every plane: only the last two lengths cut the image.
+    lead = block[:-2]
+    if lead and lead != tuple(shape_out[len(shape_out) - len(block) : -2]):
+        raise NotImplementedError(
+            f"block_size {block_size!r}: blocks must span every plane of the output"
+        )
+    return block[-2:]
+
+
+def _check_return_type(return_type):
+    if return_type is None or return_type == "numpy":
+        return
+    if return_type == "dask":
+        raise NotImplementedError("return_type='dask' is not supported yet")
+    raise ValueError(f"return_type must be 'numpy' or 'dask', not {return_type!r}")
+
+
+def _reproject(
+    input_data,
+    output_projection,
+    shape_out,
+    hdu_in,
+    options,
+    return_footprint,
+    output_array,
+    output_footprint,
+    block_size,
+    parallel,
+    return_type,
+):
+    _check_return_type(return_type)
+    threads = _threads(parallel)
+    if isinstance(input_data, (str, os.PathLike)):
+        # Read while the file is open (a memory-mapped view otherwise).
+        from astropy.io import fits
+
+        with fits.open(input_data) as hdul:
+            return _reproject(
+                hdul, output_projection, shape_out, hdu_in, options,
+                return_footprint, output_array, output_footprint,
+                block_size, parallel, return_type,
+            )
+    data, header_in = parse_input_data(input_data, hdu_in=hdu_in)
+    header_out, shape_out = parse_output_projection(
+        output_projection, shape_out=shape_out, output_array=output_array
+    )
+    data = np.asanyarray(data)
+    if data.ndim < 2:
+        raise ValueError(f"input data must have 2 or more dimensions, not {data.ndim}")
+    block = _block(block_size, shape_out)
+    image_shape = shape_out[-2:]
+    # Planes: the target's own axes 3+ when it has them, else the input's.
+    if len(shape_out) == 2 and data.ndim > 2:
+        shape_out = data.shape[:-2] + tuple(shape_out)
+    if output_array is not None and output_array.shape != shape_out:
+        raise ValueError(
+            f"output_array has shape {output_array.shape}, not {shape_out}"
+        )
+    if output_footprint is not None and output_footprint.shape != shape_out:
+        raise ValueError(
+            f"output_footprint has shape {output_footprint.shape}, not {shape_out}"
+        )
+    # Computed straight into output_array when it has the result's type
+    # (float32 for a float32 input, else float64), else copied in.
+    out = None
+    if (
+        output_array is not None
+        and isinstance(output_array, np.ndarray)
+        and output_array.flags.c_contiguous
+        and output_array.flags.writeable
+        and output_array.dtype.isnative
+        and output_array.dtype == (np.float32 if data.dtype == np.float32 else np.float64)
+    ):
+        out = output_array
+    want_footprint = bool(return_footprint) or output_footprint is not None
+    try:
+        array, footprint = _tessera.reproject(
+            data,
+            header_in,
+            header_out,
+            image_shape,
+            options=options,
+            block_size=block,
+            threads=threads,
+            footprint=want_footprint,
+            out=out,
+        )
+    except _tessera.NoOverlapError:
+        # reproject's result off the input: no values, no footprint.
+        array = np.full(shape_out, np.nan)
+        footprint = np.zeros(image_shape, dtype=np.float32)
+    if array.size != int(np.prod(shape_out)):
+        raise ValueError(
+            f"the output has {array.size} pixels, not those of shape_out {shape_out}"
+        )
+    if output_array is None:
+        output_array = array.reshape(shape_out).astype(np.float64, copy=False)
+    elif array is not output_array:
+        output_array[...] = array.reshape(shape_out)
+    if not want_footprint:
+        return output_array
+    if output_footprint is None:
+        output_footprint = np.empty(shape_out, dtype=np.float64)
+    output_footprint[...] = np.broadcast_to(footprint, shape_out)
+    if return_footprint:
+        return output_array, output_footprint
+    return output_array
+
+
+def reproject_interp(
+    input_data,
+    output_projection,
+    shape_out=None,
+    hdu_in=0,
+    order="bilinear",
+    independent_celestial_slices=False,
+    output_array=None,
+    return_footprint=True,
+    output_footprint=None,
+    block_size=None,
+    parallel=False,
+    roundtrip_coords=True,
+    return_type=None,
+):
+    """Reproject data to a new projection by interpolation, as
+    reproject.reproject_interp (order: 'nearest-neighbor', 'bilinear',
+    'biquadratic', 'bicubic' or 0-3).  Planes beyond the two celestial
+    axes are always reprojected independently, so
+    independent_celestial_slices makes no difference.  Returns
+    (array, footprint), or the array when return_footprint is False."""
+    options = {"method": _method_of_order(order), "roundtrip": bool(roundtrip_coords)}
+    if not isinstance(independent_celestial_slices, (bool, np.bool_)):
+        raise TypeError("independent_celestial_slices must be True or False")
+    return _reproject(
+        input_data, output_projection, shape_out, hdu_in, options,
+        return_footprint, output_array, output_footprint, block_size,
+        parallel, return_type,
+    )
+
+
+def reproject_adaptive(
+    input_data,
+    output_projection,
+    shape_out=None,
+    hdu_in=0,
+    return_footprint=True,
+    center_jacobian=False,
+    roundtrip_coords=True,
+    conserve_flux=False,
+    kernel="gaussian",
+    kernel_width=1.3,
+    sample_region_width=4,
+    boundary_mode="strict",
+    boundary_fill_value=0,
+    boundary_ignore_threshold=0.5,
+    x_cyclic=False,
+    y_cyclic=False,
+    bad_value_mode="strict",
+    bad_fill_value=0,
+    despike_jacobian=False,
+    output_array=None,
+    output_footprint=None,
+    block_size=None,
+    parallel=False,
+    return_type=None,
+):
+    """Reproject data with the adaptive, anti-aliased method (DeForest
+    2004), as reproject.reproject_adaptive, with the same options and
+    defaults (positional order as reproject 0.10; bad_value_mode,
+    bad_fill_value, despike_jacobian and the arguments after them are
+    later reproject's, to be given by name)."""
+    for name, value, allowed in (
+        ("kernel", kernel, ("gaussian", "hann")),
+        ("boundary_mode", boundary_mode,
+         ("strict", "constant", "grid-constant", "ignore", "ignore_threshold", "nearest")),
+        ("bad_value_mode", bad_value_mode, ("strict", "constant", "ignore")),
+    ):
+        if not isinstance(value, str) or value.lower() not in allowed:
+            raise ValueError(f"{name} {value!r} is not one of {', '.join(map(repr, allowed))}")
+    options = {
+        "method": "adaptive",
+        "roundtrip": bool(roundtrip_coords),
+        "center_jacobian": bool(center_jacobian),
+        "despike_jacobian": bool(despike_jacobian),
+        "conserve_flux": bool(conserve_flux),
+        "kernel": kernel.lower(),
+        "kernel_width": float(kernel_width),
+        "sample_region_width": float(sample_region_width),
+        "boundary_mode": boundary_mode.lower(),
+        "boundary_fill_value": float(boundary_fill_value),
+        "boundary_ignore_threshold": float(boundary_ignore_threshold),
+        "x_cyclic": bool(x_cyclic),
+        "y_cyclic": bool(y_cyclic),
+        "bad_value_mode": bad_value_mode.lower(),
+        "bad_fill_value": float(bad_fill_value),
+    }
+    return _reproject(
+        input_data, output_projection, shape_out, hdu_in, options,
+        return_footprint, output_array, output_footprint, block_size,
+        parallel, return_type,
+    )
+
+
+def reproject_exact(
+    input_data,
+    output_projection,
+    shape_out=None,
+    hdu_in=0,
+    parallel=False,
+    return_footprint=True,
+    output_array=None,
+    output_footprint=None,
+    block_size=None,
+    return_type=None,
+):
+    """Reproject data with the exact, flux-conserving overlap method, as
+    reproject.reproject_exact: an output pixel that overlaps a NaN input
+    pixel is NaN, as in reproject."""
+    options = {"method": "exact", "nan_mode": "propagate"}
+    return _reproject(
+        input_data, output_projection, shape_out, hdu_in, options,
+        return_footprint, output_array, output_footprint, block_size,
+        parallel, return_type,
+    )
