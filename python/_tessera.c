@@ -587,6 +587,141 @@ out:
   return result;
 }
 
+/* The result of a run (an image) into numpy arrays: @out when given (of
+ * the output's type and size, else ValueError), else new ones. */
+static PyObject *
+image_to_arrays (TessImage *image, PyObject *out_obj, gboolean want_fp)
+{
+  gint64 w = tess_image_get_width (image), h = tess_image_get_height (image);
+  gint64 np = tess_image_get_nplanes (image);
+  int type = tess_image_get_pixel_type (image) == TESS_TYPE_FLOAT
+                 ? NPY_FLOAT32
+                 : NPY_FLOAT64;
+  npy_intp dims[3] = { np, h, w };
+  PyArrayObject *out, *fp = NULL;
+  const float *src_fp = tess_image_get_footprint (image);
+  PyObject *result;
+
+  if (out_obj != Py_None)
+    {
+      out = (PyArrayObject *)out_obj;
+      if (!PyArray_Check (out_obj) || PyArray_TYPE (out) != type
+          || !PyArray_IS_C_CONTIGUOUS (out) || !PyArray_ISWRITEABLE (out)
+          || !PyArray_ISNOTSWAPPED (out) || PyArray_SIZE (out) != np * h * w)
+        {
+          PyErr_SetString (PyExc_ValueError,
+                           "out must be a writeable C-contiguous native "
+                           "array of the output's type and size");
+          return NULL;
+        }
+      Py_INCREF (out);
+    }
+  else if ((out = (PyArrayObject *)PyArray_SimpleNew (3, dims, type)) == NULL)
+    return NULL;
+  memcpy (PyArray_DATA (out), tess_image_get_data (image),
+          (size_t)PyArray_NBYTES (out));
+  if (want_fp)
+    {
+      fp = (PyArrayObject *)PyArray_SimpleNew (2, dims + 1, NPY_FLOAT32);
+      if (fp == NULL)
+        {
+          Py_DECREF (out);
+          return NULL;
+        }
+      if (src_fp)
+        memcpy (PyArray_DATA (fp), src_fp, (size_t)PyArray_NBYTES (fp));
+      else
+        memset (PyArray_DATA (fp), 0, (size_t)PyArray_NBYTES (fp));
+    }
+  result
+      = Py_BuildValue ("(OO)", (PyObject *)out, fp ? (PyObject *)fp : Py_None);
+  Py_DECREF (out);
+  Py_XDECREF (fp);
+  return result;
+}
+
+static PyObject *
+py_reproject_file (PyObject *self, PyObject *args, PyObject *kwargs)
+{
+  static char *kwlist[]
+      = { "path", "header_out", "shape_out", "options", "block_size",
+          "jobs", "footprint",  "out",       NULL };
+  const char *path;
+  PyObject *header_out, *options_obj = NULL, *block_obj = Py_None;
+  PyObject *out_obj = Py_None, *result = NULL;
+  gint64 out_w, out_h, block_w = 0, block_h = 0;
+  int jobs = 1, want_fp = 1, ncards_out;
+  const char *cards_out;
+  TessOptions options;
+  TessRunOptions run;
+  TessWcs *wcs_out = NULL, *target = NULL;
+  TessImage *input = NULL, *image = NULL;
+  TessPlan *plan = NULL;
+  GError *error = NULL;
+
+  if (!PyArg_ParseTupleAndKeywords (
+          args, kwargs, "sU(LL)|OOipO:reproject_file", kwlist, &path,
+          &header_out, &out_h, &out_w, &options_obj, &block_obj, &jobs,
+          &want_fp, &out_obj))
+    return NULL;
+  if (out_w <= 0 || out_h <= 0)
+    return PyErr_Format (PyExc_ValueError,
+                         "shape_out (%lld, %lld) must be positive",
+                         (long long)out_h, (long long)out_w);
+  if (block_obj != Py_None
+      && !PyArg_ParseTuple (block_obj, "LL:block_size", &block_h, &block_w))
+    return NULL;
+  if (block_w < 0 || block_h < 0
+      || (block_obj != Py_None && block_w * block_h == 0))
+    return PyErr_Format (PyExc_ValueError, "block_size must be positive");
+  if (jobs < 1)
+    return PyErr_Format (PyExc_ValueError, "jobs must be positive");
+  if (!parse_options (options_obj, &options))
+    return NULL;
+  cards_out = header_cards (header_out, "header_out", &ncards_out);
+  if (cards_out == NULL)
+    return NULL;
+  tess_run_options_init (&run);
+  run.block_width = block_w;
+  run.block_height = block_h;
+  run.jobs = jobs;
+
+  Py_BEGIN_ALLOW_THREADS;
+  /* Mapped, or converted once into a scratch file: what workers share. */
+  input = tess_image_open (path, NULL, &error);
+  if (input)
+    wcs_out = tess_wcs_new_from_header (cards_out, ncards_out, "output WCS",
+                                        &error);
+  if (wcs_out)
+    {
+      TessRect all = { 0, 0, out_w, out_h };
+      target = tess_wcs_with_size (wcs_out, out_w, out_h);
+      plan = tess_plan_new (input, target, &options, &error);
+      if (plan)
+        image = tess_plan_run_region (plan, &all, &run, NULL, NULL, NULL,
+                                      &error);
+    }
+  Py_END_ALLOW_THREADS;
+  if (image == NULL)
+    raise_gerror (error);
+  else
+    result = image_to_arrays (image, out_obj, want_fp);
+
+  Py_BEGIN_ALLOW_THREADS;
+  if (image)
+    tess_image_unref (image);
+  if (plan)
+    tess_plan_unref (plan);
+  if (target)
+    tess_wcs_unref (target);
+  if (wcs_out)
+    tess_wcs_unref (wcs_out);
+  if (input)
+    tess_image_unref (input);
+  Py_END_ALLOW_THREADS;
+  return result;
+}
+
 static PyMethodDef methods[] = {
   { "reproject", (PyCFunction)(void (*) (void))py_reproject,
     METH_VARARGS | METH_KEYWORDS,
@@ -604,6 +739,15 @@ static PyMethodDef methods[] = {
     "output's type (float32 for float32 input, else float64) and size.\n"
     "NoOverlapError (a ValueError) when the target does not overlap the\n"
     "input." },
+  { "reproject_file", (PyCFunction)(void (*) (void))py_reproject_file,
+    METH_VARARGS | METH_KEYWORDS,
+    "reproject_file(path, header_out, shape_out, options=None,\n"
+    "               block_size=None, jobs=1, footprint=True, out=None)\n"
+    "--\n\n"
+    "As reproject(), for the image of a FITS file (cfitsio's syntax names\n"
+    "an HDU: 'f.fits[1]'), opened by libtessera: mapped, or converted once\n"
+    "into a scratch file, so that jobs > 1 worker processes (tessera-worker,\n"
+    "or $TESSERA_WORKER) share it and compute the blocks." },
   { NULL, NULL, 0, NULL },
 };
 

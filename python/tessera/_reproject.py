@@ -84,28 +84,44 @@ def _reproject(
 ):
     _check_return_type(return_type)
     threads = _threads(parallel)
+    source = None
     if isinstance(input_data, (str, os.PathLike)):
-        # Read while the file is open (a memory-mapped view otherwise).
+        # A file goes to libtessera itself (mapped, shared with the worker
+        # processes of parallel=N); astropy reads only its header here.
         from astropy.io import fits
 
-        with fits.open(input_data) as hdul:
-            return _reproject(
-                hdul, output_projection, shape_out, hdu_in, options,
-                return_footprint, output_array, output_footprint,
-                block_size, parallel, return_type,
-            )
-    data, header_in = parse_input_data(input_data, hdu_in=hdu_in)
+        path = os.fspath(input_data)
+        with fits.open(path) as hdul:
+            if hdu_in is None and len(hdul) > 1:
+                raise ValueError(
+                    "More than one HDU is present, please specify "
+                    "HDU to use with ``hdu_in=`` option"
+                )
+            hdu = hdul[0 if hdu_in is None else hdu_in]
+            if not isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)) or not hdu.shape:
+                raise ValueError(f"{path}: HDU {hdu_in!r} holds no image")
+            in_shape = tuple(hdu.shape)
+            bitpix = hdu.header.get("ZBITPIX", hdu.header["BITPIX"])
+            in_dtype = np.float32 if bitpix in (8, 16, -32) else np.float64
+            source = f"{path}[{hdul.index_of(hdu)}]"
+    else:
+        data, header_in = parse_input_data(input_data, hdu_in=hdu_in)
+        data = np.asanyarray(data)
+        in_shape, in_dtype = data.shape, data.dtype
     header_out, shape_out = parse_output_projection(
         output_projection, shape_out=shape_out, output_array=output_array
     )
-    data = np.asanyarray(data)
-    if data.ndim < 2:
-        raise ValueError(f"input data must have 2 or more dimensions, not {data.ndim}")
+    if len(in_shape) < 2:
+        raise ValueError(f"input data must have 2 or more dimensions, not {len(in_shape)}")
     block = _block(block_size, shape_out)
     image_shape = shape_out[-2:]
+    if block is None and threads > 1:
+        # Enough blocks for every thread or worker (any blocks give the
+        # same result): about four each, of whole rows.
+        block = (max(16, -(-image_shape[0] // (4 * threads))), image_shape[1])
     # Planes: the target's own axes 3+ when it has them, else the input's.
-    if len(shape_out) == 2 and data.ndim > 2:
-        shape_out = data.shape[:-2] + tuple(shape_out)
+    if len(shape_out) == 2 and len(in_shape) > 2:
+        shape_out = tuple(in_shape[:-2]) + tuple(shape_out)
     if output_array is not None and output_array.shape != shape_out:
         raise ValueError(
             f"output_array has shape {output_array.shape}, not {shape_out}"
@@ -123,22 +139,34 @@ def _reproject(
         and output_array.flags.c_contiguous
         and output_array.flags.writeable
         and output_array.dtype.isnative
-        and output_array.dtype == (np.float32 if data.dtype == np.float32 else np.float64)
+        and output_array.dtype == (np.float32 if in_dtype == np.float32 else np.float64)
     ):
         out = output_array
     want_footprint = bool(return_footprint) or output_footprint is not None
     try:
-        array, footprint = _tessera.reproject(
-            data,
-            header_in,
-            header_out,
-            image_shape,
-            options=options,
-            block_size=block,
-            threads=threads,
-            footprint=want_footprint,
-            out=out,
-        )
+        if source is not None:
+            array, footprint = _tessera.reproject_file(
+                source,
+                header_out,
+                image_shape,
+                options=options,
+                block_size=block,
+                jobs=threads,
+                footprint=want_footprint,
+                out=out,
+            )
+        else:
+            array, footprint = _tessera.reproject(
+                data,
+                header_in,
+                header_out,
+                image_shape,
+                options=options,
+                block_size=block,
+                threads=threads,
+                footprint=want_footprint,
+                out=out,
+            )
     except _tessera.NoOverlapError:
         # reproject's result off the input: no values, no footprint.
         array = np.full(shape_out, np.nan)

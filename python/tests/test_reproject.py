@@ -5,6 +5,7 @@
 # input form, dtypes and byte orders, output arrays, blocks and threads
 # giving identical bits, and bad arguments.
 
+import os
 import threading
 
 import numpy as np
@@ -311,3 +312,104 @@ def test_bad_arguments():
     bad["NAXIS"], bad["NAXIS1"], bad["NAXIS2"] = 2, 10, 10
     with pytest.raises(ValueError):
         tessera.reproject_interp((data, WCS_IN), bad)
+
+
+def write_file(path, data, header, extension=True):
+    hdus = [fits.PrimaryHDU(), fits.ImageHDU(data, header)] if extension else [fits.PrimaryHDU(data, header)]
+    fits.HDUList(hdus).writeto(path)
+    return path
+
+
+@pytest.mark.parametrize("method", ["bilinear", "bicubic", "adaptive", "exact"])
+def test_file_workers_identical(tmp_path, method):
+    # A file name goes to libtessera: parallel=N in worker processes, the
+    # same bits as one job and as the array read by astropy.
+    data = sky(nan=method != "bicubic")
+    path = write_file(tmp_path / "in.fits", data, WCS_IN.to_header())
+    call = {
+        "bilinear": tessera.reproject_interp,
+        "bicubic": lambda *a, **kw: tessera.reproject_interp(*a, order="bicubic", **kw),
+        "adaptive": tessera.reproject_adaptive,
+        "exact": tessera.reproject_exact,
+    }[method]
+    plain = call((data, WCS_IN), header_out("galactic-car"))
+    for kwargs in ({}, {"parallel": 2}, {"parallel": 2, "block_size": (20, 170)}):
+        got = call(str(path), header_out("galactic-car"), hdu_in=1, **kwargs)
+        assert np.array_equal(got[0], plain[0], equal_nan=True), kwargs
+        assert np.array_equal(got[1], plain[1]), kwargs
+
+
+def test_file_parallel_uses_workers(tmp_path):
+    # With a worker that cannot start, parallel=2 fails and one job does
+    # not: the blocks of a file's parallel run go to worker processes.
+    import subprocess
+    import sys
+
+    path = write_file(tmp_path / "in.fits", sky(), WCS_IN.to_header(), extension=False)
+    script = (
+        "import sys, tessera\n"
+        "from astropy.io import fits\n"
+        "h = fits.Header.fromstring(sys.argv[2])\n"
+        "tessera.reproject_interp(sys.argv[1], h, parallel=int(sys.argv[3]))\n"
+    )
+    env = dict(os.environ, TESSERA_WORKER=str(tmp_path / "no-such-worker"))
+    text = header_out("rotated").tostring()
+    one = subprocess.run([sys.executable, "-c", script, str(path), text, "1"], env=env, capture_output=True, text=True)
+    two = subprocess.run([sys.executable, "-c", script, str(path), text, "2"], env=env, capture_output=True, text=True)
+    assert one.returncode == 0, one.stderr
+    assert two.returncode != 0 and "no-such-worker" in two.stderr, two.stderr
+
+
+def test_file_int16_scaled(tmp_path):
+    # BITPIX 16 with BSCALE, BZERO and BLANK: scaled, BLANK → NaN, as
+    # reproject reads it through astropy.
+    raw = (sky() * 1000).astype(np.int16)
+    raw[10:14, 60:70] = -32768
+    hdu = fits.PrimaryHDU(raw, WCS_IN.to_header())
+    hdu.header["BSCALE"], hdu.header["BZERO"], hdu.header["BLANK"] = 0.5, 100.0, -32768
+    hdu.writeto(tmp_path / "int16.fits")
+    ours = tessera.reproject_interp(str(tmp_path / "int16.fits"), header_out("rotated"))
+    ref = reproject.reproject_interp(str(tmp_path / "int16.fits"), header_out("rotated"))
+    assert_agrees(ours, ref, rtol=1e-6)
+    assert np.isnan(ours[0]).sum() > np.isnan(tessera.reproject_interp((sky(), WCS_IN), header_out("rotated"))[0]).sum()
+
+
+def test_gil_released():
+    # Another Python thread runs while libtessera computes.
+    data = np.tile(sky(), (6, 6))
+    wcs = WCS_IN.deepcopy()
+    wcs.wcs.crpix = [600.5, 600.5]
+    wcs.wcs.cd = wcs.wcs.cd / 6
+    stop = threading.Event()
+    ticks = []
+
+    def count():
+        while not stop.is_set():
+            ticks.append(1)
+
+    t = threading.Thread(target=count)
+    t.start()
+    try:
+        before = len(ticks)
+        tessera.reproject_adaptive((data, wcs), header_out("rotated"), block_size=(180, 190))
+        during = len(ticks) - before
+    finally:
+        stop.set()
+        t.join()
+    assert during > 1000
+
+
+def test_native_float_not_copied():
+    # A contiguous float64 input (native or big-endian) is read in place:
+    # the call allocates far less than the input's size.
+    import tracemalloc
+
+    data = np.tile(sky(), (5, 5))
+    wcs = WCS_IN.deepcopy()
+    wcs.wcs.crpix = [500.5, 500.5]
+    for array in (data, data.astype(">f8"), data.astype(np.float32)):
+        tracemalloc.start()
+        tessera.reproject_interp((array, wcs), header_out("shifted"), return_footprint=False)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < array.nbytes / 4, (array.dtype, peak, array.nbytes)
