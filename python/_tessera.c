@@ -722,6 +722,90 @@ py_reproject_file (PyObject *self, PyObject *args, PyObject *kwargs)
   return result;
 }
 
+static PyObject *
+py_optimal_wcs (PyObject *self, PyObject *args, PyObject *kwargs)
+{
+  static char *kwlist[] = { "headers",    "frame",       "projection",
+                            "resolution", "auto_rotate", NULL };
+  PyObject *headers, *seq, *result = NULL;
+  const char *frame = NULL, *projection = "TAN";
+  double resolution = 0.0;
+  int auto_rotate = 0;
+  Py_ssize_t n;
+  TessWcs **wcs;
+  TessWcs *optimal = NULL;
+  TessOptimalOptions o;
+  GError *error = NULL;
+  int made = 0;
+
+  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "O|zsdp:optimal_wcs", kwlist,
+                                    &headers, &frame, &projection, &resolution,
+                                    &auto_rotate))
+    return NULL;
+  if (strlen (projection) != 3)
+    return PyErr_Format (PyExc_ValueError,
+                         "projection '%s' is not a three-letter code",
+                         projection);
+  if (!(resolution >= 0.0))
+    return PyErr_Format (PyExc_ValueError, "resolution must be positive");
+  seq = PySequence_Fast (headers, "headers must be a sequence of headers");
+  if (seq == NULL)
+    return NULL;
+  n = PySequence_Fast_GET_SIZE (seq);
+  if (n == 0 || n > G_MAXINT)
+    {
+      Py_DECREF (seq);
+      return PyErr_Format (PyExc_ValueError, "no input images");
+    }
+  wcs = g_new0 (TessWcs *, (gsize)n);
+  for (Py_ssize_t i = 0; i < n; i++)
+    {
+      int ncards;
+      const char *cards = header_cards (PySequence_Fast_GET_ITEM (seq, i),
+                                        "header", &ncards);
+      char *source;
+
+      if (cards == NULL)
+        goto out;
+      source = g_strdup_printf ("input %zd", i);
+      wcs[i] = tess_wcs_new_from_header (cards, ncards, source, &error);
+      g_free (source);
+      if (wcs[i] == NULL)
+        {
+          raise_gerror (error);
+          goto out;
+        }
+      made++;
+    }
+  tess_optimal_options_init (&o, wcs[0]);
+  if (frame && !tess_frame_from_name (frame, &o.frame, &error))
+    {
+      raise_gerror (error);
+      goto out;
+    }
+  g_strlcpy (o.projection, projection, sizeof o.projection);
+  o.resolution = resolution;
+  o.auto_rotate = auto_rotate;
+  Py_BEGIN_ALLOW_THREADS;
+  optimal = tess_optimal_wcs (wcs, (int)n, &o, &error);
+  Py_END_ALLOW_THREADS;
+  if (optimal == NULL)
+    raise_gerror (error);
+  else
+    {
+      char *text = tess_wcs_to_text (optimal);
+      result = PyUnicode_FromString (text);
+      g_free (text);
+      tess_wcs_unref (optimal);
+    }
+out:
+  for (int i = 0; i < made; i++)
+    tess_wcs_unref (wcs[i]);
+  g_free (wcs);
+  Py_DECREF (seq);
+  return result;
+}
+
 static PyMethodDef methods[] = {
   { "reproject", (PyCFunction)(void (*) (void))py_reproject,
     METH_VARARGS | METH_KEYWORDS,
@@ -748,6 +832,16 @@ static PyMethodDef methods[] = {
     "an HDU: 'f.fits[1]'), opened by libtessera: mapped, or converted once\n"
     "into a scratch file, so that jobs > 1 worker processes (tessera-worker,\n"
     "or $TESSERA_WORKER) share it and compute the blocks." },
+  { "optimal_wcs", (PyCFunction)(void (*) (void))py_optimal_wcs,
+    METH_VARARGS | METH_KEYWORDS,
+    "optimal_wcs(headers, frame=None, projection='TAN', resolution=0,\n"
+    "            auto_rotate=False)\n"
+    "--\n\n"
+    "The header (text, one card a line, ending with END) of the smallest\n"
+    "image covering every input (headers: FITS cards with NAXIS1 and\n"
+    "NAXIS2): frame (icrs, fk5, fk4, fk4-no-e, galactic, ecliptic; None:\n"
+    "the first input's), projection, resolution in degrees (0: the finest\n"
+    "input's), north up or turned to the minimum-area rectangle." },
   { NULL, NULL, 0, NULL },
 };
 

@@ -17,8 +17,14 @@ if "TESSERA_WORKER" not in _os.environ and _os.path.isfile(
     if _os.access(_worker, _os.X_OK):
         _os.environ["TESSERA_WORKER"] = _worker
 del _top
+from ._mosaic import find_optimal_celestial_wcs
 from ._reproject import reproject_adaptive, reproject_exact, reproject_interp
 
 __version__ = _tessera.version
 
-__all__ = ["reproject_interp", "reproject_adaptive", "reproject_exact"]
+__all__ = [
+    "reproject_interp",
+    "reproject_adaptive",
+    "reproject_exact",
+    "find_optimal_celestial_wcs",
+]

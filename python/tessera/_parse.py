@@ -130,3 +130,41 @@ def parse_output_projection(output_projection, shape_out=None, output_array=None
     if header is None:
         return _wcs_header(output_projection, shape_out, "output_projection"), shape_out
     return _cards(_with_shape(header, shape_out)), shape_out
+
+
+def parse_input_shape(input_shape, hdu_in=None):
+    """The shape and header text of an input given as reproject's
+    find_optimal_celestial_wcs takes it: as parse_input_data's forms, or
+    (shape tuple, WCS or Header).  Data are not read."""
+    if isinstance(input_shape, (str, os.PathLike)):
+        with fits.open(input_shape) as hdul:
+            return parse_input_shape(hdul, hdu_in=hdu_in)
+    if isinstance(input_shape, fits.HDUList):
+        if hdu_in is None:
+            if len(input_shape) > 1:
+                raise ValueError(
+                    "More than one HDU is present, please specify "
+                    "HDU to use with ``hdu_in=`` option"
+                )
+            hdu_in = 0
+        return parse_input_shape(input_shape[hdu_in])
+    if isinstance(input_shape, _HDU_TYPES):
+        shape = tuple(input_shape.shape)
+        return shape, _cards(_with_shape(input_shape.header, shape))
+    if isinstance(input_shape, tuple) and len(input_shape) == 2:
+        first, wcs = input_shape
+        shape = tuple(first) if isinstance(first, tuple) else tuple(np.shape(first))
+        if isinstance(wcs, fits.Header):
+            return shape, _cards(_with_shape(wcs, shape))
+        return shape, _wcs_header(wcs, shape, "input_data")
+    try:
+        from astropy.nddata import NDDataBase
+    except ImportError:  # pragma: no cover
+        NDDataBase = ()
+    if isinstance(input_shape, NDDataBase):
+        shape = tuple(np.shape(input_shape.data))
+        return shape, _wcs_header(input_shape.wcs, shape, "input_data")
+    raise TypeError(
+        "input_shape should either be an HDU object or a tuple "
+        "of (array-or-shape, WCS) or (array-or-shape, Header)"
+    )

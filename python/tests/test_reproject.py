@@ -413,3 +413,66 @@ def test_native_float_not_copied():
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert peak < array.nbytes / 4, (array.dtype, peak, array.nbytes)
+
+
+OPTIMAL_INPUTS = [
+    (SHAPE_IN, WCS_IN),
+    ((150, 220), celestial_wcs(["RA---TAN", "DEC--TAN"], [151.2, 30.6], (150, 220), 0.012, 30.0)),
+]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"frame": "galactic"}, {"resolution": 0.02}, {"projection": "CAR"}],
+    ids=["default", "galactic", "resolution", "car"],
+)
+def test_find_optimal_celestial_wcs(kwargs):
+    # As reproject's: the same frame, projection and resolution, the centre
+    # within 0.5″, the shape within 2 pixels (Tessera samples the edges,
+    # reproject the corners); every input's outline inside.
+    import astropy.units as u
+    from reproject.mosaicking import find_optimal_celestial_wcs as ref_optimal
+
+    if "resolution" in kwargs:
+        kwargs = dict(kwargs, resolution=kwargs["resolution"] * u.deg)
+    wcs, shape = tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS, **kwargs)
+    ref_wcs, ref_shape = ref_optimal(OPTIMAL_INPUTS, **kwargs)
+    assert list(wcs.wcs.ctype) == list(ref_wcs.wcs.ctype)
+    assert np.allclose(np.abs(wcs.pixel_scale_matrix.diagonal()),
+                       np.abs(ref_wcs.pixel_scale_matrix.diagonal()), rtol=1e-9)
+    assert np.abs(wcs.wcs.crval - ref_wcs.wcs.crval).max() < 0.5 / 3600
+    assert all(abs(a - b) <= 2 for a, b in zip(shape, ref_shape)), (shape, ref_shape)
+    for in_shape, in_wcs in OPTIMAL_INPUTS:
+        ny, nx = in_shape
+        edge = np.linspace(-0.5, 1.0, 50)
+        x = np.concatenate([edge * 0 - 0.5, edge * 0 + nx - 0.5, np.linspace(-0.5, nx - 0.5, 50), np.linspace(-0.5, nx - 0.5, 50)])
+        y = np.concatenate([np.linspace(-0.5, ny - 0.5, 50), np.linspace(-0.5, ny - 0.5, 50), edge * 0 - 0.5, edge * 0 + ny - 0.5])
+        ox, oy = wcs.world_to_pixel(in_wcs.pixel_to_world(x, y))
+        assert ox.min() >= -0.5 - 1e-6 and ox.max() <= shape[1] - 0.5 + 1e-6
+        assert oy.min() >= -0.5 - 1e-6 and oy.max() <= shape[0] - 0.5 + 1e-6
+
+
+def test_find_optimal_celestial_wcs_forms_and_errors(tmp_path):
+    data = sky()
+    path = write_file(tmp_path / "in.fits", data, WCS_IN.to_header(), extension=False)
+    base = tessera.find_optimal_celestial_wcs([(data, WCS_IN)])
+    for form in ([(data, WCS_IN.to_header())], [fits.PrimaryHDU(data, WCS_IN.to_header())], [str(path)], (data, WCS_IN)):
+        got = tessera.find_optimal_celestial_wcs(form)
+        assert got[1] == base[1] and np.allclose(got[0].wcs.crval, base[0].wcs.crval)
+    auto = tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS, auto_rotate=True)
+    plain = tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS)
+    assert auto[1][0] * auto[1][1] < plain[1][0] * plain[1][1]
+    from astropy.coordinates import SkyCoord
+
+    with pytest.raises(NotImplementedError, match="reference"):
+        tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS, reference=SkyCoord(150, 30, unit="deg"))
+    with pytest.raises(ValueError, match="frame"):
+        tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS, frame="nowhere")
+    with pytest.raises(NotImplementedError, match="altaz"):
+        tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS, frame="altaz")
+    with pytest.raises(TypeError, match="resolution"):
+        tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS, resolution=0.01)
+    with pytest.raises(ValueError, match="projection"):
+        tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS, projection="TANGENT")
+    with pytest.raises(ValueError, match="2-dimensional"):
+        tessera.find_optimal_celestial_wcs([((3, 200, 200), WCS_IN)])
