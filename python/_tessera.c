@@ -806,6 +806,249 @@ out:
   return result;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Plan: any region of one reprojection, on demand                         */
+
+typedef struct
+{
+  PyObject_HEAD TessPlan *plan;
+  PyArrayObject *input; /* holds the samples the plan reads, or NULL */
+  gint64 width, height, nplanes;
+  int type; /* of the output: NPY_FLOAT32 or NPY_FLOAT64 */
+} PlanObject;
+
+static void
+plan_dealloc (PlanObject *self)
+{
+  if (self->plan)
+    tess_plan_unref (self->plan);
+  Py_XDECREF (self->input);
+  Py_TYPE (self)->tp_free ((PyObject *)self);
+}
+
+static int
+plan_init (PlanObject *self, PyObject *args, PyObject *kwargs)
+{
+  static char *kwlist[] = { "header_out", "shape_out", "data", "header_in",
+                            "path",       "options",   NULL };
+  PyObject *header_out, *data_obj = Py_None, *header_in = Py_None;
+  PyObject *options_obj = NULL;
+  const char *path = NULL, *cards_in = NULL, *cards_out;
+  int ncards_in = 0, ncards_out;
+  gint64 out_w, out_h, width = 0, height = 0, nplanes = 1;
+  gboolean big_endian = FALSE;
+  TessPixelType type = TESS_TYPE_FLOAT;
+  TessOptions options;
+  PyArrayObject *in = NULL;
+  TessWcs *wcs_in = NULL, *wcs_out = NULL, *target = NULL;
+  TessImage *image = NULL;
+  TessPlan *plan = NULL;
+  GError *error = NULL;
+
+  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "U(LL)|OOzO:Plan", kwlist,
+                                    &header_out, &out_h, &out_w, &data_obj,
+                                    &header_in, &path, &options_obj))
+    return -1;
+  if (self->plan)
+    {
+      PyErr_SetString (PyExc_RuntimeError, "Plan is already made");
+      return -1;
+    }
+  if (out_w <= 0 || out_h <= 0)
+    {
+      PyErr_Format (PyExc_ValueError,
+                    "shape_out (%lld, %lld) must be positive",
+                    (long long)out_h, (long long)out_w);
+      return -1;
+    }
+  if ((path == NULL) == (data_obj == Py_None)
+      || (data_obj != Py_None && !PyUnicode_Check (header_in)))
+    {
+      PyErr_SetString (PyExc_TypeError,
+                       "Plan needs data with header_in, or a path");
+      return -1;
+    }
+  if (!parse_options (options_obj, &options))
+    return -1;
+  cards_out = header_cards (header_out, "header_out", &ncards_out);
+  if (cards_out == NULL)
+    return -1;
+  if (path == NULL)
+    {
+      int ndim;
+
+      cards_in = header_cards (header_in, "header_in", &ncards_in);
+      if (cards_in == NULL || (in = input_array (data_obj)) == NULL)
+        return -1;
+      ndim = PyArray_NDIM (in);
+      if (ndim < 2)
+        {
+          PyErr_Format (PyExc_ValueError,
+                        "input data must have 2 or more dimensions, not %d",
+                        ndim);
+          Py_DECREF (in);
+          return -1;
+        }
+      width = PyArray_DIM (in, ndim - 1);
+      height = PyArray_DIM (in, ndim - 2);
+      for (int i = 0; i < ndim - 2; i++)
+        nplanes *= PyArray_DIM (in, i);
+      big_endian = PyArray_DESCR (in)->byteorder == '>'
+                   || (PyArray_DESCR (in)->byteorder == '='
+                       && G_BYTE_ORDER == G_BIG_ENDIAN);
+      type = PyArray_TYPE (in) == NPY_FLOAT32 ? TESS_TYPE_FLOAT
+                                              : TESS_TYPE_DOUBLE;
+    }
+
+  Py_BEGIN_ALLOW_THREADS;
+  if (path)
+    image = tess_image_open (path, NULL, &error);
+  else
+    {
+      wcs_in = tess_wcs_new_from_header (cards_in, ncards_in, "input WCS",
+                                         &error);
+      if (wcs_in)
+        image = tess_image_new_for_data (wcs_in, type, width, height, nplanes,
+                                         PyArray_DATA (in), big_endian, NULL,
+                                         NULL, &error);
+    }
+  if (image)
+    wcs_out = tess_wcs_new_from_header (cards_out, ncards_out, "output WCS",
+                                        &error);
+  if (wcs_out)
+    {
+      target = tess_wcs_with_size (wcs_out, out_w, out_h);
+      plan = tess_plan_new (image, target, &options, &error);
+    }
+  if (image)
+    tess_image_unref (image);
+  if (target)
+    tess_wcs_unref (target);
+  if (wcs_out)
+    tess_wcs_unref (wcs_out);
+  if (wcs_in)
+    tess_wcs_unref (wcs_in);
+  Py_END_ALLOW_THREADS;
+  if (plan == NULL)
+    {
+      raise_gerror (error);
+      Py_XDECREF (in);
+      return -1;
+    }
+  self->plan = plan;
+  self->input = in;
+  self->width = out_w;
+  self->height = out_h;
+  self->nplanes = tess_plan_get_nplanes (plan);
+  self->type = tess_plan_get_pixel_type (plan) == TESS_TYPE_FLOAT
+                   ? NPY_FLOAT32
+                   : NPY_FLOAT64;
+  return 0;
+}
+
+static PyObject *
+plan_compute (PlanObject *self, PyObject *args, PyObject *kwargs)
+{
+  static char *kwlist[] = { "x0", "y0", "width", "height", "footprint", NULL };
+  TessRect r;
+  int want_fp = 1;
+  npy_intp dims[3];
+  PyArrayObject *out, *fp = NULL;
+  PyObject *result;
+  GError *error = NULL;
+  gboolean ok;
+
+  if (self->plan == NULL)
+    {
+      PyErr_SetString (PyExc_RuntimeError, "Plan is not made");
+      return NULL;
+    }
+  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "LLLL|p:compute", kwlist,
+                                    &r.x0, &r.y0, &r.width, &r.height,
+                                    &want_fp))
+    return NULL;
+  if (r.x0 < 0 || r.y0 < 0 || r.width <= 0 || r.height <= 0
+      || r.x0 > self->width - r.width || r.y0 > self->height - r.height)
+    return PyErr_Format (PyExc_ValueError,
+                         "region %lld,%lld %lldx%lld is not in the output",
+                         (long long)r.x0, (long long)r.y0, (long long)r.width,
+                         (long long)r.height);
+  dims[0] = self->nplanes;
+  dims[1] = r.height;
+  dims[2] = r.width;
+  out = (PyArrayObject *)PyArray_SimpleNew (3, dims, self->type);
+  if (out == NULL)
+    return NULL;
+  if (want_fp
+      && (fp = (PyArrayObject *)PyArray_SimpleNew (2, dims + 1, NPY_FLOAT32))
+             == NULL)
+    {
+      Py_DECREF (out);
+      return NULL;
+    }
+  Py_BEGIN_ALLOW_THREADS;
+  ok = tess_plan_compute_region (self->plan, &r, PyArray_DATA (out),
+                                 fp ? PyArray_DATA (fp) : NULL, &error);
+  Py_END_ALLOW_THREADS;
+  if (!ok)
+    {
+      raise_gerror (error);
+      Py_DECREF (out);
+      Py_XDECREF (fp);
+      return NULL;
+    }
+  result
+      = Py_BuildValue ("(OO)", (PyObject *)out, fp ? (PyObject *)fp : Py_None);
+  Py_DECREF (out);
+  Py_XDECREF (fp);
+  return result;
+}
+
+static PyObject *
+plan_get_nplanes (PlanObject *self, void *closure)
+{
+  return PyLong_FromLongLong (self->nplanes);
+}
+
+static PyObject *
+plan_get_dtype (PlanObject *self, void *closure)
+{
+  return (PyObject *)PyArray_DescrFromType (self->type);
+}
+
+static PyMethodDef plan_methods[] = {
+  { "compute", (PyCFunction)(void (*) (void))plan_compute,
+    METH_VARARGS | METH_KEYWORDS,
+    "compute(x0, y0, width, height, footprint=True)\n--\n\n"
+    "Computes a rectangle of the output (0-based, x0 its first column),\n"
+    "the GIL released; thread-safe.  Returns (array of shape (nplanes,\n"
+    "height, width), float32 footprint (height, width) or None), the same\n"
+    "bits as those pixels of the whole output." },
+  { NULL, NULL, 0, NULL },
+};
+
+static PyGetSetDef plan_getset[] = {
+  { "nplanes", (getter)plan_get_nplanes, NULL, "output planes", NULL },
+  { "dtype", (getter)plan_get_dtype, NULL, "output dtype", NULL },
+  { NULL, NULL, NULL, NULL, NULL },
+};
+
+static PyTypeObject plan_type = {
+  PyVarObject_HEAD_INIT (NULL, 0).tp_name = "tessera._tessera.Plan",
+  .tp_basicsize = sizeof (PlanObject),
+  .tp_dealloc = (destructor)plan_dealloc,
+  .tp_flags = Py_TPFLAGS_DEFAULT,
+  .tp_doc = "Plan(header_out, shape_out, data=None, header_in=None, "
+            "path=None, options=None)\n--\n\n"
+            "A reprojection of data (with header_in) or of the FITS image\n"
+            "at path onto header_out, an output of shape_out = (height,\n"
+            "width): any region computed on demand, from any thread.",
+  .tp_methods = plan_methods,
+  .tp_getset = plan_getset,
+  .tp_init = (initproc)plan_init,
+  .tp_new = PyType_GenericNew,
+};
+
 static PyMethodDef methods[] = {
   { "reproject", (PyCFunction)(void (*) (void))py_reproject,
     METH_VARARGS | METH_KEYWORDS,
@@ -874,7 +1117,9 @@ PyInit__tessera (void)
       "The target does not overlap the input.", PyExc_ValueError, NULL);
   if (no_overlap_error == NULL
       || PyModule_AddObjectRef (m, "NoOverlapError", no_overlap_error) < 0
-      || PyModule_AddStringConstant (m, "version", tess_version ()) < 0)
+      || PyModule_AddStringConstant (m, "version", tess_version ()) < 0
+      || PyType_Ready (&plan_type) < 0
+      || PyModule_AddObjectRef (m, "Plan", (PyObject *)&plan_type) < 0)
     {
       Py_DECREF (m);
       return NULL;

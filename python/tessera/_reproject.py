@@ -62,11 +62,46 @@ def _block(block_size, shape_out):
 
 
 def _check_return_type(return_type):
-    if return_type is None or return_type == "numpy":
+    if return_type is None or return_type in ("numpy", "dask"):
         return
-    if return_type == "dask":
-        raise NotImplementedError("return_type='dask' is not supported yet")
     raise ValueError(f"return_type must be 'numpy' or 'dask', not {return_type!r}")
+
+
+def _dask_result(plan_args, shape_out, image_shape, block, return_footprint):
+    """Lazy dask arrays of the output and its footprint: each chunk (of
+    @block, whole planes) computed by the plan when dask asks for it."""
+    import dask.array as da
+
+    height, width = image_shape
+    try:
+        plan = _tessera.Plan(**plan_args)
+    except _tessera.NoOverlapError:
+        array = da.full(shape_out, np.nan, chunks=shape_out[:-2] + (block or image_shape))
+        footprint = da.zeros(shape_out, chunks=array.chunks)
+        return (array, footprint) if return_footprint else array
+    bh, bw = block or (min(256, height), min(2048, width))
+    rows = tuple(min(bh, height - y) for y in range(0, height, bh))
+    cols = tuple(min(bw, width - x) for x in range(0, width, bw))
+    nplanes = plan.nplanes
+
+    def chunk(block_info=None):
+        (y0, y1), (x0, x1) = block_info[None]["array-location"][-2:]
+        data, fp = plan.compute(x0, y0, x1 - x0, y1 - y0, footprint=return_footprint)
+        out = np.empty((2, nplanes, y1 - y0, x1 - x0))
+        out[0] = data
+        out[1] = fp if fp is not None else 0
+        return out
+
+    both = da.map_blocks(
+        chunk, chunks=((2,), (nplanes,), rows, cols), dtype=np.float64,
+        meta=np.empty((0, 0, 0, 0)),
+    )
+    if nplanes * height * width != int(np.prod(shape_out)):
+        raise ValueError(f"the output has {nplanes} planes, not those of shape_out {shape_out}")
+    array = both[0].reshape(shape_out)
+    if not return_footprint:
+        return array
+    return array, both[1].reshape(shape_out)
 
 
 def _reproject(
@@ -143,6 +178,19 @@ def _reproject(
     ):
         out = output_array
     want_footprint = bool(return_footprint) or output_footprint is not None
+    if return_type == "dask":
+        if output_array is not None or output_footprint is not None:
+            raise ValueError("return_type='dask' takes no output_array or output_footprint")
+        if threads != 1:
+            raise ValueError(
+                "return_type='dask' takes no parallel: dask's scheduler runs the chunks"
+            )
+        if source is not None:
+            plan_args = {"path": source}
+        else:
+            plan_args = {"data": data, "header_in": header_in}
+        plan_args.update(header_out=header_out, shape_out=image_shape, options=options)
+        return _dask_result(plan_args, shape_out, image_shape, block, bool(return_footprint))
     try:
         if source is not None:
             array, footprint = _tessera.reproject_file(
