@@ -13,6 +13,7 @@
 
 #include "tessera.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -807,6 +808,224 @@ out:
 }
 
 /* ---------------------------------------------------------------------- */
+/* Mosaics                                                                 */
+
+/* An image over an array (kept in @keep) with the WCS of @header. */
+static TessImage *
+image_over_array (PyObject *data_obj, PyObject *header, GPtrArray *keep,
+                  const char *what)
+{
+  PyArrayObject *a;
+  const char *cards;
+  int ncards, ndim;
+  gint64 nplanes = 1;
+  TessWcs *wcs;
+  TessImage *image = NULL;
+  GError *error = NULL;
+  gboolean big_endian;
+
+  if ((cards = header_cards (header, what, &ncards)) == NULL
+      || (a = input_array (data_obj)) == NULL)
+    return NULL;
+  g_ptr_array_add (keep, a);
+  ndim = PyArray_NDIM (a);
+  if (ndim < 2)
+    {
+      PyErr_Format (PyExc_ValueError,
+                    "%s: data must have 2 or more "
+                    "dimensions, not %d",
+                    what, ndim);
+      return NULL;
+    }
+  for (int i = 0; i < ndim - 2; i++)
+    nplanes *= PyArray_DIM (a, i);
+  big_endian = PyArray_DESCR (a)->byteorder == '>'
+               || (PyArray_DESCR (a)->byteorder == '='
+                   && G_BYTE_ORDER == G_BIG_ENDIAN);
+  wcs = tess_wcs_new_from_header (cards, ncards, what, &error);
+  if (wcs)
+    {
+      image = tess_image_new_for_data (
+          wcs,
+          PyArray_TYPE (a) == NPY_FLOAT32 ? TESS_TYPE_FLOAT : TESS_TYPE_DOUBLE,
+          PyArray_DIM (a, ndim - 1), PyArray_DIM (a, ndim - 2), nplanes,
+          PyArray_DATA (a), big_endian, NULL, NULL, &error);
+      tess_wcs_unref (wcs);
+    }
+  if (image == NULL)
+    raise_gerror (error);
+  return image;
+}
+
+static PyObject *
+py_mosaic (PyObject *self, PyObject *args, PyObject *kwargs)
+{
+  static char *kwlist[] = { "inputs",
+                            "header_out",
+                            "shape_out",
+                            "path",
+                            "options",
+                            "combine",
+                            "weights",
+                            "match_background",
+                            "background_reference",
+                            "blank",
+                            "jobs",
+                            "block_height",
+                            NULL };
+  PyObject *inputs, *header_out, *options_obj = NULL, *weights = Py_None;
+  PyObject *seq = NULL, *wseq = NULL, *result = NULL;
+  const char *path, *combine = "mean", *cards_out;
+  gint64 out_w, out_h, block_h = 0;
+  int match = 0, reference = -1, jobs = 1, ncards_out, n = 0;
+  double blank = NAN;
+  TessOptions options;
+  TessMosaicOptions mo;
+  TessRunOptions run;
+  TessImage **images = NULL;
+  TessWcs *wcs_out = NULL, *target = NULL;
+  TessMosaic *mosaic = NULL;
+  GPtrArray *keep = g_ptr_array_new_with_free_func ((GDestroyNotify)Py_DecRef);
+  GError *error = NULL;
+  gboolean ok = FALSE;
+
+  if (!PyArg_ParseTupleAndKeywords (
+          args, kwargs, "OU(LL)s|OsOpidiL:mosaic", kwlist, &inputs,
+          &header_out, &out_h, &out_w, &path, &options_obj, &combine, &weights,
+          &match, &reference, &blank, &jobs, &block_h))
+    goto out;
+  if (out_w <= 0 || out_h <= 0 || jobs < 1 || block_h < 0)
+    {
+      PyErr_SetString (PyExc_ValueError,
+                       "shape_out, jobs and block_height must be positive");
+      goto out;
+    }
+  tess_mosaic_options_init (&mo);
+  if (!tess_combine_from_name (combine, &mo.combine, &error))
+    {
+      raise_gerror (error);
+      goto out;
+    }
+  mo.match_background = match;
+  mo.background_reference = reference;
+  mo.blank = blank;
+  if (!parse_options (options_obj, &options))
+    goto out;
+  if ((cards_out = header_cards (header_out, "header_out", &ncards_out))
+      == NULL)
+    goto out;
+  seq = PySequence_Fast (inputs, "inputs must be a list of (data, header)");
+  if (seq == NULL)
+    goto out;
+  n = (int)MIN (PySequence_Fast_GET_SIZE (seq), G_MAXINT);
+  if (n == 0)
+    {
+      PyErr_SetString (PyExc_ValueError, "no input images");
+      goto out;
+    }
+  if (weights != Py_None)
+    {
+      wseq = PySequence_Fast (weights, "weights must be a list");
+      if (wseq == NULL)
+        goto out;
+      if (PySequence_Fast_GET_SIZE (wseq) != n)
+        {
+          PyErr_SetString (PyExc_ValueError,
+                           "weights must have one item per input");
+          goto out;
+        }
+    }
+  images = g_new0 (TessImage *, (gsize)n);
+  for (int i = 0; i < n; i++)
+    {
+      PyObject *item = PySequence_Fast_GET_ITEM (seq, i), *data, *header;
+      char what[32];
+
+      if (!PyArg_ParseTuple (item, "OU:inputs", &data, &header))
+        goto out;
+      g_snprintf (what, sizeof what, "input %d", i);
+      if ((images[i] = image_over_array (data, header, keep, what)) == NULL)
+        goto out;
+    }
+
+  Py_BEGIN_ALLOW_THREADS;
+  wcs_out
+      = tess_wcs_new_from_header (cards_out, ncards_out, "output WCS", &error);
+  if (wcs_out)
+    {
+      target = tess_wcs_with_size (wcs_out, out_w, out_h);
+      mosaic
+          = tess_mosaic_new (images, n, NULL, target, &options, &mo, &error);
+    }
+  Py_END_ALLOW_THREADS;
+  if (mosaic == NULL)
+    {
+      raise_gerror (error);
+      goto out;
+    }
+  for (int i = 0; wseq && i < n; i++)
+    {
+      PyObject *item = PySequence_Fast_GET_ITEM (wseq, i);
+      PyObject *header
+          = PySequence_Fast_GET_ITEM (PySequence_Fast_GET_ITEM (seq, i), 1);
+      TessImage *w;
+      gboolean set;
+
+      if (item == Py_None)
+        continue;
+      if ((w = image_over_array (item, header, keep, "weights")) == NULL)
+        goto out;
+      set = tess_mosaic_set_weight_image (mosaic, i, w, &error);
+      tess_image_unref (w);
+      if (!set)
+        {
+          raise_gerror (error);
+          goto out;
+        }
+    }
+  tess_run_options_init (&run);
+  run.jobs = jobs;
+  run.block_height = block_h;
+  Py_BEGIN_ALLOW_THREADS;
+  ok = tess_mosaic_write (mosaic, path, TESS_WRITE_OVERWRITE, &run, NULL, NULL,
+                          NULL, &error);
+  Py_END_ALLOW_THREADS;
+  if (!ok)
+    {
+      raise_gerror (error);
+      goto out;
+    }
+  {
+    const double *offsets = tess_mosaic_get_offsets (mosaic);
+    result = PyTuple_New (n);
+    for (int i = 0; result && i < n; i++)
+      {
+        PyObject *v = PyFloat_FromDouble (offsets[i]);
+        if (v == NULL)
+          Py_CLEAR (result);
+        else
+          PyTuple_SET_ITEM (result, i, v);
+      }
+  }
+
+out:
+  if (mosaic)
+    tess_mosaic_free (mosaic);
+  for (int i = 0; images && i < n; i++)
+    if (images[i])
+      tess_image_unref (images[i]);
+  g_free (images);
+  if (target)
+    tess_wcs_unref (target);
+  if (wcs_out)
+    tess_wcs_unref (wcs_out);
+  g_ptr_array_unref (keep);
+  Py_XDECREF (seq);
+  Py_XDECREF (wseq);
+  return result;
+}
+
+/* ---------------------------------------------------------------------- */
 /* Plan: any region of one reprojection, on demand                         */
 
 typedef struct
@@ -1075,6 +1294,18 @@ static PyMethodDef methods[] = {
     "an HDU: 'f.fits[1]'), opened by libtessera: mapped, or converted once\n"
     "into a scratch file, so that jobs > 1 worker processes (tessera-worker,\n"
     "or $TESSERA_WORKER) share it and compute the blocks." },
+  { "mosaic", (PyCFunction)(void (*) (void))py_mosaic,
+    METH_VARARGS | METH_KEYWORDS,
+    "mosaic(inputs, header_out, shape_out, path, options=None,\n"
+    "       combine='mean', weights=None, match_background=False,\n"
+    "       background_reference=-1, blank=nan, jobs=1, block_height=0)\n"
+    "--\n\n"
+    "Reprojects every (data, header) of inputs onto header_out and\n"
+    "combines them (mean, sum, median, first, last, min, max) into the\n"
+    "FITS file path (the image, and an extension FOOTPRINT with the sum\n"
+    "of the weights), band by band in jobs threads; weights: per input\n"
+    "an array of its size or None.  Returns the background offsets\n"
+    "subtracted from the inputs." },
   { "optimal_wcs", (PyCFunction)(void (*) (void))py_optimal_wcs,
     METH_VARARGS | METH_KEYWORDS,
     "optimal_wcs(headers, frame=None, projection='TAN', resolution=0,\n"

@@ -17,7 +17,7 @@ if "TESSERA_WORKER" not in _os.environ and _os.path.isfile(
     if _os.access(_worker, _os.X_OK):
         _os.environ["TESSERA_WORKER"] = _worker
 del _top
-from ._mosaic import find_optimal_celestial_wcs
+from ._mosaic import find_optimal_celestial_wcs, reproject_and_coadd
 from ._reproject import reproject_adaptive, reproject_exact, reproject_interp
 
 __version__ = _tessera.version
@@ -26,5 +26,6 @@ __all__ = [
     "reproject_interp",
     "reproject_adaptive",
     "reproject_exact",
+    "reproject_and_coadd",
     "find_optimal_celestial_wcs",
 ]

@@ -104,6 +104,68 @@ def _dask_result(plan_args, shape_out, image_shape, block, return_footprint):
     return array, both[1].reshape(shape_out)
 
 
+# The options of each method, as libtessera's TessOptions fields: keyword
+# arguments with reproject's names and defaults (reproject_and_coadd
+# passes its **kwargs through them).
+
+
+def interp_options(*, order="bilinear", roundtrip_coords=True, independent_celestial_slices=False):
+    if not isinstance(independent_celestial_slices, (bool, np.bool_)):
+        raise TypeError("independent_celestial_slices must be True or False")
+    return {"method": _method_of_order(order), "roundtrip": bool(roundtrip_coords)}
+
+
+def adaptive_options(
+    *,
+    center_jacobian=False,
+    roundtrip_coords=True,
+    conserve_flux=False,
+    kernel="gaussian",
+    kernel_width=1.3,
+    sample_region_width=4,
+    boundary_mode="strict",
+    boundary_fill_value=0,
+    boundary_ignore_threshold=0.5,
+    x_cyclic=False,
+    y_cyclic=False,
+    bad_value_mode="strict",
+    bad_fill_value=0,
+    despike_jacobian=False,
+):
+    for name, value, allowed in (
+        ("kernel", kernel, ("gaussian", "hann")),
+        ("boundary_mode", boundary_mode,
+         ("strict", "constant", "grid-constant", "ignore", "ignore_threshold", "nearest")),
+        ("bad_value_mode", bad_value_mode, ("strict", "constant", "ignore")),
+    ):
+        if not isinstance(value, str) or value.lower() not in allowed:
+            raise ValueError(f"{name} {value!r} is not one of {', '.join(map(repr, allowed))}")
+    options = {
+        "method": "adaptive",
+        "roundtrip": bool(roundtrip_coords),
+        "center_jacobian": bool(center_jacobian),
+        "despike_jacobian": bool(despike_jacobian),
+        "conserve_flux": bool(conserve_flux),
+        "kernel": kernel.lower(),
+        "kernel_width": float(kernel_width),
+        "sample_region_width": float(sample_region_width),
+        "boundary_mode": boundary_mode.lower(),
+        "boundary_fill_value": float(boundary_fill_value),
+        "boundary_ignore_threshold": float(boundary_ignore_threshold),
+        "x_cyclic": bool(x_cyclic),
+        "y_cyclic": bool(y_cyclic),
+        "bad_value_mode": bad_value_mode.lower(),
+        "bad_fill_value": float(bad_fill_value),
+    }
+    return options
+
+
+def exact_options():
+    # An output pixel that overlaps a NaN input pixel is NaN, as in
+    # reproject (libtessera's default skips them).
+    return {"method": "exact", "nan_mode": "propagate"}
+
+
 def _reproject(
     input_data,
     output_projection,
@@ -258,9 +320,11 @@ def reproject_interp(
     axes are always reprojected independently, so
     independent_celestial_slices makes no difference.  Returns
     (array, footprint), or the array when return_footprint is False."""
-    options = {"method": _method_of_order(order), "roundtrip": bool(roundtrip_coords)}
-    if not isinstance(independent_celestial_slices, (bool, np.bool_)):
-        raise TypeError("independent_celestial_slices must be True or False")
+    options = interp_options(
+        order=order,
+        roundtrip_coords=roundtrip_coords,
+        independent_celestial_slices=independent_celestial_slices,
+    )
     return _reproject(
         input_data, output_projection, shape_out, hdu_in, options,
         return_footprint, output_array, output_footprint, block_size,
@@ -299,31 +363,22 @@ def reproject_adaptive(
     defaults (positional order as reproject 0.10; bad_value_mode,
     bad_fill_value, despike_jacobian and the arguments after them are
     later reproject's, to be given by name)."""
-    for name, value, allowed in (
-        ("kernel", kernel, ("gaussian", "hann")),
-        ("boundary_mode", boundary_mode,
-         ("strict", "constant", "grid-constant", "ignore", "ignore_threshold", "nearest")),
-        ("bad_value_mode", bad_value_mode, ("strict", "constant", "ignore")),
-    ):
-        if not isinstance(value, str) or value.lower() not in allowed:
-            raise ValueError(f"{name} {value!r} is not one of {', '.join(map(repr, allowed))}")
-    options = {
-        "method": "adaptive",
-        "roundtrip": bool(roundtrip_coords),
-        "center_jacobian": bool(center_jacobian),
-        "despike_jacobian": bool(despike_jacobian),
-        "conserve_flux": bool(conserve_flux),
-        "kernel": kernel.lower(),
-        "kernel_width": float(kernel_width),
-        "sample_region_width": float(sample_region_width),
-        "boundary_mode": boundary_mode.lower(),
-        "boundary_fill_value": float(boundary_fill_value),
-        "boundary_ignore_threshold": float(boundary_ignore_threshold),
-        "x_cyclic": bool(x_cyclic),
-        "y_cyclic": bool(y_cyclic),
-        "bad_value_mode": bad_value_mode.lower(),
-        "bad_fill_value": float(bad_fill_value),
-    }
+    options = adaptive_options(
+        center_jacobian=center_jacobian,
+        roundtrip_coords=roundtrip_coords,
+        conserve_flux=conserve_flux,
+        kernel=kernel,
+        kernel_width=kernel_width,
+        sample_region_width=sample_region_width,
+        boundary_mode=boundary_mode,
+        boundary_fill_value=boundary_fill_value,
+        boundary_ignore_threshold=boundary_ignore_threshold,
+        x_cyclic=x_cyclic,
+        y_cyclic=y_cyclic,
+        bad_value_mode=bad_value_mode,
+        bad_fill_value=bad_fill_value,
+        despike_jacobian=despike_jacobian,
+    )
     return _reproject(
         input_data, output_projection, shape_out, hdu_in, options,
         return_footprint, output_array, output_footprint, block_size,
@@ -346,7 +401,7 @@ def reproject_exact(
     """Reproject data with the exact, flux-conserving overlap method, as
     reproject.reproject_exact: an output pixel that overlaps a NaN input
     pixel is NaN, as in reproject."""
-    options = {"method": "exact", "nan_mode": "propagate"}
+    options = exact_options()
     return _reproject(
         input_data, output_projection, shape_out, hdu_in, options,
         return_footprint, output_array, output_footprint, block_size,

@@ -560,3 +560,93 @@ def test_plan_regions():
         tessera._tessera.Plan(text, (180, 190), data=data, header_in=header_in, options={"colour": 1})
     with pytest.raises(TypeError, match="path"):
         tessera._tessera.Plan(text, (180, 190))
+
+
+def coadd_inputs(offsets=(0, 0, 0)):
+    rng = np.random.default_rng(3)
+    inputs = []
+    for k, (centre, rotation) in enumerate((([149.9, 29.95], 10), ([150.1, 30.05], -25), ([150.0, 30.1], 40))):
+        wcs = celestial_wcs(["RA---TAN", "DEC--TAN"], centre, (120, 130), 0.01, rotation)
+        y, x = np.mgrid[:120, :130]
+        data = 3 + np.sin(x / 9 + k) + 0.1 * rng.standard_normal((120, 130)) + offsets[k]
+        inputs.append((data, wcs))
+    return inputs
+
+
+@pytest.mark.parametrize("combine", ["mean", "sum"])
+@pytest.mark.parametrize("function", ["reproject_interp", "reproject_adaptive", "reproject_exact"])
+def test_coadd_agrees(function, combine):
+    # As reproject_and_coadd (1e-5; 1e-4, the C mosaic test's bar, for the
+    # exact method, whose footprints in reproject stray by 1.2e-5 here),
+    # identical NaN masks.
+    from reproject.mosaicking import reproject_and_coadd as ref_coadd
+
+    inputs = coadd_inputs()
+    wcs, shape = tessera.find_optimal_celestial_wcs(inputs)
+    ours = tessera.reproject_and_coadd(inputs, wcs, shape_out=shape, reproject_function=getattr(tessera, function), combine_function=combine)
+    ref = ref_coadd(inputs, wcs, shape_out=shape, reproject_function=getattr(reproject, function), combine_function=combine)
+    rtol = 1e-4 if function == "reproject_exact" else 1e-5
+    assert_agrees(ours, ref, rtol=rtol, footprint_atol=2e-5 if function == "reproject_exact" else 0)
+    # parallel threads and bands: the same bits.
+    again = tessera.reproject_and_coadd(inputs, wcs, shape_out=shape, reproject_function=getattr(tessera, function),
+                                        combine_function=combine, parallel=2, block_size=(17, 1000))
+    assert np.array_equal(again[0], ours[0], equal_nan=True) and np.array_equal(again[1], ours[1])
+
+
+def test_coadd_weights_options_and_files(tmp_path):
+    from reproject.mosaicking import reproject_and_coadd as ref_coadd
+
+    inputs = coadd_inputs()
+    wcs, shape = tessera.find_optimal_celestial_wcs(inputs)
+    y, x = np.mgrid[:120, :130]
+    weights = [1 + x / 130.0, np.ones((120, 130)) * 0.5, 1 + y / 60.0]
+    ours = tessera.reproject_and_coadd(inputs, wcs, shape_out=shape, input_weights=weights,
+                                       reproject_function=tessera.reproject_interp, order="bicubic")
+    ref = ref_coadd(inputs, wcs, shape_out=shape, input_weights=weights,
+                    reproject_function=reproject.reproject_interp, order="bicubic")
+    # (The mosaic's footprint, a sum of weights, is float32.)
+    assert_agrees(ours, ref, rtol=1e-5, footprint_atol=2e-6)
+    unweighted = tessera.reproject_and_coadd(inputs, wcs, shape_out=shape, reproject_function=tessera.reproject_interp, order="bicubic")
+    assert not np.allclose(unweighted[0], ours[0], equal_nan=True)
+    # Files (hdu_in) and an output array.
+    paths = [write_file(tmp_path / f"in{k}.fits", d, w.to_header()) for k, (d, w) in enumerate(inputs)]
+    out = np.zeros(shape)
+    got = tessera.reproject_and_coadd([str(p) for p in paths], wcs, shape_out=shape, hdu_in=1, input_weights=weights,
+                                      reproject_function=tessera.reproject_interp, order="bicubic", output_array=out)
+    assert got[0] is out and np.array_equal(out, ours[0], equal_nan=True)
+
+
+def test_coadd_match_background():
+    # Offsets added to the inputs are found again and taken off.
+    offsets = (0.0, 5.0, -3.0)
+    plain = coadd_inputs()
+    shifted = coadd_inputs(offsets)
+    wcs, shape = tessera.find_optimal_celestial_wcs(plain)
+    ref = tessera.reproject_and_coadd(plain, wcs, shape_out=shape, reproject_function=tessera.reproject_interp)
+    got = tessera.reproject_and_coadd(shifted, wcs, shape_out=shape, reproject_function=tessera.reproject_interp,
+                                      match_background=True, background_reference=0)
+    finite = np.isfinite(ref[0])
+    assert np.abs(got[0][finite] - ref[0][finite]).max() < 0.05
+    raw = tessera.reproject_and_coadd(shifted, wcs, shape_out=shape, reproject_function=tessera.reproject_interp)
+    assert np.abs(raw[0][finite] - ref[0][finite]).max() > 1
+
+
+def test_coadd_bad_arguments():
+    inputs = coadd_inputs()
+    wcs, shape = tessera.find_optimal_celestial_wcs(inputs)
+    with pytest.raises(ValueError, match="reproject_function"):
+        tessera.reproject_and_coadd(inputs, wcs, shape_out=shape)
+    with pytest.raises(NotImplementedError, match="reproject_function"):
+        tessera.reproject_and_coadd(inputs, wcs, shape_out=shape, reproject_function=np.mean)
+    with pytest.raises(ValueError, match="combine_function"):
+        tessera.reproject_and_coadd(inputs, wcs, shape_out=shape, reproject_function=tessera.reproject_interp,
+                                    combine_function="average")
+    with pytest.raises(TypeError, match="kernel"):
+        tessera.reproject_and_coadd(inputs, wcs, shape_out=shape, reproject_function=tessera.reproject_interp,
+                                    kernel="hann")
+    with pytest.raises(ValueError, match="input_weights"):
+        tessera.reproject_and_coadd(inputs, wcs, shape_out=shape, reproject_function=tessera.reproject_exact,
+                                    input_weights=[np.ones((120, 130))])
+    with pytest.raises(ValueError, match="background_reference"):
+        tessera.reproject_and_coadd(inputs, wcs, shape_out=shape, reproject_function=tessera.reproject_exact,
+                                    background_reference=1)
