@@ -115,6 +115,28 @@ tess_image_new (TessWcs *wcs, TessPixelType type, gint64 width, gint64 height,
 }
 
 TessImage *
+tess_image_new_for_data (TessWcs *wcs, TessPixelType type, gint64 width,
+                         gint64 height, gint64 nplanes, gconstpointer data,
+                         gboolean big_endian, GDestroyNotify destroy,
+                         gpointer user_data, GError **error)
+{
+  gint64 extra[1] = { nplanes };
+  TessImage *image;
+
+  g_return_val_if_fail (data != NULL, NULL);
+  image = tess__image_alloc (wcs, type, width, height, nplanes != 1 ? 1 : 0,
+                             extra, FALSE, error);
+  if (image == NULL)
+    return NULL;
+  image->data = (gpointer)data;
+  image->swapped = big_endian && G_BYTE_ORDER == G_LITTLE_ENDIAN;
+  image->foreign = TRUE;
+  image->data_destroy = destroy;
+  image->data_owner = user_data;
+  return image;
+}
+
+TessImage *
 tess_image_ref (TessImage *image)
 {
   g_atomic_int_inc (&image->ref_count);
@@ -130,8 +152,10 @@ tess_image_unref (TessImage *image)
     tess_wcs_unref (image->wcs);
   if (image->map)
     munmap (image->map, image->map_len);
-  else
+  else if (!image->foreign)
     g_free (image->data);
+  else if (image->data_destroy)
+    image->data_destroy (image->data_owner);
   g_free (image->native);
   g_mutex_clear (&image->lock);
   g_free (image->footprint);

@@ -69,7 +69,12 @@ struct _TessImage
   gpointer data;    /* the samples, native or (swapped) big-endian */
   gboolean swapped; /* data are big-endian, as in the FITS file */
   gpointer map;     /* mapping holding data, if mapped from the file */
-  char *data_file;  /* file holding plain float data, or NULL */
+  /* Data of another owner (tess_image_new_for_data()), not freed here;
+   * @data_destroy (if any) releases them. */
+  gboolean foreign;
+  GDestroyNotify data_destroy;
+  gpointer data_owner;
+  char *data_file; /* file holding plain float data, or NULL */
   guint64 data_offset;
   int scratch_fd; /* the scratch copy @map comes from, or -1 */
   gsize map_len;

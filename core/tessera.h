@@ -492,6 +492,36 @@ TessImage *tess_image_new (TessWcs *wcs, TessPixelType type, gint64 width,
                            gint64 height, gint64 nplanes,
                            const char *header_cards, int ncards);
 
+/**
+ * tess_image_new_for_data:
+ * @wcs: the image's WCS
+ * @type: the pixel type of @data
+ * @width, @height, @nplanes: the image's size (@nplanes >= 1)
+ * @data: @nplanes × @height × @width samples, row-major (see Conventions)
+ * @big_endian: the samples are big-endian rather than in the machine's
+ *   order (as FITS data are)
+ * @destroy: (nullable): called with @user_data once the image no longer
+ *   uses @data (when its last reference goes)
+ * @user_data: for @destroy
+ * @error: return location for an error
+ *
+ * Makes an image over the caller's memory, without copying it: for data
+ * already in memory in another program (a numpy array).  @data must stay
+ * valid and unchanged until @destroy is called.  Big-endian samples are
+ * read as they are; a native copy is made only by tess_image_get_data().
+ * Such an image is not backed by a file, so runs with several jobs
+ * compute it in the calling thread.
+ *
+ * Returns: (transfer full): the image, or %NULL with @error set (a size
+ *   out of range); @destroy is not called then
+ */
+TessImage *tess_image_new_for_data (TessWcs *wcs, TessPixelType type,
+                                    gint64 width, gint64 height,
+                                    gint64 nplanes, gconstpointer data,
+                                    gboolean big_endian,
+                                    GDestroyNotify destroy, gpointer user_data,
+                                    GError **error);
+
 TessImage *tess_image_ref (TessImage *image);
 void tess_image_unref (TessImage *image);
 

@@ -906,6 +906,100 @@ START_TEST (test_new_with_cards)
 }
 END_TEST
 
+static void
+count_destroy (gpointer data)
+{
+  (*(int *)data)++;
+}
+
+/* tess_image_new_for_data() reads the caller's samples in place, native
+ * or big-endian, for every method: the same output as an image holding a
+ * copy; the caller's memory is released through @destroy once, when the
+ * last reference goes (the plan's included), and left alone otherwise. */
+START_TEST (test_new_for_data)
+{
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 10.0, 20.0, 60, 50, 2.0, 0.0);
+  TessWcs *target
+      = tu_wcs (TESS_FRAME_ICRS, "TAN", 10.001, 20.002, 40, 45, 2.3, 17.0);
+  TessImage *own = tu_image (wcs, 2, 5);
+  gsize n = 60 * 50 * 2;
+  float *native = g_new (float, n);
+  guint32 *swapped = g_new (guint32, n);
+  float *ref = g_new (float, 40 * 45 * 2), *got = g_new (float, 40 * 45 * 2);
+  float fp_ref[40 * 45], fp_got[40 * 45];
+  TessRect all = { 0, 0, 40, 45 };
+  GError *error = NULL;
+  int destroyed = 0;
+
+  memcpy (native, tess_image_get_data (own), n * sizeof (float));
+  for (gsize i = 0; i < n; i++)
+    {
+      guint32 u;
+      memcpy (&u, native + i, 4);
+      swapped[i] = GUINT32_TO_BE (u);
+    }
+  for (int m = 0; m < TESS_N_METHODS; m++)
+    for (int be = 0; be < 2; be++)
+      {
+        TessOptions o;
+        TessImage *img;
+        TessPlan *plan, *plan_ref;
+
+        tess_options_init (&o);
+        o.method = (TessMethod)m;
+        img = tess_image_new_for_data (wcs, TESS_TYPE_FLOAT, 60, 50, 2,
+                                       be ? (gpointer)swapped : native, be,
+                                       count_destroy, &destroyed, &error);
+        tu_assert_no_error (error);
+        ck_assert_int_eq (tess_image_get_nplanes (img), 2);
+        plan = tess_plan_new (img, target, &o, &error);
+        tu_assert_no_error (error);
+        tess_image_unref (img);
+        ck_assert_int_eq (destroyed, 0);
+        plan_ref = tess_plan_new (own, target, &o, &error);
+        tu_assert_no_error (error);
+        ck_assert (
+            tess_plan_compute_region (plan_ref, &all, ref, fp_ref, &error));
+        ck_assert (tess_plan_compute_region (plan, &all, got, fp_got, &error));
+        tu_assert_no_error (error);
+        ck_assert_msg (tu_equal_f (ref, got, 40 * 45 * 2)
+                           && tu_equal_f (fp_ref, fp_got, 40 * 45),
+                       "method %s, big-endian %d differs",
+                       tess_method_name ((TessMethod)m), be);
+        tess_plan_unref (plan_ref);
+        tess_plan_unref (plan);
+        ck_assert_int_eq (destroyed, 1);
+        destroyed = 0;
+      }
+  /* Without @destroy the memory stays the caller's. */
+  {
+    TessImage *img = tess_image_new_for_data (
+        wcs, TESS_TYPE_FLOAT, 60, 50, 2, native, FALSE, NULL, NULL, &error);
+    tu_assert_no_error (error);
+    ck_assert_ptr_eq (tess_image_get_data (img), native);
+    tess_image_unref (img);
+    ck_assert (native[1] == ((float *)tess_image_get_data (own))[1]);
+  }
+  /* A bad size: an error, and @destroy is not called. */
+  ck_assert_ptr_null (tess_image_new_for_data (wcs, TESS_TYPE_FLOAT, 0, 50, 1,
+                                               native, FALSE, count_destroy,
+                                               &destroyed, &error));
+  tu_assert_error (error, TESS_ERROR_INVALID);
+  ck_assert_ptr_null (tess_image_new_for_data (wcs, TESS_TYPE_FLOAT, 60, 50, 0,
+                                               native, FALSE, count_destroy,
+                                               &destroyed, &error));
+  tu_assert_error (error, TESS_ERROR_INVALID);
+  ck_assert_int_eq (destroyed, 0);
+  g_free (native);
+  g_free (swapped);
+  g_free (ref);
+  g_free (got);
+  tess_image_unref (own);
+  tess_wcs_unref (target);
+  tess_wcs_unref (wcs);
+}
+END_TEST
+
 /* A loaded image keeps its other keywords (OBJECT, ...) but not the
  * scaling, which the saved float pixels already include. */
 START_TEST (test_keywords_kept)
@@ -1316,6 +1410,7 @@ image_suite (void)
   tcase_add_test (tc, test_save_float);
   tcase_add_test (tc, test_save_double);
   tcase_add_test (tc, test_new_with_cards);
+  tcase_add_test (tc, test_new_for_data);
   tcase_add_test (tc, test_keywords_kept);
   tcase_add_test (tc, test_save_footprint);
   tcase_add_test (tc, test_save_existing);
