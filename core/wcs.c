@@ -347,13 +347,13 @@ tess__wcs_compatible (const TessWcs *target, const TessWcs *input,
     return TRUE;
   if (target->linear != input->linear)
     {
-      g_autofree char *types = axis_types (target->linear ? t : i);
+      /* Named: the file whose WCS is not celestial. */
+      const TessWcs *odd = target->linear ? target : input;
+      g_autofree char *types = axis_types (odd->cel);
       g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
-                   "%s: the %s has a celestial WCS and the %s a "
-                   "non-celestial one (%s): they cannot be reprojected onto "
-                   "one another",
-                   input->source, target->linear ? "input" : "target",
-                   target->linear ? "target" : "input", types);
+                   "%s: the WCS is not celestial (%s) and the %s's is: they "
+                   "cannot be reprojected onto one another",
+                   odd->source, types, target->linear ? "input" : "target");
       return FALSE;
     }
   for (int k = 0; k < 2; k++)
