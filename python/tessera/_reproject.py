@@ -3,6 +3,10 @@
 # libtessera (tessera._tessera).
 
 import os
+import tempfile
+import threading
+import uuid
+import weakref
 
 import numpy as np
 
@@ -67,14 +71,139 @@ def _check_return_type(return_type):
     raise ValueError(f"return_type must be 'numpy' or 'dask', not {return_type!r}")
 
 
-def _dask_result(plan_args, shape_out, image_shape, block, return_footprint):
+class _LazyPlan:
+    """What a dask chunk needs to rebuild the plan: its arguments (a file
+    name, or an array with its header) and a token.  Pickled to other
+    processes without the C plan, which each process makes once (and
+    shares between its threads: plans are thread-safe).  @keep holds
+    what must live as long as the plan (a scratch file's finaliser)."""
+
+    _cache = {}
+    _lock = threading.Lock()
+
+    def __init__(self, plan_args, keep=None):
+        self.plan_args = plan_args
+        self.token = uuid.uuid4().hex
+        self.keep = keep
+
+    def __getstate__(self):
+        return {"plan_args": self.plan_args, "token": self.token, "keep": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def get(self):
+        with _LazyPlan._lock:
+            plan = _LazyPlan._cache.get(self.token)
+            if plan is None:
+                plan = _tessera.Plan(**self.plan_args)
+                _LazyPlan._cache[self.token] = plan
+            return plan
+
+
+def _chunk(lazy, nplanes, return_footprint, block_info=None):
+    (y0, y1), (x0, x1) = block_info[None]["array-location"][-2:]
+    data, fp = lazy.get().compute(x0, y0, x1 - x0, y1 - y0, footprint=return_footprint)
+    out = np.empty((2, nplanes, y1 - y0, x1 - x0))
+    out[0] = data
+    out[1] = fp if fp is not None else 0
+    return out
+
+
+def _is_dask_array(data):
+    try:
+        import dask.array as da
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(data, da.Array)
+
+
+def _dask_to_scratch(data, header_in):
+    """A dask array written, chunk by chunk, into a FITS file in $TMPDIR
+    (never whole in memory): libtessera maps it and lets go of its pages
+    block by block, and worker processes can read it.  Returns its name
+    and the object whose life the file's is (a _ScratchOwner)."""
+    import dask.array as da
+    from astropy.io import fits
+
+    dtype = np.dtype(">f4") if data.dtype == np.float32 else np.dtype(">f8")
+    header = fits.Header.fromstring(header_in)
+    for key in ("SIMPLE", "BITPIX", "EXTEND", "BSCALE", "BZERO", "BLANK"):
+        header.remove(key, ignore_missing=True, remove_all=True)
+    for i in range(1, 10):
+        header.remove(f"NAXIS{i}", ignore_missing=True)
+    header.remove("NAXIS", ignore_missing=True)
+    primary = fits.Header()
+    primary["SIMPLE"] = True
+    primary["BITPIX"] = -8 * dtype.itemsize
+    primary["NAXIS"] = data.ndim
+    for i, n in enumerate(reversed(data.shape)):
+        primary[f"NAXIS{i + 1}"] = int(n)
+    primary.extend(header, end=True)
+    text = primary.tostring().encode("ascii")
+    nbytes = int(np.prod(data.shape)) * dtype.itemsize
+    fd, path = tempfile.mkstemp(prefix="tessera-dask-", suffix=".fits")
+    owner = _ScratchOwner(path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text)
+            f.truncate(len(text) + (nbytes + 2879) // 2880 * 2880)
+            # Chunk by chunk, each of its rows written with pwrite at its
+            # place in the file: nothing stays mapped or held.
+            da.store(
+                data, _RowWriter(f.fileno(), len(text), data.shape, dtype), lock=False
+            )
+    except BaseException:
+        owner._done()
+        raise
+    return path, owner
+
+
+class _RowWriter:
+    """A da.store target: a chunk's rows (runs along the last axis)
+    written at their place in the file, big-endian.  (No shape or dtype
+    attributes: with them dask takes it for an array and fills one.)"""
+
+    def __init__(self, fd, offset, shape, dtype):
+        self._fd, self._offset, self._shape, self._dtype = fd, offset, shape, dtype
+
+    def __setitem__(self, key, value):
+        start = [k.start or 0 for k in key]
+        value = np.ascontiguousarray(value, dtype=self._dtype)
+        for index in np.ndindex(*value.shape[:-1]):
+            at = [s + i for s, i in zip(start, index)] + [start[-1]]
+            pos = self._offset + int(np.ravel_multi_index(at, self._shape)) * self._dtype.itemsize
+            buf = value[index].tobytes()
+            done = 0
+            while done < len(buf):
+                done += os.pwrite(self._fd, buf[done:], pos + done)
+
+
+class _ScratchOwner:
+    """The scratch file of a dask input lives as long as this object."""
+
+    def __init__(self, path):
+        self.path = path
+        self._done = weakref.finalize(self, _remove, path)
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _dask_result(plan_args, shape_out, image_shape, block, return_footprint, keep=None):
     """Lazy dask arrays of the output and its footprint: each chunk (of
     @block, whole planes) computed by the plan when dask asks for it."""
+    import dask
     import dask.array as da
 
     height, width = image_shape
+    lazy = _LazyPlan(plan_args, keep)
     try:
-        plan = _tessera.Plan(**plan_args)
+        plan = lazy.get()
     except _tessera.NoOverlapError:
         array = da.full(shape_out, np.nan, chunks=shape_out[:-2] + (block or image_shape))
         footprint = da.zeros(shape_out, chunks=array.chunks)
@@ -84,16 +213,12 @@ def _dask_result(plan_args, shape_out, image_shape, block, return_footprint):
     cols = tuple(min(bw, width - x) for x in range(0, width, bw))
     nplanes = plan.nplanes
 
-    def chunk(block_info=None):
-        (y0, y1), (x0, x1) = block_info[None]["array-location"][-2:]
-        data, fp = plan.compute(x0, y0, x1 - x0, y1 - y0, footprint=return_footprint)
-        out = np.empty((2, nplanes, y1 - y0, x1 - x0))
-        out[0] = data
-        out[1] = fp if fp is not None else 0
-        return out
-
+    # The plan's arguments are one key of the graph (sent once to each
+    # worker of a cluster, not with every chunk).
+    lazy_key = dask.delayed(lazy, pure=False, traverse=False)
     both = da.map_blocks(
-        chunk, chunks=((2,), (nplanes,), rows, cols), dtype=np.float64,
+        _chunk, lazy_key, nplanes, bool(return_footprint),
+        chunks=((2,), (nplanes,), rows, cols), dtype=np.float64,
         meta=np.empty((0, 0, 0, 0)),
     )
     if nplanes * height * width != int(np.prod(shape_out)):
@@ -182,6 +307,7 @@ def _reproject(
     _check_return_type(return_type)
     threads = _threads(parallel)
     source = None
+    scratch = None
     if isinstance(input_data, (str, os.PathLike)):
         # A file goes to libtessera itself (mapped, shared with the worker
         # processes of parallel=N); astropy reads only its header here.
@@ -203,8 +329,15 @@ def _reproject(
             source = f"{path}[{hdul.index_of(hdu)}]"
     else:
         data, header_in = parse_input_data(input_data, hdu_in=hdu_in)
-        data = np.asanyarray(data)
-        in_shape, in_dtype = data.shape, data.dtype
+        if _is_dask_array(data):
+            # Into a scratch file, a chunk at a time; then as a file.
+            in_shape = data.shape
+            in_dtype = np.float32 if data.dtype == np.float32 else np.float64
+            path, scratch = _dask_to_scratch(data, header_in)
+            source = path
+        else:
+            data = np.asanyarray(data)
+            in_shape, in_dtype = data.shape, data.dtype
     header_out, shape_out = parse_output_projection(
         output_projection, shape_out=shape_out, output_array=output_array
     )
@@ -252,7 +385,9 @@ def _reproject(
         else:
             plan_args = {"data": data, "header_in": header_in}
         plan_args.update(header_out=header_out, shape_out=image_shape, options=options)
-        return _dask_result(plan_args, shape_out, image_shape, block, bool(return_footprint))
+        return _dask_result(
+            plan_args, shape_out, image_shape, block, bool(return_footprint), keep=scratch
+        )
     try:
         if source is not None:
             array, footprint = _tessera.reproject_file(
