@@ -110,6 +110,12 @@ def _chunk(lazy, nplanes, return_footprint, block_info=None):
     return out
 
 
+def _chunk_data(lazy, block_info=None):
+    (y0, y1), (x0, x1) = block_info[None]["array-location"][-2:]
+    data, _ = lazy.get().compute(x0, y0, x1 - x0, y1 - y0, footprint=False)
+    return data.astype(np.float64, copy=False)
+
+
 def _is_dask_array(data):
     try:
         import dask.array as da
@@ -216,6 +222,15 @@ def _dask_result(plan_args, shape_out, image_shape, block, return_footprint, kee
     # The plan's arguments are one key of the graph (sent once to each
     # worker of a cluster, not with every chunk).
     lazy_key = dask.delayed(lazy, pure=False, traverse=False)
+    if not return_footprint:
+        # The values alone: one array a chunk.
+        array = da.map_blocks(
+            _chunk_data, lazy_key, chunks=((nplanes,), rows, cols), dtype=np.float64,
+            meta=np.empty((0, 0, 0)),
+        )
+        if nplanes * height * width != int(np.prod(shape_out)):
+            raise ValueError(f"the output has {nplanes} planes, not those of shape_out {shape_out}")
+        return array.reshape(shape_out)
     both = da.map_blocks(
         _chunk, lazy_key, nplanes, bool(return_footprint),
         chunks=((2,), (nplanes,), rows, cols), dtype=np.float64,
