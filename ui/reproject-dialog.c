@@ -821,9 +821,11 @@ job_done (GObject *source, GAsyncResult *result, gpointer data)
       g_autofree char *text
           = g_strdup_printf (_ ("%s (%.1f s)."), t->message, seconds);
       gtk_label_set_text (GTK_LABEL (d->status_label), text);
-      log_line (d, "job done: %s", text);
+      /* The frame list again (the new frame is a target too), before the
+       * log says it is done: listing shows each frame in DS9 a moment. */
       int selected = atoi (combo_id (d->target_frame_combo));
       fill_frames (d, selected);
+      log_line (d, "job done: %s", text);
     }
   else if (g_error_matches (error, TESS_ERROR, TESS_ERROR_CANCELLED)
            || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
