@@ -117,6 +117,7 @@ tess_cmd_reproject (int argc, char **argv)
   TessImage *input = NULL;
   TessHealpixMap *map = NULL;
   gboolean ok;
+  TessWriteFlags flags;
   TessPlan *plan = NULL;
   TessProgressBar *bar = NULL;
   gint64 width = 0, height = 0;
@@ -242,6 +243,8 @@ tess_cmd_reproject (int argc, char **argv)
           _ ("%s: the file exists (use --overwrite to replace it)"), a.output);
       goto out;
     }
+  flags = (a.overwrite ? TESS_WRITE_OVERWRITE : 0)
+          | (a.no_footprint ? TESS_WRITE_NO_FOOTPRINT : 0);
   if (tess_cli_same_file (in_path, a.output)
       || (a.target && tess_cli_same_file (a.target, a.output)))
     {
@@ -329,18 +332,9 @@ tess_cmd_reproject (int argc, char **argv)
           tess_healpix_map_get_column (map));
       bar = tess_progress_bar_new ("reproject", verb);
       ok = tess_healpix_reproject_write (
-          map, target, &region, &opt, &run, a.output,
-          (a.overwrite ? TESS_WRITE_OVERWRITE : 0)
-              | (a.no_footprint ? TESS_WRITE_NO_FOOTPRINT : 0),
-          cancellable, tess_progress_bar_update, bar, &error);
-      tess_progress_bar_free (bar);
-      if (!ok)
-        goto fail;
-      tess_cli_verbose (verb, _ ("%s reprojection written to %s in %.3f s"),
-                        tess_method_name (opt.method), a.output,
-                        g_timer_elapsed (timer, NULL));
-      ret = TESS_EXIT_OK;
-      goto out;
+          map, target, &region, &opt, &run, a.output, flags, cancellable,
+          tess_progress_bar_update, bar, &error);
+      goto written;
     }
   /* With workers (or other processes), they read the pixels: here they are
    * only mapped (or converted once to a scratch file the workers share). */
@@ -384,11 +378,10 @@ tess_cmd_reproject (int argc, char **argv)
   bar = tess_progress_bar_new ("reproject", verb);
   /* Blocks go to the file as they are done: the output is never held
    * whole. */
-  ok = tess_cli_engine->write_plan (
-      plan, &region, &run, a.output,
-      (a.overwrite ? TESS_WRITE_OVERWRITE : 0)
-          | (a.no_footprint ? TESS_WRITE_NO_FOOTPRINT : 0),
-      cancellable, tess_progress_bar_update, bar, &error);
+  ok = tess_cli_engine->write_plan (plan, &region, &run, a.output, flags,
+                                    cancellable, tess_progress_bar_update, bar,
+                                    &error);
+written:
   tess_progress_bar_free (bar);
   if (!ok)
     goto fail;

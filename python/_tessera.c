@@ -415,6 +415,31 @@ input_array (PyObject *obj)
   }
 }
 
+/* Checks shape_out (@out_h, @out_w) and reads block_size (None, or
+ * (height, width), both positive) into @block_h, @block_w (0: none). */
+static gboolean
+parse_sizes (gint64 out_h, gint64 out_w, PyObject *block_obj, gint64 *block_h,
+             gint64 *block_w)
+{
+  if (out_w <= 0 || out_h <= 0)
+    {
+      PyErr_Format (PyExc_ValueError,
+                    "shape_out (%lld, %lld) must be positive",
+                    (long long)out_h, (long long)out_w);
+      return FALSE;
+    }
+  if (block_obj != Py_None
+      && !PyArg_ParseTuple (block_obj, "LL:block_size", block_h, block_w))
+    return FALSE;
+  if (*block_w < 0 || *block_h < 0
+      || (block_obj != Py_None && *block_w * *block_h == 0))
+    {
+      PyErr_SetString (PyExc_ValueError, "block_size must be positive");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static PyObject *
 py_reproject (PyObject *self, PyObject *args, PyObject *kwargs)
 {
@@ -442,16 +467,8 @@ py_reproject (PyObject *self, PyObject *args, PyObject *kwargs)
                                     &out_h, &out_w, &options_obj, &block_obj,
                                     &threads, &want_fp, &out_obj))
     return NULL;
-  if (out_w <= 0 || out_h <= 0)
-    return PyErr_Format (PyExc_ValueError,
-                         "shape_out (%lld, %lld) must be positive",
-                         (long long)out_h, (long long)out_w);
-  if (block_obj != Py_None
-      && !PyArg_ParseTuple (block_obj, "LL:block_size", &block_h, &block_w))
+  if (!parse_sizes (out_h, out_w, block_obj, &block_h, &block_w))
     return NULL;
-  if (block_w < 0 || block_h < 0
-      || (block_obj != Py_None && block_w * block_h == 0))
-    return PyErr_Format (PyExc_ValueError, "block_size must be positive");
   if (!parse_options (options_obj, &options))
     return NULL;
   cards_in = header_cards (header_in, "header_in", &ncards_in);
@@ -665,16 +682,8 @@ py_reproject_file (PyObject *self, PyObject *args, PyObject *kwargs)
           &header_out, &out_h, &out_w, &options_obj, &block_obj, &jobs,
           &want_fp, &out_obj))
     return NULL;
-  if (out_w <= 0 || out_h <= 0)
-    return PyErr_Format (PyExc_ValueError,
-                         "shape_out (%lld, %lld) must be positive",
-                         (long long)out_h, (long long)out_w);
-  if (block_obj != Py_None
-      && !PyArg_ParseTuple (block_obj, "LL:block_size", &block_h, &block_w))
+  if (!parse_sizes (out_h, out_w, block_obj, &block_h, &block_w))
     return NULL;
-  if (block_w < 0 || block_h < 0
-      || (block_obj != Py_None && block_w * block_h == 0))
-    return PyErr_Format (PyExc_ValueError, "block_size must be positive");
   if (jobs < 1)
     return PyErr_Format (PyExc_ValueError, "jobs must be positive");
   if (!parse_options (options_obj, &options))
@@ -1073,13 +1082,11 @@ plan_init (PlanObject *self, PyObject *args, PyObject *kwargs)
       PyErr_SetString (PyExc_RuntimeError, "Plan is already made");
       return -1;
     }
-  if (out_w <= 0 || out_h <= 0)
-    {
-      PyErr_Format (PyExc_ValueError,
-                    "shape_out (%lld, %lld) must be positive",
-                    (long long)out_h, (long long)out_w);
+  {
+    gint64 no_h = 0, no_w = 0;
+    if (!parse_sizes (out_h, out_w, Py_None, &no_h, &no_w))
       return -1;
-    }
+  }
   if ((path == NULL) == (data_obj == Py_None)
       || (data_obj != Py_None && !PyUnicode_Check (header_in)))
     {
