@@ -467,7 +467,7 @@ tess__plane_init (TessPlane *plane, TessMethod method, TessPixelType type,
 
 /* Lets go of the pages of @pf's input when they come from a file. */
 static void
-drop_input_pages (const TessPrefilter *pf, gboolean mapped)
+drop_input_pages (const TessPrefilter *pf)
 {
   gsize page = (gsize)sysconf (_SC_PAGESIZE);
   guintptr a = (guintptr)pf->data;
@@ -475,108 +475,299 @@ drop_input_pages (const TessPrefilter *pf, gboolean mapped)
 
   a = (a + page - 1) / page * page;
   b = b / page * page;
-  if (mapped && b > a)
+  if (b > a)
     (void)madvise ((gpointer)a, b - a, MADV_DONTNEED);
 }
 
-/* Every band of @pf's coefficients, into its memory or file; the input's
- * pages let go of after each band when @drop_pages. */
-static gboolean
-make_bands (TessPrefilter *pf, gboolean drop_pages, GError **error)
-{
-  TessScratch scratch = { 0 }, window = { 0 };
-  gsize nb = tess__prefilter_n_bands (pf->type, (gint64)pf->width,
-                                      (gint64)pf->height);
-  gboolean ok = TRUE;
+/* ---------------------------------------------------------------------- */
+/* Coefficients made when first needed                                    */
 
-  pf->scratch = &scratch;
-  pf->window = &window;
-  for (gsize b = 0; ok && b < nb; b++)
+/* A plane's coefficients are made a band at a time, when a block first
+ * asks for rows of it (tess__plane_fetch()): only the bands the output
+ * reaches are made, by whichever thread or process gets there first, and
+ * since a band depends on the plane's size alone the result does not
+ * depend on who makes which.  Within one process each band has a GOnce
+ * word; processes sharing a coefficient file share a word a band in it:
+ * 0 (not made), the pid of the process making it, or BAND_MADE.  A
+ * process that finds the band's maker gone makes it itself. */
+
+#define BAND_MADE ((gint32)-1)
+#define BAND_FAILED 2 /* a GOnce word: the band could not be made */
+
+typedef struct
+{
+  TessScratch pad, window, rows;
+} BandScratch;
+
+struct _TessBandMaker
+{
+  TessPrefilter pf; /* the input plane, and where its coefficients go */
+  TessImage *image; /* its rows read from its file when mapped, or NULL */
+  gint64 image_plane;
+  gboolean drop_pages; /* let go of the input's mapped pages after a band */
+  gsize nbands, band_rows;
+  gsize *once;      /* a word a band (one process), or NULL */
+  gint32 *shared;   /* a word a band in a shared file, or NULL */
+  int fd;           /* a file of coefficients owned here, or -1 */
+  GMutex lock;      /* guards @spare */
+  GPtrArray *spare; /* BandScratch not in use */
+};
+
+static void
+band_scratch_free (gpointer data)
+{
+  BandScratch *s = data;
+
+  g_free (s->pad.data);
+  g_free (s->window.data);
+  g_free (s->rows.data);
+  g_free (s);
+}
+
+static TessBandMaker *
+maker_new (TessMethod method, TessImage *image, gint64 p)
+{
+  TessBandMaker *m = g_new0 (TessBandMaker, 1);
+  gsize elem = image->type == TESS_TYPE_DOUBLE ? 8 : 4;
+
+  m->pf.method = method;
+  m->pf.type = image->type;
+  m->pf.swapped = image->swapped;
+  m->pf.data = (const char *)image->data
+               + (gsize)p * (gsize)image->width * (gsize)image->height * elem;
+  m->pf.width = (gsize)image->width;
+  m->pf.height = (gsize)image->height;
+  m->pf.coeffs_fd = -1;
+  /* Mapped from a file: read its rows, cheaper than faulting pages in. */
+  if (image->map)
+    m->image = image;
+  m->image_plane = p;
+  m->nbands
+      = tess__prefilter_n_bands (image->type, image->width, image->height);
+  m->band_rows = tess__prefilter_band_rows (image->type, image->width);
+  m->fd = -1;
+  g_mutex_init (&m->lock);
+  m->spare = g_ptr_array_new_with_free_func (band_scratch_free);
+  return m;
+}
+
+static void
+maker_free (TessBandMaker *m)
+{
+  if (m == NULL)
+    return;
+  g_ptr_array_unref (m->spare);
+  g_mutex_clear (&m->lock);
+  g_free (m->once);
+  if (m->fd >= 0)
+    close (m->fd);
+  g_free (m);
+}
+
+/* Makes band @b, with memory kept for the next band. */
+static gboolean
+maker_make (TessBandMaker *m, gsize b, GError **error)
+{
+  TessPrefilter pf = m->pf;
+  BandScratch *s = NULL;
+  gboolean ok = TRUE;
+  gsize s0, s1;
+
+  g_mutex_lock (&m->lock);
+  if (m->spare->len > 0)
+    s = g_ptr_array_steal_index_fast (m->spare, m->spare->len - 1);
+  g_mutex_unlock (&m->lock);
+  if (s == NULL)
+    s = g_new0 (BandScratch, 1);
+  pf.scratch = &s->pad;
+  pf.window = &s->window;
+  tess__prefilter_band_source (&pf, b, &s0, &s1);
+  if (m->image && s1 > s0)
     {
-      ok = tess__prefilter_band (pf, b, error);
-      drop_input_pages (pf, drop_pages);
+      GError *local = NULL;
+      gpointer rows = tess__scratch_get (&s->rows, (s1 - s0) * pf.width
+                                                       * elem_size (&pf));
+      if (tess__image_read_rows (m->image, m->image_plane, (gint64)s0,
+                                 (gint64)s1, rows, &local))
+        {
+          pf.data = rows;
+          pf.data_y0 = s0;
+          pf.swapped = FALSE;
+        }
+      else if (local)
+        {
+          g_propagate_error (error, local);
+          ok = FALSE;
+        }
     }
-  g_free (scratch.data);
-  g_free (window.data);
-  pf->scratch = pf->window = NULL;
+  if (ok)
+    ok = tess__prefilter_band (&pf, b, error);
+  if (ok && m->drop_pages && pf.data == m->pf.data)
+    drop_input_pages (&pf);
+  g_mutex_lock (&m->lock);
+  g_ptr_array_add (m->spare, s);
+  g_mutex_unlock (&m->lock);
   return ok;
 }
 
-/* Coefficients too large to hold in memory: in a shared file (see
- * tess__shared_file()), made a slice at a time with pread/pwrite, the
- * input's pages let go of as the slices are done; mapped read-only for
- * sampling. */
+/* Band @b made once in this process. */
 static gboolean
-prefilter_in_file (TessPrefilter *pf, gboolean mapped, gsize bytes,
-                   gpointer *map_out, GError **error)
+maker_need_once (TessBandMaker *m, gsize b, GError **error)
 {
-  gboolean ok;
-  gpointer map = MAP_FAILED;
-  int fd = tess__shared_file ("spline coefficients", bytes, error);
-
-  if (fd < 0)
-    return FALSE;
-  pf->coeffs = NULL;
-  pf->coeffs_fd = fd;
-  pf->coeffs_offset = 0;
-  ok = make_bands (pf, mapped, error);
-  if (ok)
+  if (g_once_init_enter (&m->once[b]))
     {
-      map = mmap (NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+      GError *local = NULL;
+      gboolean ok = maker_make (m, b, &local);
+      g_once_init_leave (&m->once[b], ok ? 1 : BAND_FAILED);
+      if (!ok)
+        {
+          g_propagate_error (error, local);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (__atomic_load_n (&m->once[b], __ATOMIC_ACQUIRE) == BAND_FAILED)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "band %" G_GSIZE_FORMAT
+                   " of the spline coefficients could not be made",
+                   b);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Band @b made once among the processes sharing its word. */
+static gboolean
+maker_need_shared (TessBandMaker *m, gsize b, GError **error)
+{
+  gint *word = (gint *)&m->shared[b];
+  gint self = (gint)getpid ();
+
+  for (;;)
+    {
+      gint v = g_atomic_int_get (word);
+      gboolean ok;
+
+      if (v == BAND_MADE)
+        return TRUE;
+      if (v > 0 && v != self && (kill ((pid_t)v, 0) == 0 || errno != ESRCH))
+        {
+          /* Another process is making it. */
+          g_usleep (200);
+          continue;
+        }
+      if (!g_atomic_int_compare_and_exchange (word, v, self))
+        continue;
+      tess__worker_maybe_die ("band");
+      ok = maker_make (m, b, error);
+      g_atomic_int_set (word, ok ? BAND_MADE : 0);
+      return ok;
+    }
+}
+
+static gboolean
+maker_need (TessBandMaker *m, gint64 r0, gint64 r1, GError **error)
+{
+  if (r0 >= r1)
+    return TRUE;
+  for (gsize b = (gsize)r0 / m->band_rows;
+       b < m->nbands && b * m->band_rows < (gsize)r1; b++)
+    if (!(m->shared ? maker_need_shared (m, b, error)
+                    : maker_need_once (m, b, error)))
+      return FALSE;
+  return TRUE;
+}
+
+guint64
+tess__coeffs_file_bytes (TessPixelType type, gint64 width, gint64 height,
+                         gint64 nplanes, guint64 *states_offset)
+{
+  guint64 page = (guint64)sysconf (_SC_PAGESIZE);
+  guint64 coeffs
+      = (guint64)tess__coeffs_bytes (type, width, height) * (guint64)nplanes;
+  guint64 states = (guint64)tess__prefilter_n_bands (type, width, height)
+                   * (guint64)nplanes * sizeof (gint32);
+
+  *states_offset = (coeffs + page - 1) / page * page;
+  return *states_offset + states;
+}
+
+void
+tess__plane_make_shared (TessPlane *plane, TessImage *image, gint64 p,
+                         gint32 *states)
+{
+  TessBandMaker *m = maker_new (plane->method, image, p);
+
+  m->pf.coeffs_fd = plane->file_fd;
+  m->pf.coeffs_offset = plane->file_offset;
+  m->shared = states;
+  maker_free (plane->maker);
+  plane->maker = m;
+}
+
+gboolean
+tess__plane_prepare (TessPlane *plane, TessMethod method, TessImage *image,
+                     gint64 p, GError **error)
+{
+  gsize elem = image->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  gsize bytes = tess__coeffs_bytes (image->type, image->width, image->height);
+  const char *data
+      = (const char *)image->data
+        + (gsize)p * (gsize)image->width * (gsize)image->height * elem;
+  TessBandMaker *m;
+
+  if (!tess__method_is_spline (method))
+    {
+      tess__plane_init (plane, method, image->type, image->swapped, data,
+                        image->width, image->height);
+      return TRUE;
+    }
+  m = maker_new (method, image, p);
+  m->once = g_new0 (gsize, m->nbands);
+  if (bytes >= tess__map_threshold ())
+    {
+      /* Too large to hold in memory: in a file (see tess__shared_file()),
+       * written a band at a time, mapped for sampling; the input's pages
+       * let go of as the bands are made. */
+      gpointer map;
+      m->fd = tess__shared_file ("spline coefficients", bytes, error);
+      if (m->fd < 0)
+        {
+          maker_free (m);
+          return FALSE;
+        }
+      map = mmap (NULL, bytes, PROT_READ, MAP_SHARED, m->fd, 0);
       if (map == MAP_FAILED)
         {
           g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
                        "cannot map the spline coefficients: %s",
                        g_strerror (errno));
-          ok = FALSE;
+          maker_free (m);
+          return FALSE;
         }
-    }
-  close (fd);
-  *map_out = map;
-  return ok;
-}
-
-gboolean
-tess__plane_prepare (TessPlane *plane, TessMethod method, TessPixelType type,
-                     gboolean swapped, gconstpointer data, gboolean mapped,
-                     gint64 width, gint64 height, GError **error)
-{
-  TessPrefilter pf = { 0 };
-  gsize bytes = tess__coeffs_bytes (type, width, height);
-  gpointer map = NULL;
-
-  if (!tess__method_is_spline (method))
-    {
-      tess__plane_init (plane, method, type, swapped, data, width, height);
-      return TRUE;
-    }
-  pf.method = method;
-  pf.type = type;
-  pf.swapped = swapped;
-  pf.data = data;
-  pf.width = (gsize)width;
-  pf.height = (gsize)height;
-  pf.coeffs_fd = -1;
-  if (bytes >= tess__map_threshold ())
-    {
-      if (!prefilter_in_file (&pf, mapped, bytes, &map, error))
-        return FALSE;
-      tess__plane_init (plane, method, type, swapped, map, width, height);
+      m->pf.coeffs_fd = m->fd;
+      m->drop_pages = image->map != NULL;
+      tess__plane_init (plane, method, image->type, image->swapped, map,
+                        image->width, image->height);
       plane->map = map;
       plane->map_len = bytes;
-      return TRUE;
     }
-  pf.coeffs = tess__alloc_large (bytes);
-  if (pf.coeffs == NULL)
+  else
     {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "not enough memory for the spline coefficients");
-      return FALSE;
+      m->pf.coeffs = tess__alloc_large (bytes);
+      if (m->pf.coeffs == NULL)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
+                       "not enough memory for the spline coefficients");
+          maker_free (m);
+          return FALSE;
+        }
+      tess__plane_init (plane, method, image->type, image->swapped,
+                        m->pf.coeffs, image->width, image->height);
+      plane->owned = m->pf.coeffs;
     }
-  /* In memory: the bands cannot fail. */
-  make_bands (&pf, FALSE, NULL);
-  tess__plane_init (plane, method, type, swapped, pf.coeffs, width, height);
-  plane->owned = pf.coeffs;
+  plane->maker = m;
   return TRUE;
 }
 
@@ -622,6 +813,8 @@ tess__plane_fetch (TessPlane *plane, gint64 r0, gint64 r1, GError **error)
   gsize elem = plane->type == TESS_TYPE_DOUBLE ? 8 : 4;
   gsize row = plane->stride * elem, bytes;
 
+  if (plane->maker && !maker_need (plane->maker, r0, r1, error))
+    return FALSE;
   if (plane->file_fd < 0 || r0 >= r1
       || (plane->values && r0 >= plane->row0 && r1 <= plane->row1))
     return TRUE;
@@ -653,6 +846,7 @@ tess__plane_fetch (TessPlane *plane, gint64 r0, gint64 r1, GError **error)
 void
 tess__plane_clear (TessPlane *plane)
 {
+  maker_free (plane->maker);
   g_free (plane->window);
   g_free (plane->owned);
   if (plane->map)

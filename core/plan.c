@@ -15,8 +15,10 @@
 #include "tess-spectral.h"
 #include "tess-transform.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Tile side: the coordinate map of a tile (2 × 8 bytes a pixel) stays
  * within a few hundred KiB. */
@@ -36,6 +38,9 @@ struct _TessPlan
   GMutex lock; /* guards the lazy preparation of planes */
   TessPlane *planes;
   gboolean *ready;
+  /* The bands' words of a shared coefficient file, mapped, or NULL. */
+  gpointer states_map;
+  gsize states_len;
   /* The output's planes: the input's, or (with @spec) made from them. */
   TessSpecMap *spec;
   gint64 out_nplanes;
@@ -207,6 +212,8 @@ tess_plan_unref (TessPlan *plan)
       tess__plane_clear (&plan->planes[p]);
   g_free (plan->planes);
   g_free (plan->ready);
+  if (plan->states_map)
+    munmap (plan->states_map, plan->states_len);
   tess__spec_map_free (plan->spec);
   g_mutex_clear (&plan->lock);
   tess_image_unref (plan->input);
@@ -233,17 +240,10 @@ get_plane (TessPlan *plan, gint64 p, GError **error)
   TessImage *in = plan->input;
 
   g_mutex_lock (&plan->lock);
-  if (!plan->ready[p])
-    {
-      gsize elem = in->type == TESS_TYPE_DOUBLE ? 8 : 4;
-      const char *data
-          = (const char *)in->data
-            + (gsize)p * (gsize)in->width * (gsize)in->height * elem;
-      if (tess__plane_prepare (&plan->planes[p], plan->options.method,
-                               in->type, in->swapped, data, in->map != NULL,
-                               in->width, in->height, error))
-        plan->ready[p] = TRUE;
-    }
+  if (!plan->ready[p]
+      && tess__plane_prepare (&plan->planes[p], plan->options.method, in, p,
+                              error))
+    plan->ready[p] = TRUE;
   if (plan->ready[p])
     result = &plan->planes[p];
   g_mutex_unlock (&plan->lock);
@@ -420,6 +420,29 @@ compute_input_planes (TessPlan *plan, const TessRect *rect, gpointer data,
         gsize tw = (gsize)tr.width;
 
         tess__grid_map_fill (map, t, &tr, ix, iy);
+        /* Coefficients in memory, made as needed: the rows this tile
+         * reads. */
+        if (plan->planes[0].maker && plan->planes[0].file_fd < 0)
+          {
+            gsize np = tw * (gsize)tr.height;
+            double ymin = G_MAXDOUBLE, ymax = -G_MAXDOUBLE;
+            gint64 r0, r1;
+            for (gsize k = 0; k < np; k++)
+              if (!isnan (ix[k]) && !isnan (iy[k]))
+                {
+                  ymin = MIN (ymin, iy[k]);
+                  ymax = MAX (ymax, iy[k]);
+                }
+            tess__plane_rows_for (&plan->planes[0], ymin, ymax, &r0, &r1);
+            for (gint64 p = 0; p < in->nplanes; p++)
+              if (!tess__plane_fetch (&plan->planes[p], r0, r1, error))
+                {
+                  g_free (ix);
+                  g_free (iy);
+                  g_free (tmp);
+                  return FALSE;
+                }
+          }
         for (gint64 p = 0; p < in->nplanes; p++)
           {
             const TessPlane *pl = &plan->planes[p];
@@ -487,12 +510,31 @@ tess__plan_get_options (const TessPlan *plan)
   return &plan->options;
 }
 
-void
-tess__plan_use_coefficient_file (TessPlan *plan, int fd, gsize plane_bytes)
+gboolean
+tess__plan_use_coefficient_file (TessPlan *plan, int fd, GError **error)
 {
   TessImage *in = plan->input;
+  guint64 states_offset, total;
+  gsize plane_bytes = tess__coeffs_bytes (in->type, in->width, in->height);
+  gsize nbands = tess__prefilter_n_bands (in->type, in->width, in->height);
+  gpointer map;
 
+  total = tess__coeffs_file_bytes (in->type, in->width, in->height,
+                                   in->nplanes, &states_offset);
+  map = mmap (NULL, (gsize)(total - states_offset), PROT_READ | PROT_WRITE,
+              MAP_SHARED, fd, (off_t)states_offset);
+  if (map == MAP_FAILED)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "cannot map the spline coefficients' bands: %s",
+                   g_strerror (errno));
+      return FALSE;
+    }
   g_mutex_lock (&plan->lock);
+  if (plan->states_map)
+    munmap (plan->states_map, plan->states_len);
+  plan->states_map = map;
+  plan->states_len = (gsize)(total - states_offset);
   for (gint64 p = 0; p < in->nplanes; p++)
     {
       if (plan->ready[p])
@@ -500,9 +542,12 @@ tess__plan_use_coefficient_file (TessPlan *plan, int fd, gsize plane_bytes)
       tess__plane_init_file (&plan->planes[p], plan->options.method, in->type,
                              in->width, in->height, fd,
                              (guint64)p * plane_bytes);
+      tess__plane_make_shared (&plan->planes[p], in, p,
+                               (gint32 *)map + (gsize)p * nbands);
       plan->ready[p] = TRUE;
     }
   g_mutex_unlock (&plan->lock);
+  return TRUE;
 }
 
 typedef struct

@@ -7,18 +7,17 @@
  * temporary file), the options — on a socket that is its standard input and
  * output, then task after task.  Results go straight into shared files: the
  * output (its fd 3: the FITS file being written, or shared memory) and, for
- * the spline methods, the coefficients (fd 4), which the workers make
- * together before the blocks, band by band (a barrier, then the blocks).
+ * the spline methods, the coefficients (fd 4), whose bands the workers
+ * make as their blocks need them, each once (see interp.c).
  * The parent hands out tasks, reports progress, cancels (killing the
  * workers), and gives the task of a worker that dies to another one, once.
  *
  * Protocol (text lines), parent → worker:
- *   tessera-worker 4 / input PATH / target PATH / the options, a
+ *   tessera-worker 5 / input PATH / target PATH / the options, a
  *   "key value" line each (tess__options_to_text) / output X0 Y0 W H / layout
  * DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN / coeffs 0|1 / input-data 0|1 /
- * go then tasks: band ID B (band B of the
- * coefficients, all planes), block ID X Y W H (target coordinates), and
- * quit. worker → parent: ready / done ID / error MESSAGE
+ * go then tasks: block ID X Y W H (target coordinates), and quit. worker →
+ * parent: ready / done ID / error MESSAGE
  */
 #include "config.h"
 
@@ -48,12 +47,6 @@ typedef struct
   GString *line;
 } Worker;
 
-typedef enum
-{
-  PHASE_BANDS,
-  PHASE_BLOCKS,
-} Phase;
-
 typedef struct
 {
   const TessPoolJob *job;
@@ -64,8 +57,7 @@ typedef struct
   char *tmpdir;
   int output_fd, coeffs_fd;
   TessStreamLayout layout;
-  /* The current phase and its tasks. */
-  Phase phase;
+  /* The blocks: next to hand out, done, to hand out again. */
   gint64 ntasks, next, ndone;
   gint64 *pending, npending;
   int *tries;
@@ -219,7 +211,7 @@ worker_start (Pool *pool, Worker *w, GError **error)
   w->ready = FALSE;
   w->line = g_string_new (NULL);
   text = g_string_new (NULL);
-  g_string_append_printf (text, "tessera-worker 4\ninput %s\ntarget %s\n",
+  g_string_append_printf (text, "tessera-worker 5\ninput %s\ntarget %s\n",
                           job->input_path, pool->header_path);
   tess__options_to_text (&job->options, text);
   g_string_append_printf (
@@ -266,41 +258,17 @@ write_header (Pool *pool, GError **error)
   return ok;
 }
 
-static void
-phase_begin (Pool *pool, Phase phase)
-{
-  const TessPoolJob *job = pool->job;
-
-  pool->phase = phase;
-  pool->next = pool->ndone = pool->npending = 0;
-  g_free (pool->pending);
-  g_free (pool->tries);
-  pool->ntasks = phase == PHASE_BLOCKS
-                     ? job->nblocks
-                     : (gint64)tess__prefilter_n_bands (
-                         job->in_type, job->in_width, job->in_height);
-  pool->pending = g_new (gint64, pool->ntasks);
-  pool->tries = g_new0 (int, pool->ntasks);
-}
-
-/* The text of task @t of the current phase. */
+/* The text of block @t's task. */
 static void
 task_text (const Pool *pool, gint64 t, char *buf, gsize size)
 {
-  const TessPoolJob *job = pool->job;
+  const TessRect *r = &pool->job->blocks[t];
 
-  if (pool->phase == PHASE_BLOCKS)
-    {
-      const TessRect *r = &job->blocks[t];
-      g_snprintf (buf, size,
-                  "block %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                  " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                  " %" G_GINT64_FORMAT "\n",
-                  t, r->x0, r->y0, r->width, r->height);
-    }
-  else
-    g_snprintf (buf, size, "band %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n",
-                t, t);
+  g_snprintf (buf, size,
+              "block %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+              " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+              "\n",
+              t, r->x0, r->y0, r->width, r->height);
 }
 
 /* A worker is gone: its task goes to another, once. */
@@ -313,24 +281,18 @@ worker_lost (Pool *pool, Worker *w, GError **error)
   worker_stop (w, TRUE);
   if (t >= 0)
     {
-      /* Bands and blocks alike only write their own part: done again,
-       * they give the same. */
+      /* A block only writes its own part (and bands of coefficients,
+       * which are the same whoever makes them): done again, it gives the
+       * same. */
       if (++pool->tries[t] > 1)
         {
           const TessRect *r = &job->blocks[t];
-          if (pool->phase == PHASE_BANDS)
-            g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                         "band %" G_GINT64_FORMAT
-                         " of the spline coefficients failed twice: its "
-                         "workers died",
-                         t);
-          else
-            g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                         "block %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
-                         ",%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                         "x%" G_GINT64_FORMAT ") failed twice: its workers "
-                         "died",
-                         t, r->x0, r->y0, r->width, r->height);
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                       "block %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
+                       ",%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                       "x%" G_GINT64_FORMAT ") failed twice: its workers "
+                       "died",
+                       t, r->x0, r->y0, r->width, r->height);
           return FALSE;
         }
       pool->pending[pool->npending++] = t;
@@ -365,13 +327,13 @@ worker_lines (Pool *pool, Worker *w, TessPoolBlockDone block_done,
             {
               w->busy = -1;
               pool->ndone++;
-              if (pool->phase == PHASE_BLOCKS && block_done)
+              if (block_done)
                 block_done (t, pool->ndone, user_data);
             }
         }
       else if (g_str_has_prefix (l, "error "))
         {
-          if (w->busy >= 0 && pool->phase == PHASE_BLOCKS)
+          if (w->busy >= 0)
             {
               const TessRect *r = &pool->job->blocks[w->busy];
               g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
@@ -431,9 +393,10 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
     }
   if (spline)
     {
-      guint64 bytes = (guint64)tess__coeffs_bytes (job->in_type, job->in_width,
-                                                   job->in_height)
-                      * (guint64)job->nplanes;
+      guint64 states_offset;
+      guint64 bytes = tess__coeffs_file_bytes (job->in_type, job->in_width,
+                                               job->in_height, job->nplanes,
+                                               &states_offset);
       pool.coeffs_fd = tess__shared_file ("spline coefficients", bytes, error);
       if (pool.coeffs_fd < 0)
         goto out;
@@ -444,7 +407,9 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
     if (!worker_start (&pool, &pool.workers[i], error))
       goto out;
 
-  phase_begin (&pool, spline ? PHASE_BANDS : PHASE_BLOCKS);
+  pool.ntasks = job->nblocks;
+  pool.pending = g_new (gint64, pool.ntasks);
+  pool.tries = g_new0 (int, pool.ntasks);
   for (;;)
     {
       struct pollfd fds[64];
@@ -456,13 +421,7 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
           goto out;
         }
       if (pool.ndone == pool.ntasks)
-        {
-          /* A barrier: every task of the phase is done. */
-          if (pool.phase == PHASE_BLOCKS)
-            break;
-          phase_begin (&pool, PHASE_BLOCKS);
-          continue;
-        }
+        break;
       /* Hand out tasks: retried ones first. */
       for (int i = 0; i < pool.nworkers; i++)
         {

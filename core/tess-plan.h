@@ -6,12 +6,13 @@
 #include "tess-private.h"
 
 const TessOptions *tess__plan_get_options (const TessPlan *plan);
-/* Samples the spline methods from coefficients made elsewhere (see
- * TessPrefilter), read from file @fd as each region needs them (plane p's
- * at p × @plane_bytes): the plan is then not to be shared between
+/* Samples the spline methods from coefficients in file @fd, laid out as
+ * tess__coeffs_file_bytes() says and shared with other processes: their
+ * bands made by whichever process needs them first, read from the file
+ * as each region needs them.  The plan is then not to be shared between
  * threads. */
-void tess__plan_use_coefficient_file (TessPlan *plan, int fd,
-                                      gsize plane_bytes);
+gboolean tess__plan_use_coefficient_file (TessPlan *plan, int fd,
+                                          GError **error);
 
 /* The blocks @run cuts @rect into, row by row. */
 TessRect *tess__plan_make_blocks (const TessRunOptions *run,

@@ -206,6 +206,7 @@ TessImage *tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
                               gboolean with_data, GError **error);
 
 /* interp.c: an input plane ready for interpolation. */
+typedef struct _TessBandMaker TessBandMaker;
 typedef struct
 {
   TessMethod method;
@@ -226,6 +227,9 @@ typedef struct
   guint64 file_offset;
   gpointer window; /* the buffer @values points into, grown as needed */
   gsize window_bytes;
+  /* Spline coefficients made a band at a time when first needed (see
+   * tess__plane_fetch()), or NULL: all at hand. */
+  TessBandMaker *maker;
 } TessPlane;
 
 /* Spline coefficients in bands of rows, each made on its own from the
@@ -279,13 +283,13 @@ gboolean tess__prefilter_band (const TessPrefilter *pf, gsize b,
 void tess__plane_init (TessPlane *plane, TessMethod method, TessPixelType type,
                        gboolean swapped, gconstpointer data, gint64 width,
                        gint64 height);
-/* A plane with its own coefficients (spline methods), made here (in a
- * file when they are large; @mapped says @data come from a file, whose
- * pages may then be let go of as they are used). */
+/* A plane of @image's plane @p.  For the spline methods it has its own
+ * coefficients (in a file when they are large), made a band at a time as
+ * tess__plane_fetch() asks for rows; the input's rows are then read from
+ * its file when it is mapped, rather than faulted in.  The plane may be
+ * shared between threads: each band is made once. */
 gboolean tess__plane_prepare (TessPlane *plane, TessMethod method,
-                              TessPixelType type, gboolean swapped,
-                              gconstpointer data, gboolean mapped,
-                              gint64 width, gint64 height, GError **error);
+                              TessImage *image, gint64 p, GError **error);
 void tess__plane_clear (TessPlane *plane);
 /* Spline coefficients of a @width × @height plane in file @fd from
  * @offset, read a window of rows at a time: before sampling, make sure
@@ -294,8 +298,24 @@ void tess__plane_clear (TessPlane *plane);
 void tess__plane_init_file (TessPlane *plane, TessMethod method,
                             TessPixelType type, gint64 width, gint64 height,
                             int fd, guint64 offset);
-/* Makes padded rows [r0, r1) of a plane's coefficients at hand (a no-op
- * unless the plane reads them from a file). */
+/* A coefficient file shared by processes for @nplanes planes: the
+ * planes' coefficients, then, from *@states_offset (page-aligned), a word
+ * a band of each plane saying whether it is made (zero: not yet). */
+guint64 tess__coeffs_file_bytes (TessPixelType type, gint64 width,
+                                 gint64 height, gint64 nplanes,
+                                 guint64 *states_offset);
+/* A plane of a shared coefficient file (tess__plane_init_file()) whose
+ * bands the processes sharing @states (its plane's words in the file,
+ * mapped) make as they need them, from @image's plane @p: each band once,
+ * or again by another process if the one making it dies. */
+void tess__plane_make_shared (TessPlane *plane, TessImage *image, gint64 p,
+                              gint32 *states);
+/* worker.c: a worker asked to die (by TESSERA_WORKER_DIE, for tests)
+ * when it starts a task of this @kind ("block" or "band") exits here. */
+void tess__worker_maybe_die (const char *kind);
+/* Makes padded rows [r0, r1) of a plane's coefficients at hand: makes
+ * the bands they lie in if need be, and reads them when the plane reads
+ * its coefficients from a file (a no-op for other planes). */
 gboolean tess__plane_fetch (TessPlane *plane, gint64 r0, gint64 r1,
                             GError **error);
 /* The padded coefficient rows samples of rows [ymin, ymax] (input pixel

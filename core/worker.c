@@ -1,8 +1,9 @@
 /* worker.c — the worker side of pool.c: computes, in a process of its
- * own, the tasks a parent hands out — bands of the spline coefficients
- * and blocks of the output — writing results straight into files the parent
- * shares: the output (fd 3: a FITS file being written, or shared memory)
- * and the spline coefficients (fd 4).  See pool.c for the protocol.
+ * own, the blocks of the output a parent hands out, writing results
+ * straight into files the parent shares: the output (fd 3: a FITS file
+ * being written, or shared memory) and the spline coefficients (fd 4),
+ * whose bands the workers make together as their blocks need them (see
+ * interp.c).  See pool.c for the protocol.
  */
 #include "config.h"
 
@@ -100,8 +101,8 @@ value (char *line, const char *key)
  * yet, the first worker to create it dies on receiving its first task of
  * the kind TESSERA_WORKER_DIE_ON names ("block" when unset); when it is
  * "always", every worker does. */
-static void
-maybe_die (const char *kind)
+void
+tess__worker_maybe_die (const char *kind)
 {
   const char *path = g_getenv ("TESSERA_WORKER_DIE");
   const char *on = g_getenv ("TESSERA_WORKER_DIE_ON");
@@ -123,55 +124,10 @@ typedef struct
   TessImage *input;
   TessRect out;
   TessStreamLayout layout;
-  gsize plane_coeffs; /* spline coefficients in fd 4, or 0 */
   gpointer block;
   float *block_fp;
   gsize block_cap;
-  TessScratch scratch, rows, window;
 } Worker;
-
-/* Band @b of plane @p's coefficients, written to their file. */
-static gboolean
-band_task (Worker *w, gint64 p, gsize b, GError **error)
-{
-  TessImage *in = w->input;
-  gsize elem = in->type == TESS_TYPE_DOUBLE ? 8 : 4;
-  TessPrefilter pf = { 0 };
-  gsize s0, s1;
-
-  pf.method = tess__plan_get_options (w->plan)->method;
-  pf.type = in->type;
-  pf.swapped = in->swapped;
-  pf.data = (const char *)in->data
-            + (gsize)p * (gsize)in->width * (gsize)in->height * elem;
-  pf.width = (gsize)in->width;
-  pf.height = (gsize)in->height;
-  pf.scratch = &w->scratch;
-  pf.window = &w->window;
-  pf.coeffs_fd = COEFFS_FD;
-  pf.coeffs_offset = (guint64)p * w->plane_coeffs;
-  /* The input rows needed, read rather than touched through the mapping:
-   * copying from a file is much cheaper than faulting its pages in. */
-  tess__prefilter_band_source (&pf, b, &s0, &s1);
-  if (s1 > s0)
-    {
-      GError *local = NULL;
-      gpointer rows
-          = tess__scratch_get (&w->rows, (s1 - s0) * pf.width * elem);
-      if (tess__image_read_rows (in, p, (gint64)s0, (gint64)s1, rows, &local))
-        {
-          pf.data = rows;
-          pf.data_y0 = s0;
-          pf.swapped = FALSE;
-        }
-      else if (local)
-        {
-          g_propagate_error (error, local);
-          return FALSE;
-        }
-    }
-  return tess__prefilter_band (&pf, b, error);
-}
 
 static gboolean
 do_block (Worker *w, const TessRect *r, GError **error)
@@ -229,7 +185,7 @@ tess_worker_serve (int fd, GError **error)
    * size, rather than each reading a copy. */
   g_setenv ("TESSERA_MAP_MIN_BYTES", "0", FALSE);
   line = read_line (&rd);
-  if (line == NULL || strcmp (line, "tessera-worker 4") != 0)
+  if (line == NULL || strcmp (line, "tessera-worker 5") != 0)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
                    "unknown worker protocol");
@@ -306,12 +262,11 @@ tess_worker_serve (int fd, GError **error)
       = tess_plan_get_pixel_type (w.plan) == TESS_TYPE_DOUBLE ? 8 : 4;
   if (use_coeffs)
     {
-      w.plane_coeffs = tess__coeffs_bytes (w.input->type, w.input->width,
-                                           w.input->height);
       /* Each block reads the rows it needs from the file (into memory of
        * this process's own, reused): cheaper than faulting in pages of a
        * shared mapping. */
-      tess__plan_use_coefficient_file (w.plan, COEFFS_FD, w.plane_coeffs);
+      if (!tess__plan_use_coefficient_file (w.plan, COEFFS_FD, &local))
+        goto out;
     }
   say (fd, "ready\n");
 
@@ -330,19 +285,12 @@ tess_worker_serve (int fd, GError **error)
                        line);
           goto out;
         }
-      maybe_die (kind);
+      tess__worker_maybe_die (kind);
       if (strcmp (kind, "block") == 0 && n == 6)
         {
           TessRect r = { a, b, c, d };
           if (!do_block (&w, &r, &local))
             goto out;
-        }
-      else if (w.plane_coeffs && strcmp (kind, "band") == 0 && n == 3
-               && a >= 0)
-        {
-          for (gint64 p = 0; p < w.input->nplanes; p++)
-            if (!band_task (&w, p, (gsize)a, &local))
-              goto out;
         }
       else
         {
@@ -362,9 +310,6 @@ out:
     }
   g_free (w.block);
   g_free (w.block_fp);
-  g_free (w.scratch.data);
-  g_free (w.rows.data);
-  g_free (w.window.data);
   if (w.plan)
     tess_plan_unref (w.plan);
   if (w.input)
