@@ -39,6 +39,13 @@ spline_pole (TessMethod method)
   return method == TESS_METHOD_BICUBIC ? sqrt (3.0) - 2.0 : sqrt (8.0) - 3.0;
 }
 
+/* Where z^i vanishes in double precision. */
+static gsize
+filter_horizon (double z)
+{
+  return (gsize)ceil (log (1e-17) / log (fabs (z)));
+}
+
 /* In-place recursive filter of @k interleaved lines of @n samples each
  * (sample i of line j at c[i * k + j]), mirror boundary
  * (… s2 s1 | s0 s1 s2 … sn-1 | sn-2 …).  Each line gets exactly the same
@@ -56,7 +63,7 @@ filter_lines (double *c, gsize n, gsize k, double z)
 
   /* Causal initialisation: the sum over the mirrored signal, truncated
    * where z^i vanishes in double precision. */
-  horizon = (gsize)ceil (log (1e-17) / log (fabs (z)));
+  horizon = filter_horizon (z);
   if (horizon < n)
     {
       double zi = z;
@@ -96,6 +103,60 @@ filter_lines (double *c, gsize n, gsize k, double z)
       c[i * k + j] = z * (c[(i + 1) * k + j] - c[i * k + j]);
 }
 
+/* The same filter as filter_lines() (the same arithmetic in the same
+ * order, so the same bits), on @k lines of @n samples of type T read and
+ * written in place — sample i of line j at base[i * is + j * js] — with
+ * @buf (n × k doubles) for the causal pass: two passes over the data
+ * instead of a copy in, three passes and a copy out.  For lines longer
+ * than the causal initialisation's horizon. */
+#define DEFINE_FILTER(T, SUFFIX)                                              \
+  static void filter_direct_##SUFFIX (T *base, gsize is, gsize js, gsize n,   \
+                                      gsize k, double z, double *buf)         \
+  {                                                                           \
+    double lambda = (1.0 - z) * (1.0 - 1.0 / z);                              \
+    double a = z / (z * z - 1.0);                                             \
+    gsize horizon = filter_horizon (z);                                       \
+    double zi = z;                                                            \
+    for (gsize j = 0; j < k; j++)                                             \
+      buf[j] = (double)base[j * js] * lambda;                                 \
+    for (gsize i = 1; i < horizon; i++)                                       \
+      {                                                                       \
+        const T *s = base + i * is;                                           \
+        for (gsize j = 0; j < k; j++)                                         \
+          buf[j] += zi * ((double)s[j * js] * lambda);                        \
+        zi *= z;                                                              \
+      }                                                                       \
+    for (gsize i = 1; i < n; i++)                                             \
+      {                                                                       \
+        const T *s = base + i * is;                                           \
+        double *c = buf + i * k;                                              \
+        for (gsize j = 0; j < k; j++)                                         \
+          c[j] = (double)s[j * js] * lambda + z * c[j - k];                   \
+      }                                                                       \
+    {                                                                         \
+      double *c = buf + (n - 1) * k;                                          \
+      T *d = base + (n - 1) * is;                                             \
+      for (gsize j = 0; j < k; j++)                                           \
+        {                                                                     \
+          c[j] = a * (c[j] + z * c[j - k]);                                   \
+          d[j * js] = (T)c[j];                                                \
+        }                                                                     \
+    }                                                                         \
+    for (gsize i = n - 1; i-- > 0;)                                           \
+      {                                                                       \
+        double *c = buf + i * k;                                              \
+        T *d = base + i * is;                                                 \
+        for (gsize j = 0; j < k; j++)                                         \
+          {                                                                   \
+            c[j] = z * (c[j + k] - c[j]);                                     \
+            d[j * js] = (T)c[j];                                              \
+          }                                                                   \
+      }                                                                       \
+  }
+
+DEFINE_FILTER (float, f)
+DEFINE_FILTER (double, d)
+
 /* Fills the NaN pixels of a padded plane with the mean of their finite
  * 8-neighbours, in FILL_PASSES passes, so that holes fill from their
  * edges; what is still NaN after that (deep inside large holes) becomes 0.
@@ -113,8 +174,11 @@ filter_lines (double *c, gsize n, gsize k, double z)
                                                                               \
     for (gsize i = 0; i < w * h; i++)                                         \
       {                                                                       \
-        if (isnan (p[i]))                                                     \
-          g_array_append_val (todo, i);                                       \
+        if (G_UNLIKELY (isnan (p[i])))                                        \
+          {                                                                   \
+            gsize at = i; /* @i itself stays in a register */                 \
+            g_array_append_val (todo, at);                                    \
+          }                                                                   \
       }                                                                       \
     for (int pass = 0; pass < FILL_PASSES && todo->len > 0; pass++)           \
       {                                                                       \
@@ -236,6 +300,11 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
     for (gsize y = y0; y < y1; y += ROW_BATCH)                                \
       {                                                                       \
         gsize k = MIN (ROW_BATCH, y1 - y);                                    \
+        if (pw > filter_horizon (z))                                          \
+          {                                                                   \
+            filter_direct_##SUFFIX (c + y * pw, 1, pw, pw, k, z, buf);        \
+            continue;                                                         \
+          }                                                                   \
         for (gsize j = 0; j < k; j++)                                         \
           {                                                                   \
             const T *row = c + (y + j) * pw;                                  \
@@ -253,39 +322,24 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
     g_free (buf);                                                             \
   }                                                                           \
                                                                               \
+  /* Padded rows [y0, y1) into @c (which holds padded rows from @cy on,       \
+   * and FILL_PASSES more on either side where the plane has them, for the    \
+   * NaN to fill as in the whole plane), filtered along the rows. */          \
   static gboolean pad_rows_##SUFFIX (                                         \
       const T *in, gsize iy0, gboolean swapped, gsize w, gsize h, T *c,       \
-      gsize cy, gsize y0, gsize y1, double z, TessScratch *scratch)           \
+      gsize cy, gsize y0, gsize y1, double z)                                 \
   {                                                                           \
-    gsize pw = w + 2, ph = h + 2, a, b;                                       \
-    gboolean nan;                                                             \
-    T *buf;                                                                   \
-    if (y0 == 0 && y1 == ph && cy == 0)                                       \
-      {                                                                       \
-        /* All the rows: in place. */                                         \
-        nan = pad_##SUFFIX (in, iy0, swapped, w, h, c, 0, y0, y1);            \
-        if (nan)                                                              \
-          fill_nans_##SUFFIX (c, pw, ph);                                     \
-        rows_##SUFFIX (c, w, y0, y1, z);                                      \
-        return nan;                                                           \
-      }                                                                       \
-    /* In a buffer, with enough rows around for the NaN to fill as in the     \
-     * whole plane; then into place. */                                       \
-    a = y0 > FILL_PASSES ? y0 - FILL_PASSES : 0;                              \
-    b = MIN (ph, y1 + FILL_PASSES);                                           \
-    buf = tess__scratch_get (scratch, (b - a) * pw * sizeof (T));             \
-    nan = pad_##SUFFIX (in, iy0, swapped, w, h, buf, a, y0, y1);              \
+    gsize pw = w + 2, ph = h + 2;                                             \
+    gsize a = y0 > FILL_PASSES ? y0 - FILL_PASSES : 0;                        \
+    gsize b = MIN (ph, y1 + FILL_PASSES);                                     \
+    gboolean nan = pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, y0, y1);      \
     if (nan)                                                                  \
       {                                                                       \
-        pad_##SUFFIX (in, iy0, swapped, w, h, buf, a, a, y0);                 \
-        pad_##SUFFIX (in, iy0, swapped, w, h, buf, a, y1, b);                 \
-        fill_nans_##SUFFIX (buf, pw, b - a);                                  \
+        pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, a, y0);                  \
+        pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, y1, b);                  \
+        fill_nans_##SUFFIX (c + (a - cy) * pw, pw, b - a);                    \
       }                                                                       \
-    rows_##SUFFIX (buf, w, y0 - a, y1 - a, z);                                \
-    memcpy (c + (y0 - cy) * pw, buf + (y0 - a) * pw,                          \
-            (y1 - y0) * pw * sizeof (T));                                     \
-    if (scratch == NULL)                                                      \
-      g_free (buf);                                                           \
+    rows_##SUFFIX (c, w, y0 - cy, y1 - cy, z);                                \
     return nan;                                                               \
   }                                                                           \
                                                                               \
@@ -297,6 +351,11 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
     for (gsize x = x0; x < x1; x += COLUMN_BATCH)                             \
       {                                                                       \
         gsize k = MIN (COLUMN_BATCH, x1 - x);                                 \
+        if (ph > filter_horizon (z))                                          \
+          {                                                                   \
+            filter_direct_##SUFFIX (c + x, pw, 1, ph, k, z, buf);             \
+            continue;                                                         \
+          }                                                                   \
         for (gsize y = 0; y < ph; y++)                                        \
           for (gsize j = 0; j < k; j++)                                       \
             buf[y * k + j] = c[y * pw + x + j];                               \
@@ -385,34 +444,39 @@ tess__prefilter_band (const TessPrefilter *pf, gsize b, GError **error)
 {
   double z = spline_pole (pf->method);
   gsize pw = pf->width + 2, elem = elem_size (pf);
-  gsize y0, y1, a, b1;
+  gsize y0, y1, a, b1, wa, wb;
   gboolean nan;
   char *buf;
 
   band_range (pf, b, &y0, &y1, &a, &b1);
   if (y0 >= y1)
     return TRUE;
-  /* The band and its margins, padded row @a first. */
-  buf = tess__scratch_get (pf->window, (b1 - a) * pw * elem);
+  /* The band and its margins, and FILL_PASSES rows around them for the
+   * NaN to fill: padded row @wa first. */
+  wa = a > FILL_PASSES ? a - FILL_PASSES : 0;
+  wb = MIN (pf->height + 2, b1 + FILL_PASSES);
+  buf = tess__scratch_get (pf->window, (wb - wa) * pw * elem);
   if (pf->type == TESS_TYPE_DOUBLE)
     {
       nan = pad_rows_d (pf->data, pf->data_y0, pf->swapped, pf->width,
-                        pf->height, (double *)buf, a, a, b1, z, pf->scratch);
-      columns_d ((double *)buf, pf->width, b1 - a - 2, 0, pw, z);
+                        pf->height, (double *)buf, wa, a, b1, z);
+      columns_d ((double *)buf + (a - wa) * pw, pf->width, b1 - a - 2, 0, pw,
+                 z);
       if (nan)
         mask_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
-                (double *)buf, a, y0, y1);
+                (double *)buf, wa, y0, y1);
     }
   else
     {
       nan = pad_rows_f (pf->data, pf->data_y0, pf->swapped, pf->width,
-                        pf->height, (float *)buf, a, a, b1, z, pf->scratch);
-      columns_f ((float *)buf, pf->width, b1 - a - 2, 0, pw, z);
+                        pf->height, (float *)buf, wa, a, b1, z);
+      columns_f ((float *)buf + (a - wa) * pw, pf->width, b1 - a - 2, 0, pw,
+                 z);
       if (nan)
         mask_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
-                (float *)buf, a, y0, y1);
+                (float *)buf, wa, y0, y1);
     }
-  buf += (y0 - a) * pw * elem;
+  buf += (y0 - wa) * pw * elem;
   if (pf->coeffs_fd >= 0)
     return tess__write_all (pf->coeffs_fd, buf, (y1 - y0) * pw * elem,
                             pf->coeffs_offset + (guint64)y0 * pw * elem,
@@ -496,7 +560,7 @@ drop_input_pages (const TessPrefilter *pf)
 
 typedef struct
 {
-  TessScratch pad, window, rows;
+  TessScratch window, rows;
 } BandScratch;
 
 struct _TessBandMaker
@@ -518,7 +582,6 @@ band_scratch_free (gpointer data)
 {
   BandScratch *s = data;
 
-  g_free (s->pad.data);
   g_free (s->window.data);
   g_free (s->rows.data);
   g_free (s);
@@ -579,7 +642,6 @@ maker_make (TessBandMaker *m, gsize b, GError **error)
   g_mutex_unlock (&m->lock);
   if (s == NULL)
     s = g_new0 (BandScratch, 1);
-  pf.scratch = &s->pad;
   pf.window = &s->window;
   tess__prefilter_band_source (&pf, b, &s0, &s1);
   if (m->image && s1 > s0)

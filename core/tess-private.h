@@ -255,9 +255,9 @@ typedef struct
   gpointer coeffs; /* (width + 2) × (height + 2) values, in memory; or */
   int coeffs_fd;   /* ≥ 0: in this file, from @coeffs_offset */
   guint64 coeffs_offset;
-  /* Memory to reuse from one call to the next, or NULL. */
-  TessScratch *scratch;
-  TessScratch *window; /* the band at hand */
+  /* Memory to reuse from one call to the next (the band at hand), or
+   * NULL. */
+  TessScratch *window;
 } TessPrefilter;
 
 gboolean tess__method_is_spline (TessMethod method);
