@@ -731,12 +731,27 @@ maker_need_shared (TessBandMaker *m, gsize b, GError **error)
 static gboolean
 maker_need (TessBandMaker *m, gint64 r0, gint64 r1, GError **error)
 {
+  gsize b0, b1;
+
   if (r0 >= r1)
     return TRUE;
-  for (gsize b = (gsize)r0 / m->band_rows;
-       b < m->nbands && b * m->band_rows < (gsize)r1; b++)
-    if (!(m->shared ? maker_need_shared (m, b, error)
-                    : maker_need_once (m, b, error)))
+  b0 = (gsize)r0 / m->band_rows;
+  b1 = MIN (m->nbands, ((gsize)r1 + m->band_rows - 1) / m->band_rows);
+  if (m->shared)
+    {
+      /* The bands nobody is making first, then the others' (rather than
+       * wait for one while another is still to make). */
+      for (gsize b = b0; b < b1; b++)
+        if (g_atomic_int_get ((gint *)&m->shared[b]) == 0
+            && !maker_need_shared (m, b, error))
+          return FALSE;
+      for (gsize b = b0; b < b1; b++)
+        if (!maker_need_shared (m, b, error))
+          return FALSE;
+      return TRUE;
+    }
+  for (gsize b = b0; b < b1; b++)
+    if (!maker_need_once (m, b, error))
       return FALSE;
   return TRUE;
 }

@@ -341,6 +341,33 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
   return ok;
 }
 
+/* Widens [*ymin, *ymax] to the rows of the @n positions (x, y) that are
+ * defined. */
+static void
+y_range (const double *x, const double *y, gsize n, double *ymin, double *ymax)
+{
+  for (gsize k = 0; k < n; k++)
+    if (!isnan (x[k]) && !isnan (y[k]))
+      {
+        *ymin = MIN (*ymin, y[k]);
+        *ymax = MAX (*ymax, y[k]);
+      }
+}
+
+/* The coefficient rows samples of input rows [ymin, ymax] read, at hand
+ * in every plane (made, or read from their file). */
+static gboolean
+fetch_rows (TessPlan *plan, double ymin, double ymax, GError **error)
+{
+  gint64 r0, r1;
+
+  tess__plane_rows_for (&plan->planes[0], ymin, ymax, &r0, &r1);
+  for (gint64 p = 0; p < plan->input->nplanes; p++)
+    if (!tess__plane_fetch (&plan->planes[p], r0, r1, error))
+      return FALSE;
+  return TRUE;
+}
+
 /* The input's planes over @rect (and, for the exact method, @footprint). */
 static gboolean
 compute_input_planes (TessPlan *plan, const TessRect *rect, gpointer data,
@@ -384,7 +411,6 @@ compute_input_planes (TessPlan *plan, const TessRect *rect, gpointer data,
   if (plan->planes[0].file_fd >= 0)
     {
       double ymin = G_MAXDOUBLE, ymax = -G_MAXDOUBLE;
-      gint64 r0, r1;
 
       for (gint64 ty = rect->y0; ty < rect->y0 + rect->height; ty += TILE)
         for (gint64 tx = rect->x0; tx < rect->x0 + rect->width; tx += TILE)
@@ -394,22 +420,15 @@ compute_input_planes (TessPlan *plan, const TessRect *rect, gpointer data,
             gsize np = (gsize)tr.width * (gsize)tr.height;
 
             tess__grid_map_fill (map, t, &tr, ix, iy);
-            for (gsize k = 0; k < np; k++)
-              if (!isnan (ix[k]) && !isnan (iy[k]))
-                {
-                  ymin = MIN (ymin, iy[k]);
-                  ymax = MAX (ymax, iy[k]);
-                }
+            y_range (ix, iy, np, &ymin, &ymax);
           }
-      tess__plane_rows_for (&plan->planes[0], ymin, ymax, &r0, &r1);
-      for (gint64 p = 0; p < in->nplanes; p++)
-        if (!tess__plane_fetch (&plan->planes[p], r0, r1, error))
-          {
-            g_free (ix);
-            g_free (iy);
-            g_free (tmp);
-            return FALSE;
-          }
+      if (!fetch_rows (plan, ymin, ymax, error))
+        {
+          g_free (ix);
+          g_free (iy);
+          g_free (tmp);
+          return FALSE;
+        }
     }
 
   for (gint64 ty = rect->y0; ty < rect->y0 + rect->height; ty += TILE)
@@ -424,24 +443,15 @@ compute_input_planes (TessPlan *plan, const TessRect *rect, gpointer data,
          * reads. */
         if (plan->planes[0].maker && plan->planes[0].file_fd < 0)
           {
-            gsize np = tw * (gsize)tr.height;
             double ymin = G_MAXDOUBLE, ymax = -G_MAXDOUBLE;
-            gint64 r0, r1;
-            for (gsize k = 0; k < np; k++)
-              if (!isnan (ix[k]) && !isnan (iy[k]))
-                {
-                  ymin = MIN (ymin, iy[k]);
-                  ymax = MAX (ymax, iy[k]);
-                }
-            tess__plane_rows_for (&plan->planes[0], ymin, ymax, &r0, &r1);
-            for (gint64 p = 0; p < in->nplanes; p++)
-              if (!tess__plane_fetch (&plan->planes[p], r0, r1, error))
-                {
-                  g_free (ix);
-                  g_free (iy);
-                  g_free (tmp);
-                  return FALSE;
-                }
+            y_range (ix, iy, tw * (gsize)tr.height, &ymin, &ymax);
+            if (!fetch_rows (plan, ymin, ymax, error))
+              {
+                g_free (ix);
+                g_free (iy);
+                g_free (tmp);
+                return FALSE;
+              }
           }
         for (gint64 p = 0; p < in->nplanes; p++)
           {
