@@ -337,15 +337,11 @@ tess_cmd_reproject (int argc, char **argv)
       goto written;
     }
   /* With workers (or other processes), they read the pixels: here they are
-   * only mapped (or converted once to a scratch file the workers share).
-   * So with the spline methods: the rows their coefficients need are read
-   * from the file as they are made. */
-  input = run.jobs == 1 && a.scratch_dir == NULL
-                  && !tess_cli_engine->map_inputs
-                  && opt.method != TESS_METHOD_BIQUADRATIC
-                  && opt.method != TESS_METHOD_BICUBIC
-              ? tess_image_load (in_path, &error)
-              : tess_image_open (in_path, a.scratch_dir, &error);
+   * only mapped (or converted once to a scratch file the workers share). */
+  input
+      = run.jobs == 1 && a.scratch_dir == NULL && !tess_cli_engine->map_inputs
+            ? tess_image_load (in_path, &error)
+            : tess_image_open (in_path, a.scratch_dir, &error);
   if (input == NULL)
     goto fail;
   if (verb >= TESS_VERBOSITY_VERBOSE)

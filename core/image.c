@@ -210,37 +210,6 @@ tess__image_drop_pages (TessImage *image)
     (void)madvise (image->map, image->map_len, MADV_DONTNEED);
 }
 
-gboolean
-tess__image_read_rows (TessImage *image, gint64 p, gint64 y0, gint64 y1,
-                       gpointer dst, GError **error)
-{
-  gsize elem = image->type == TESS_TYPE_DOUBLE ? 8 : 4;
-  gsize row = (gsize)image->width * elem;
-  guint64 off = image->data_offset
-                + ((guint64)p * (guint64)image->height + (guint64)y0) * row;
-  gsize total = (gsize)(y1 - y0) * row;
-  int fd;
-
-  if (image->data_file == NULL || image->bitpix != (elem == 8 ? -64 : -32))
-    return FALSE;
-  fd = open (image->data_file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: cannot open: %s",
-                   image->source, g_strerror (errno));
-      return FALSE;
-    }
-  if (!tess__read_all (fd, dst, total, off, image->source, error))
-    {
-      close (fd);
-      return FALSE;
-    }
-  close (fd);
-  if (G_BYTE_ORDER == G_LITTLE_ENDIAN)
-    tess__swap_to_native (dst, total / elem, elem);
-  return TRUE;
-}
-
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22 /* Linux 5.14 */
 #endif
@@ -494,47 +463,10 @@ map_direct (TessImage *image, const char *path, const char *file,
   return TRUE;
 }
 
-/* Reads the data of a plain, uncompressed float HDU into native order. */
-static gboolean
-read_direct (const char *path, const char *file, LONGLONG datastart,
-             gpointer data, gsize n, gsize elem, GError **error)
-{
-  int fd = open (file, O_RDONLY);
-  gsize total = n * elem, done = 0;
-
-  if (fd < 0)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: cannot open: %s",
-                   path, g_strerror (errno));
-      return FALSE;
-    }
-  while (done < total)
-    {
-      gsize chunk = MIN (total - done, (gsize)64 << 20);
-      ssize_t got = pread (fd, (char *)data + done, chunk,
-                           (off_t)datastart + (off_t)done);
-      if (got < 0 && errno == EINTR)
-        continue;
-      if (got <= 0)
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_FORMAT,
-                       "%s: the image data are cut short (%s)", path,
-                       got < 0 ? g_strerror (errno) : "end of file");
-          close (fd);
-          return FALSE;
-        }
-      /* Swap what arrived while it is in the cache. */
-      tess__swap_to_native ((char *)data + done, (gsize)got / elem, elem);
-      done += (gsize)got;
-    }
-  close (fd);
-  return TRUE;
-}
-
-/* Inputs at least this large are mapped rather than read.  Reading into
- * huge pages is faster (fewer TLB misses when sampling along rotated
- * paths), mapping needs no memory of its own: the page cache serves it.
- * TESSERA_MAP_MIN_BYTES overrides the threshold (0: always map). */
+/* Data needing conversion (integers, scaled, compressed) at least this
+ * large go to a scratch file, mapped, rather than into memory; spline
+ * coefficients this large go to a file too.  TESSERA_MAP_MIN_BYTES
+ * overrides the threshold (0: always). */
 guint64
 tess__map_threshold (void)
 {
@@ -756,18 +688,13 @@ load (const char *path, guint64 map_min, const char *scratch_dir, int data_fd,
           goto fail;
         }
     }
-  else if (direct && npix * elem >= map_min)
-    {
-      if (!map_direct (image, path, direct, datastart, npix * elem, error))
-        goto fail;
-    }
   else if (direct)
     {
-      image->data = tess__alloc_large (npix * elem);
-      if (image->data == NULL)
-        goto no_memory;
-      if (!read_direct (path, direct, datastart, image->data, npix, elem,
-                        error))
+      /* Plain float data, whatever their size: mapped.  The pages the work
+       * reads come straight from the page cache, where reading them would
+       * copy them into new memory, whose first touch costs more than the
+       * byte swap of each sample read. */
+      if (!map_direct (image, path, direct, datastart, npix * elem, error))
         goto fail;
     }
   else if (npix * elem >= map_min)

@@ -242,7 +242,7 @@ DEFINE_FILL_NANS (double, d)
  * [BAND_MIN_ROWS, BAND_MAX_ROWS]. */
 #define BAND_BYTES ((gsize)32 << 20)
 #define BAND_MIN_ROWS 64
-#define BAND_MAX_ROWS 512
+#define BAND_MAX_ROWS 256
 #define BAND_MARGIN 32
 
 /* A buffer of at least @bytes: @scratch's, grown as needed, or (no
@@ -529,16 +529,17 @@ tess__plane_init (TessPlane *plane, TessMethod method, TessPixelType type,
     }
 }
 
-/* Lets go of the pages of @pf's input when they come from a file. */
+/* Lets go of the pages of rows [s0, s1) of @pf's input, mapped from a
+ * file (they come back from it if read again). */
 static void
-drop_input_pages (const TessPrefilter *pf)
+drop_input_rows (const TessPrefilter *pf, gsize s0, gsize s1)
 {
-  gsize page = (gsize)sysconf (_SC_PAGESIZE);
-  guintptr a = (guintptr)pf->data;
-  guintptr b = a + pf->width * pf->height * elem_size (pf);
+  gsize page = (gsize)sysconf (_SC_PAGESIZE), row = pf->width * elem_size (pf);
+  guintptr a = (guintptr)pf->data + (s0 - pf->data_y0) * row;
+  guintptr b = (guintptr)pf->data + (s1 - pf->data_y0) * row;
 
-  a = (a + page - 1) / page * page;
-  b = b / page * page;
+  a = a / page * page;
+  b = (b + page - 1) / page * page;
   if (b > a)
     (void)madvise ((gpointer)a, b - a, MADV_DONTNEED);
 }
@@ -550,30 +551,35 @@ drop_input_pages (const TessPrefilter *pf)
  * asks for rows of it (tess__plane_fetch()): only the bands the output
  * reaches are made, by whichever thread or process gets there first, and
  * since a band depends on the plane's size alone the result does not
- * depend on who makes which.  Within one process each band has a GOnce
- * word; processes sharing a coefficient file share a word a band in it:
- * 0 (not made), the pid of the process making it, or BAND_MADE.  A
- * process that finds the band's maker gone makes it itself. */
+ * depend on who makes which.  Each band has a word: 0 (not made, or its
+ * making failed), BAND_MADE, or who is making it — BAND_MAKING in one
+ * process (the threads wait on a condition), the pid of the process
+ * making it in a word of a shared coefficient file (the others look
+ * again a moment later, and one that finds the maker gone makes the band
+ * itself).  A block needing several bands first makes those nobody is
+ * making, then waits for the others. */
 
-#define BAND_MADE ((gint32)-1)
-#define BAND_FAILED 2 /* a GOnce word: the band could not be made */
+#define BAND_MADE ((gint)-1)
+#define BAND_MAKING 1
 
 typedef struct
 {
-  TessScratch window, rows;
+  TessScratch window;
 } BandScratch;
 
 struct _TessBandMaker
 {
   TessPrefilter pf; /* the input plane, and where its coefficients go */
-  TessImage *image; /* its rows read from its file when mapped, or NULL */
-  gint64 image_plane;
-  gboolean drop_pages; /* let go of the input's mapped pages after a band */
+  /* The input is mapped from a file: the pages of a band's rows are let
+   * go of once it is made (the coefficients are all the samples need). */
+  gboolean drop_pages;
   gsize nbands, band_rows;
-  gsize *once;      /* a word a band (one process), or NULL */
-  gint32 *shared;   /* a word a band in a shared file, or NULL */
+  gint *words;      /* a word a band: @own's, or in a shared file */
+  gint *own;        /* (one process) */
+  gboolean shared;  /* @words are shared with other processes */
   int fd;           /* a file of coefficients owned here, or -1 */
-  GMutex lock;      /* guards @spare */
+  GMutex lock;      /* guards @spare; with @made, for waiting */
+  GCond made;       /* a band was made (or failed), in one process */
   GPtrArray *spare; /* BandScratch not in use */
 };
 
@@ -583,7 +589,6 @@ band_scratch_free (gpointer data)
   BandScratch *s = data;
 
   g_free (s->window.data);
-  g_free (s->rows.data);
   g_free (s);
 }
 
@@ -601,15 +606,13 @@ maker_new (TessMethod method, TessImage *image, gint64 p)
   m->pf.width = (gsize)image->width;
   m->pf.height = (gsize)image->height;
   m->pf.coeffs_fd = -1;
-  /* Mapped from a file: read its rows, cheaper than faulting pages in. */
-  if (image->map)
-    m->image = image;
-  m->image_plane = p;
+  m->drop_pages = image->map != NULL;
   m->nbands
       = tess__prefilter_n_bands (image->type, image->width, image->height);
   m->band_rows = tess__prefilter_band_rows (image->type, image->width);
   m->fd = -1;
   g_mutex_init (&m->lock);
+  g_cond_init (&m->made);
   m->spare = g_ptr_array_new_with_free_func (band_scratch_free);
   return m;
 }
@@ -621,7 +624,8 @@ maker_free (TessBandMaker *m)
     return;
   g_ptr_array_unref (m->spare);
   g_mutex_clear (&m->lock);
-  g_free (m->once);
+  g_free (m->own);
+  g_cond_clear (&m->made);
   if (m->fd >= 0)
     close (m->fd);
   g_free (m);
@@ -643,68 +647,31 @@ maker_make (TessBandMaker *m, gsize b, GError **error)
   if (s == NULL)
     s = g_new0 (BandScratch, 1);
   pf.window = &s->window;
+  ok = tess__prefilter_band (&pf, b, error);
   tess__prefilter_band_source (&pf, b, &s0, &s1);
-  if (m->image && s1 > s0)
-    {
-      GError *local = NULL;
-      gpointer rows = tess__scratch_get (&s->rows, (s1 - s0) * pf.width
-                                                       * elem_size (&pf));
-      if (tess__image_read_rows (m->image, m->image_plane, (gint64)s0,
-                                 (gint64)s1, rows, &local))
-        {
-          pf.data = rows;
-          pf.data_y0 = s0;
-          pf.swapped = FALSE;
-        }
-      else if (local)
-        {
-          g_propagate_error (error, local);
-          ok = FALSE;
-        }
-    }
-  if (ok)
-    ok = tess__prefilter_band (&pf, b, error);
-  if (ok && m->drop_pages && pf.data == m->pf.data)
-    drop_input_pages (&pf);
+  if (m->drop_pages && s1 > s0)
+    drop_input_rows (&pf, s0, s1);
   g_mutex_lock (&m->lock);
   g_ptr_array_add (m->spare, s);
   g_mutex_unlock (&m->lock);
   return ok;
 }
 
-/* Band @b made once in this process. */
+/* Is the process of pid @v gone? */
 static gboolean
-maker_need_once (TessBandMaker *m, gsize b, GError **error)
+maker_gone (gint v)
 {
-  if (g_once_init_enter (&m->once[b]))
-    {
-      GError *local = NULL;
-      gboolean ok = maker_make (m, b, &local);
-      g_once_init_leave (&m->once[b], ok ? 1 : BAND_FAILED);
-      if (!ok)
-        {
-          g_propagate_error (error, local);
-          return FALSE;
-        }
-      return TRUE;
-    }
-  if (__atomic_load_n (&m->once[b], __ATOMIC_ACQUIRE) == BAND_FAILED)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "band %" G_GSIZE_FORMAT
-                   " of the spline coefficients could not be made",
-                   b);
-      return FALSE;
-    }
-  return TRUE;
+  return kill ((pid_t)v, 0) != 0 && errno == ESRCH;
 }
 
-/* Band @b made once among the processes sharing its word. */
+/* Band @b made: by this thread if nobody is making it (or, between
+ * processes, if its maker is gone); else, with @wait, when its maker has
+ * made it, and without, at once. */
 static gboolean
-maker_need_shared (TessBandMaker *m, gsize b, GError **error)
+maker_take (TessBandMaker *m, gsize b, gboolean wait, GError **error)
 {
-  gint *word = (gint *)&m->shared[b];
-  gint self = (gint)getpid ();
+  gint *word = &m->words[b];
+  gint self = m->shared ? (gint)getpid () : BAND_MAKING;
 
   for (;;)
     {
@@ -713,17 +680,33 @@ maker_need_shared (TessBandMaker *m, gsize b, GError **error)
 
       if (v == BAND_MADE)
         return TRUE;
-      if (v > 0 && v != self && (kill ((pid_t)v, 0) == 0 || errno != ESRCH))
+      if (v != 0 && !(m->shared && v != self && maker_gone (v)))
         {
-          /* Another process is making it. */
-          g_usleep (200);
+          if (!wait)
+            return TRUE;
+          if (m->shared)
+            g_usleep (200);
+          else
+            {
+              g_mutex_lock (&m->lock);
+              while (g_atomic_int_get (word) == v)
+                g_cond_wait (&m->made, &m->lock);
+              g_mutex_unlock (&m->lock);
+            }
           continue;
         }
       if (!g_atomic_int_compare_and_exchange (word, v, self))
         continue;
-      tess__worker_maybe_die ("band");
+      if (m->shared)
+        tess__worker_maybe_die ("band");
       ok = maker_make (m, b, error);
       g_atomic_int_set (word, ok ? BAND_MADE : 0);
+      if (!m->shared)
+        {
+          g_mutex_lock (&m->lock);
+          g_cond_broadcast (&m->made);
+          g_mutex_unlock (&m->lock);
+        }
       return ok;
     }
 }
@@ -737,21 +720,13 @@ maker_need (TessBandMaker *m, gint64 r0, gint64 r1, GError **error)
     return TRUE;
   b0 = (gsize)r0 / m->band_rows;
   b1 = MIN (m->nbands, ((gsize)r1 + m->band_rows - 1) / m->band_rows);
-  if (m->shared)
-    {
-      /* The bands nobody is making first, then the others' (rather than
-       * wait for one while another is still to make). */
-      for (gsize b = b0; b < b1; b++)
-        if (g_atomic_int_get ((gint *)&m->shared[b]) == 0
-            && !maker_need_shared (m, b, error))
-          return FALSE;
-      for (gsize b = b0; b < b1; b++)
-        if (!maker_need_shared (m, b, error))
-          return FALSE;
-      return TRUE;
-    }
+  /* The bands nobody is making first, then the others' (rather than wait
+   * for one while another is still to make). */
   for (gsize b = b0; b < b1; b++)
-    if (!maker_need_once (m, b, error))
+    if (!maker_take (m, b, FALSE, error))
+      return FALSE;
+  for (gsize b = b0; b < b1; b++)
+    if (!maker_take (m, b, TRUE, error))
       return FALSE;
   return TRUE;
 }
@@ -778,7 +753,8 @@ tess__plane_make_shared (TessPlane *plane, TessImage *image, gint64 p,
 
   m->pf.coeffs_fd = plane->file_fd;
   m->pf.coeffs_offset = plane->file_offset;
-  m->shared = states;
+  m->words = (gint *)states;
+  m->shared = TRUE;
   maker_free (plane->maker);
   plane->maker = m;
 }
@@ -801,7 +777,8 @@ tess__plane_prepare (TessPlane *plane, TessMethod method, TessImage *image,
       return TRUE;
     }
   m = maker_new (method, image, p);
-  m->once = g_new0 (gsize, m->nbands);
+  m->own = g_new0 (gint, m->nbands);
+  m->words = m->own;
   if (bytes >= tess__map_threshold ())
     {
       /* Too large to hold in memory: in a file (see tess__shared_file()),
@@ -824,7 +801,6 @@ tess__plane_prepare (TessPlane *plane, TessMethod method, TessImage *image,
           return FALSE;
         }
       m->pf.coeffs_fd = m->fd;
-      m->drop_pages = image->map != NULL;
       tess__plane_init (plane, method, image->type, image->swapped, map,
                         image->width, image->height);
       plane->map = map;

@@ -191,10 +191,6 @@ gboolean tess__fits_find_image (fitsfile *fptr, const char *path, int *naxis,
 /* Lets go of the resident pages of a large mapped input (they stay in the
  * page cache); a no-op for other images. */
 void tess__image_drop_pages (TessImage *image);
-/* Reads rows [y0, y1) of plane @p into @dst, native order, straight from
- * the file (FALSE with no error when the data are not plain in a file). */
-gboolean tess__image_read_rows (TessImage *image, gint64 p, gint64 y0,
-                                gint64 y1, gpointer dst, GError **error);
 /* Maps all the pages of a mapped input of moderate size at once (cheaper
  * than a fault a page). */
 void tess__image_populate (TessImage *image);

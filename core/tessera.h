@@ -459,6 +459,8 @@ typedef enum
  * Reads an image and its WCS.  BITPIX 8/16/32/64 are scaled by
  * BSCALE/BZERO and BLANK becomes NaN; tile-compressed images are read too.
  * Pixels are held as double for BITPIX -64, 32 and 64, as float otherwise.
+ * Plain float data (BITPIX -32/-64, not scaled or compressed) are mapped
+ * from the file rather than read; the others are read into memory.
  *
  * Returns: (transfer full): the image, or %NULL with @error set
  */
@@ -477,7 +479,7 @@ TessImage *tess_image_load (const char *path, GError **error);
  * mapped and removed with the image.  For data larger than memory, and for
  * a process that hands the work to others (a run with several jobs: the
  * workers share the mapping).  tess_image_load() does the same by itself
- * for data larger than an eighth of the memory.
+ * for other data larger than an eighth of the memory.
  */
 TessImage *tess_image_open (const char *path, const char *scratch_dir,
                             GError **error);
