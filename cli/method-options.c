@@ -49,8 +49,9 @@ tess_method_args_add (TessMethodArgs *a, GOptionContext *ctx)
           "the result does not depend on it"),
       N_ ("WIDTHxHEIGHT|auto") },
     { "jobs", 'j', 0, G_OPTION_ARG_STRING, &a->jobs,
-      N_ ("Compute the blocks in N worker processes, or auto (one per core); "
-          "1, the default, computes them in this process"),
+      N_ ("Compute the blocks in N worker processes, or auto (one per core, "
+          "none for a job too small to gain); 1, the default, computes them "
+          "in this process"),
       N_ ("N|auto") },
     { "method", 'm', 0, G_OPTION_ARG_STRING, &a->method,
       N_ ("nearest, bilinear (default), biquadratic, bicubic, adaptive or "

@@ -645,6 +645,38 @@ copy_block (gpointer dst, float *dst_fp, gint64 W, gint64 H, gint64 x,
     }
 }
 
+/* Work below which --jobs auto keeps to this process, in bilinear output
+ * pixels: starting a worker (spawn, mapping, plan) costs some 20 ms, which
+ * a 1024x1024 bilinear run does not win back (bench/run's small cases). */
+#define AUTO_JOBS_MIN_WORK 2e6
+
+/* --jobs auto: a worker a core, or none when the work is too small to pay
+ * for them. */
+static int
+auto_jobs (const TessPlan *plan, const TessRect *rect)
+{
+  double weight, work;
+
+  switch (plan->options.method)
+    {
+    case TESS_METHOD_NEAREST:
+    case TESS_METHOD_BILINEAR:
+      weight = 1.0;
+      break;
+    case TESS_METHOD_BIQUADRATIC:
+    case TESS_METHOD_BICUBIC:
+    case TESS_METHOD_ADAPTIVE:
+      weight = 4.0;
+      break;
+    default:
+      weight = 8.0;
+      break;
+    }
+  work = weight * (double)rect->width * (double)rect->height
+         * (double)plan->input->nplanes;
+  return work < AUTO_JOBS_MIN_WORK ? 1 : (int)g_get_num_processors ();
+}
+
 static gboolean
 run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
             const Sink *sink, GCancellable *cancellable,
@@ -669,7 +701,7 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
   bw = blocks[0].width;
   bh = blocks[0].height;
   if (jobs <= 0)
-    jobs = (int)g_get_num_processors ();
+    jobs = auto_jobs (plan, rect);
   jobs = MIN (jobs, 64);
   timer = g_timer_new ();
   if (jobs > 1 && nblocks > 1 && in->source != NULL)

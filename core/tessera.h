@@ -676,7 +676,8 @@ TessImage *tess_plan_run (TessPlan *plan, GCancellable *cancellable,
  * @block_width, @block_height: the output is computed in blocks of this
  *   size (any size gives the same result); 0 for an automatic size
  * @jobs: worker processes computing the blocks: 1 (the default) computes
- *   them in the calling thread, 0 uses one per core.  Workers are separate
+ *   them in the calling thread, 0 uses one per core, or the calling thread
+ *   when the run is too small for workers to gain.  Workers are separate
  *   executables (tessera-worker, or $TESSERA_WORKER), safe to start from a
  *   multi-threaded program; they read the input again from its file (an
  *   image not loaded from a file is computed in the calling thread).  The
