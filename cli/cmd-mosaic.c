@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "method-options.h"
+#include "target-options.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -19,6 +20,7 @@ typedef struct
   char *projection;
   double resolution; /* arcsec; 0: the finest input's */
   gboolean auto_rotate;
+  char *center;
 } OptimalArgs;
 
 static void
@@ -39,6 +41,10 @@ add_optimal_entries (GOptionContext *ctx, OptimalArgs *o, gboolean with_flag)
       N_ ("Optimal WCS: turn the grid to the smallest rectangle around the "
           "inputs (default: north up)"),
       NULL },
+    { "center", 0, 0, G_OPTION_ARG_STRING, &o->center,
+      N_ ("Optimal WCS: its reference position, in its frame (default: the "
+          "inputs' mean position)"),
+      N_ ("LON,LAT") },
     { "optimal", 0, 0, G_OPTION_ARG_NONE, &o->optimal,
       N_ ("Mosaic on the optimal WCS around the inputs (the default without "
           "--target)"),
@@ -47,7 +53,7 @@ add_optimal_entries (GOptionContext *ctx, OptimalArgs *o, gboolean with_flag)
   };
 
   if (!with_flag)
-    entries[4] = entries[5];
+    entries[5] = entries[6];
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
 }
 
@@ -59,6 +65,7 @@ optimal_wcs (const char *command, const OptimalArgs *o, TessWcs *const *wcs,
   TessOptimalOptions opt;
   GError *error = NULL;
   TessWcs *w;
+  double center[2];
 
   tess_optimal_options_init (&opt, wcs[0]);
   if (o->frame && !tess_frame_from_name (o->frame, &opt.frame, &error))
@@ -89,7 +96,15 @@ optimal_wcs (const char *command, const OptimalArgs *o, TessWcs *const *wcs,
     }
   opt.resolution = o->resolution / 3600.0;
   opt.auto_rotate = o->auto_rotate;
-  w = tess_optimal_wcs (wcs, n, &opt, &error);
+  if (o->center
+      && !tess_parse_position ("--center", o->center, opt.frame, &center[0],
+                               &center[1], &error))
+    {
+      *ret = tess_cli_usage_error (command, "%s", error->message);
+      g_error_free (error);
+      return NULL;
+    }
+  w = tess_optimal_wcs_about (wcs, n, &opt, o->center ? center : NULL, &error);
   if (w == NULL)
     {
       tess_cli_error ("%s", error->message);
@@ -175,6 +190,7 @@ out:
   g_ptr_array_unref (wcs);
   g_free (o.frame);
   g_free (o.projection);
+  g_free (o.center);
   g_free (output);
   g_strfreev (rest);
   return ret;
@@ -292,8 +308,8 @@ tess_cmd_mosaic (int argc, char **argv)
       goto out;
     }
   if (target_path
-      && (o.optimal || o.frame || o.projection || o.resolution
-          || o.auto_rotate))
+      && (o.optimal || o.frame || o.projection || o.resolution || o.auto_rotate
+          || o.center))
     {
       ret = tess_cli_usage_error (
           "mosaic", _ ("--target and the optimal WCS's options (--optimal, "
@@ -435,6 +451,7 @@ out:
   tess_method_args_clear (&m);
   g_free (o.frame);
   g_free (o.projection);
+  g_free (o.center);
   g_free (output);
   g_free (target_path);
   g_free (combine);

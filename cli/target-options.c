@@ -65,6 +65,42 @@ tess_target_args_given (const TessTargetArgs *a)
          || !isnan (a->rotation);
 }
 
+gboolean
+tess_parse_position (const char *option, const char *text, TessFrame frame,
+                     double *lon, double *lat, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  gboolean hours = frame == TESS_FRAME_ICRS || frame == TESS_FRAME_FK5
+                   || frame == TESS_FRAME_FK4 || frame == TESS_FRAME_FK4_NO_E;
+  GError *local = NULL;
+
+  if (g_strv_length (parts) != 2)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   _ ("%s '%s': expected LON,LAT, e.g. "
+                      "05:34:31.9,+22:00:52 or 83.633,22.014"),
+                   option, text);
+      return FALSE;
+    }
+  if (!tess_angle_parse (parts[0], hours, lon, &local)
+      || !tess_angle_parse (parts[1], FALSE, lat, &local))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID, "%s: %s", option,
+                   local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  if (*lat < -90.0 || *lat > 90.0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   _ ("%s '%s': the latitude must be between -90 and +90 "
+                      "degrees"),
+                   option, text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 TessWcs *
 tess_target_args_build (const TessTargetArgs *a, const TessWcs *base,
                         gint64 width, gint64 height, GError **error)
@@ -98,37 +134,10 @@ tess_target_args_build (const TessTargetArgs *a, const TessWcs *base,
         p.projection[i] = g_ascii_toupper (a->projection[i]);
       p.projection[3] = '\0';
     }
-  if (a->center)
-    {
-      g_auto (GStrv) parts = g_strsplit (a->center, ",", -1);
-      gboolean hours = p.frame == TESS_FRAME_ICRS || p.frame == TESS_FRAME_FK5
-                       || p.frame == TESS_FRAME_FK4
-                       || p.frame == TESS_FRAME_FK4_NO_E;
-      if (g_strv_length (parts) != 2)
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                       _ ("--center '%s': expected LON,LAT, e.g. "
-                          "05:34:31.9,+22:00:52 or 83.633,22.014"),
-                       a->center);
-          return NULL;
-        }
-      if (!tess_angle_parse (parts[0], hours, &p.lon, &local)
-          || !tess_angle_parse (parts[1], FALSE, &p.lat, &local))
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                       _ ("--center: %s"), local->message);
-          g_error_free (local);
-          return NULL;
-        }
-      if (p.lat < -90.0 || p.lat > 90.0)
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                       _ ("--center '%s': the latitude must be between -90 "
-                          "and +90 degrees"),
-                       a->center);
-          return NULL;
-        }
-    }
+  if (a->center
+      && !tess_parse_position ("--center", a->center, p.frame, &p.lon, &p.lat,
+                               error))
+    return NULL;
   if (!isnan (a->scale))
     {
       if (!(a->scale > 0.0) || !isfinite (a->scale))

@@ -29,5 +29,11 @@ gboolean tess_target_args_given (const TessTargetArgs *a);
  * base's size).  NULL with @error (naming the option) when one is bad. */
 TessWcs *tess_target_args_build (const TessTargetArgs *a, const TessWcs *base,
                                  gint64 width, gint64 height, GError **error);
+/* A sky position LON,LAT given to @option (such as "--center"): the
+ * longitude in hours or degrees for the equatorial frames, degrees for
+ * the others, sexagesimal or decimal.  FALSE with @error when bad. */
+gboolean tess_parse_position (const char *option, const char *text,
+                              TessFrame frame, double *lon, double *lat,
+                              GError **error);
 
 #endif /* TESS_TARGET_OPTIONS_H */

@@ -101,6 +101,14 @@ TessWcs *
 tess_optimal_wcs (TessWcs *const *inputs, int n, const TessOptimalOptions *o,
                   GError **error)
 {
+  return tess_optimal_wcs_about (inputs, n, o, NULL, error);
+}
+
+TessWcs *
+tess_optimal_wcs_about (TessWcs *const *inputs, int n,
+                        const TessOptimalOptions *o, const double *reference,
+                        GError **error)
+{
   int npts = 4 * EDGE * n;
   double *lon = g_new (double, npts), *lat = g_new (double, npts);
   double *x = g_new (double, npts), *y = g_new (double, npts);
@@ -113,6 +121,15 @@ tess_optimal_wcs (TessWcs *const *inputs, int n, const TessOptimalOptions *o,
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
                    "an optimal WCS needs at least one input");
+      goto done;
+    }
+  if (reference
+      && !(isfinite (reference[0]) && reference[1] >= -90.0
+           && reference[1] <= 90.0))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "the reference position (%g, %g) is not on the sky",
+                   reference[0], reference[1]);
       goto done;
     }
   for (int i = 0; i < n; i++)
@@ -169,8 +186,16 @@ tess_optimal_wcs (TessWcs *const *inputs, int n, const TessOptimalOptions *o,
   p.frame = o->frame;
   g_strlcpy (p.projection, o->projection[0] ? o->projection : "TAN",
              sizeof p.projection);
-  p.lon = fmod (atan2 (vy, vx) * 180.0 / G_PI + 360.0, 360.0);
-  p.lat = atan2 (vz, hypot (vx, vy)) * 180.0 / G_PI;
+  if (reference)
+    {
+      p.lon = fmod (fmod (reference[0], 360.0) + 360.0, 360.0);
+      p.lat = reference[1];
+    }
+  else
+    {
+      p.lon = fmod (atan2 (vy, vx) * 180.0 / G_PI + 360.0, 360.0);
+      p.lat = atan2 (vz, hypot (vx, vy)) * 180.0 / G_PI;
+    }
   p.scale = o->resolution > 0.0 ? o->resolution : scale;
   p.width = p.height = 1;
   for (int pass = 0; pass < 2; pass++)

@@ -910,6 +910,21 @@ void tess_optimal_options_init (TessOptimalOptions *options,
 TessWcs *tess_optimal_wcs (TessWcs *const *inputs, int n,
                            const TessOptimalOptions *options, GError **error);
 
+/**
+ * tess_optimal_wcs_about:
+ * @reference: (nullable): the reference position (CRVAL), longitude and
+ *   latitude in degrees in @options's frame; %NULL for the mean position
+ *
+ * As tess_optimal_wcs(), the projection about @reference.  Errors:
+ * %TESS_ERROR_INVALID for no input or a reference off the sky,
+ * %TESS_ERROR_WCS when an input does not fit in the projection about it.
+ *
+ * Returns: (transfer full): the WCS, or %NULL with @error set
+ */
+TessWcs *tess_optimal_wcs_about (TessWcs *const *inputs, int n,
+                                 const TessOptimalOptions *options,
+                                 const double *reference, GError **error);
+
 /* ---------------------------------------------------------------------- */
 /* HEALPix maps                                                            */
 

@@ -735,9 +735,11 @@ py_reproject_file (PyObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 py_optimal_wcs (PyObject *self, PyObject *args, PyObject *kwargs)
 {
-  static char *kwlist[] = { "headers",    "frame",       "projection",
-                            "resolution", "auto_rotate", NULL };
-  PyObject *headers, *seq, *result = NULL;
+  static char *kwlist[]
+      = { "headers",     "frame",     "projection", "resolution",
+          "auto_rotate", "reference", NULL };
+  PyObject *headers, *seq, *result = NULL, *ref_obj = Py_None;
+  double reference[2];
   const char *frame = NULL, *projection = "TAN";
   double resolution = 0.0;
   int auto_rotate = 0;
@@ -748,9 +750,15 @@ py_optimal_wcs (PyObject *self, PyObject *args, PyObject *kwargs)
   GError *error = NULL;
   int made = 0;
 
-  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "O|zsdp:optimal_wcs", kwlist,
-                                    &headers, &frame, &projection, &resolution,
-                                    &auto_rotate))
+  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "O|zsdpO:optimal_wcs",
+                                    kwlist, &headers, &frame, &projection,
+                                    &resolution, &auto_rotate, &ref_obj))
+    return NULL;
+  if (ref_obj != Py_None
+      && !PyArg_ParseTuple (ref_obj,
+                            "dd;reference must be (lon, lat) in "
+                            "degrees",
+                            &reference[0], &reference[1]))
     return NULL;
   if (strlen (projection) != 3)
     return PyErr_Format (PyExc_ValueError,
@@ -797,7 +805,8 @@ py_optimal_wcs (PyObject *self, PyObject *args, PyObject *kwargs)
   o.resolution = resolution;
   o.auto_rotate = auto_rotate;
   Py_BEGIN_ALLOW_THREADS;
-  optimal = tess_optimal_wcs (wcs, (int)n, &o, &error);
+  optimal = tess_optimal_wcs_about (
+      wcs, (int)n, &o, ref_obj != Py_None ? reference : NULL, &error);
   Py_END_ALLOW_THREADS;
   if (optimal == NULL)
     raise_gerror (error);
@@ -1316,13 +1325,15 @@ static PyMethodDef methods[] = {
   { "optimal_wcs", (PyCFunction)(void (*) (void))py_optimal_wcs,
     METH_VARARGS | METH_KEYWORDS,
     "optimal_wcs(headers, frame=None, projection='TAN', resolution=0,\n"
-    "            auto_rotate=False)\n"
+    "            auto_rotate=False, reference=None)\n"
     "--\n\n"
     "The header (text, one card a line, ending with END) of the smallest\n"
     "image covering every input (headers: FITS cards with NAXIS1 and\n"
     "NAXIS2): frame (icrs, fk5, fk4, fk4-no-e, galactic, ecliptic; None:\n"
     "the first input's), projection, resolution in degrees (0: the finest\n"
-    "input's), north up or turned to the minimum-area rectangle." },
+    "input's), north up or turned to the minimum-area rectangle, about\n"
+    "reference, (lon, lat) in degrees in that frame (None: the mean\n"
+    "position)." },
   { NULL, NULL, 0, NULL },
 };
 

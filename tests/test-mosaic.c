@@ -106,6 +106,44 @@ START_TEST (test_covers)
 }
 END_TEST
 
+/* About a given reference: CRVAL is it, the inputs still inside; a
+ * reference off the sky or too far for the projection is an error. */
+START_TEST (test_reference)
+{
+  TessWcs *in[2] = { make (150.0, 2.2, 1.2, 10, 200, 180),
+                     make (150.03, 2.21, 1.0, -25, 200, 180) };
+  const double ref[2] = { 150.05, 2.15 }, off[2] = { 150.0, 91.0 },
+               far[2] = { 330.0, -2.2 };
+  TessOptimalOptions o;
+  GError *error = NULL;
+  TessWcs *out;
+  char *text;
+
+  tess_optimal_options_init (&o, in[0]);
+  out = tess_optimal_wcs_about (in, 2, &o, ref, &error);
+  tu_assert_no_error (error);
+  text = tess_wcs_to_text (out);
+  ck_assert (strstr (text, "CRVAL1") && strstr (text, "CRVAL2"));
+  ck_assert_double_eq_tol (g_ascii_strtod (strstr (text, "CRVAL1") + 9, NULL),
+                           ref[0], 1e-12);
+  ck_assert_double_eq_tol (g_ascii_strtod (strstr (text, "CRVAL2") + 9, NULL),
+                           ref[1], 1e-12);
+  g_free (text);
+  for (int i = 0; i < 2; i++)
+    ck_assert (stick_out (out, in[i]) <= 1e-6);
+  tess_wcs_unref (out);
+  ck_assert (tess_optimal_wcs_about (in, 2, &o, off, &error) == NULL);
+  ck_assert_int_eq (error->code, TESS_ERROR_INVALID);
+  g_clear_error (&error);
+  /* On the far side of the sky the tangent plane has no room for them. */
+  ck_assert (tess_optimal_wcs_about (in, 2, &o, far, &error) == NULL);
+  ck_assert_int_eq (error->code, TESS_ERROR_WCS);
+  g_clear_error (&error);
+  for (int i = 0; i < 2; i++)
+    tess_wcs_unref (in[i]);
+}
+END_TEST
+
 /* One input turned by 30°: north up, the box is much larger than the
  * image; turned to the minimum-area rectangle, it is the image. */
 START_TEST (test_auto_rotate)
@@ -231,6 +269,7 @@ main (void)
 
   tcase_add_test (tc, test_covers);
   tcase_add_test (tc, test_auto_rotate);
+  tcase_add_test (tc, test_reference);
   tcase_add_test (tc, test_names_and_checks);
   tcase_add_test (tc, test_cancelled);
   suite_add_tcase (s, tc);

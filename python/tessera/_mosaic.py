@@ -204,6 +204,24 @@ def _frame_name(frame):
     return _FRAMES[name]
 
 
+def _reference_in(reference, frame, first_header):
+    """(lon, lat) in degrees of SkyCoord @reference in the frame the
+    optimal WCS will have: @frame, or the first input's."""
+    from astropy.coordinates import BaseCoordinateFrame, SkyCoord, frame_transform_graph
+    from astropy.wcs.utils import wcs_to_celestial_frame
+
+    if not isinstance(reference, (SkyCoord, BaseCoordinateFrame)):
+        raise TypeError(f"reference must be a SkyCoord, not {reference!r}")
+    if frame is None:
+        frame = wcs_to_celestial_frame(WCS(first_header))
+    elif isinstance(frame, str):
+        frame = frame_transform_graph.lookup_name(frame.lower())()
+    if not reference.isscalar:
+        raise ValueError("reference must be a single position")
+    sph = reference.transform_to(frame).spherical
+    return (float(sph.lon.deg), float(sph.lat.deg))
+
+
 def find_optimal_celestial_wcs(
     input_data, frame=None, auto_rotate=False, projection="TAN", resolution=None, reference=None
 ):
@@ -213,10 +231,9 @@ def find_optimal_celestial_wcs(
     astropy frame (default the first input's), resolution an angle
     (default the finest input's).  Each input's outline is sampled along
     its edges (which can bulge), not only at its corners, so the result
-    may be a little larger than reproject's.  reference (the centre) is
-    not supported yet."""
-    if reference is not None:
-        raise NotImplementedError("find_optimal_celestial_wcs: reference is not supported yet")
+    may be a little larger than reproject's.  reference, a SkyCoord, is
+    the reference position (CRVAL) of the result, by default the mean
+    position of the inputs."""
     if isinstance(input_data, (tuple, fits.HDUList)) and not isinstance(input_data, list):
         inputs = [input_data]
     else:
@@ -242,9 +259,13 @@ def find_optimal_celestial_wcs(
             raise ValueError(f"resolution {resolution} must be positive")
     if not isinstance(auto_rotate, (bool, np.bool_)):
         raise TypeError("auto_rotate must be True or False")
+    frame_name = _frame_name(frame)
+    about = None
+    if reference is not None:
+        about = _reference_in(reference, frame, headers[0])
     text = _tessera.optimal_wcs(
-        headers, frame=_frame_name(frame), projection=projection.upper(),
-        resolution=degrees, auto_rotate=bool(auto_rotate),
+        headers, frame=frame_name, projection=projection.upper(),
+        resolution=degrees, auto_rotate=bool(auto_rotate), reference=about,
     )
     header = fits.Header.fromstring(text, sep="\n")
     return WCS(header), (header["NAXIS2"], header["NAXIS1"])

@@ -444,6 +444,11 @@ def test_find_optimal_celestial_wcs(kwargs):
                        np.abs(ref_wcs.pixel_scale_matrix.diagonal()), rtol=1e-9)
     assert np.abs(wcs.wcs.crval - ref_wcs.wcs.crval).max() < 0.5 / 3600
     assert all(abs(a - b) <= 2 for a, b in zip(shape, ref_shape)), (shape, ref_shape)
+    assert_outlines_inside(wcs, shape)
+
+
+def assert_outlines_inside(wcs, shape):
+    """Every input's outline lies inside the image of @wcs and @shape."""
     for in_shape, in_wcs in OPTIMAL_INPUTS:
         ny, nx = in_shape
         edge = np.linspace(-0.5, 1.0, 50)
@@ -452,6 +457,27 @@ def test_find_optimal_celestial_wcs(kwargs):
         ox, oy = wcs.world_to_pixel(in_wcs.pixel_to_world(x, y))
         assert ox.min() >= -0.5 - 1e-6 and ox.max() <= shape[1] - 0.5 + 1e-6
         assert oy.min() >= -0.5 - 1e-6 and oy.max() <= shape[0] - 0.5 + 1e-6
+
+
+@pytest.mark.parametrize("frame", [None, "galactic"])
+def test_find_optimal_celestial_wcs_reference(frame):
+    # As reproject's with the same reference: CRVAL the reference (in the
+    # result's frame), the shape within 2 pixels, the outlines inside; and
+    # other than without it.
+    from astropy.coordinates import SkyCoord
+    from reproject.mosaicking import find_optimal_celestial_wcs as ref_optimal
+
+    reference = SkyCoord(150.8, 30.1, unit="deg", frame="fk5")
+    wcs, shape = tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS, frame=frame, reference=reference)
+    ref_wcs, ref_shape = ref_optimal(OPTIMAL_INPUTS, frame=frame, reference=reference)
+    assert list(wcs.wcs.ctype) == list(ref_wcs.wcs.ctype)
+    assert np.abs(wcs.wcs.crval - ref_wcs.wcs.crval).max() < 1e-9
+    assert all(abs(a - b) <= 2 for a, b in zip(shape, ref_shape)), (shape, ref_shape)
+    assert_outlines_inside(wcs, shape)
+    mean = tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS, frame=frame)
+    assert np.abs(mean[0].wcs.crval - wcs.wcs.crval).max() > 0.01
+    with pytest.raises(TypeError, match="SkyCoord"):
+        tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS, reference=(150.8, 30.1))
 
 
 def test_find_optimal_celestial_wcs_forms_and_errors(tmp_path):
@@ -464,10 +490,6 @@ def test_find_optimal_celestial_wcs_forms_and_errors(tmp_path):
     auto = tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS, auto_rotate=True)
     plain = tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS)
     assert auto[1][0] * auto[1][1] < plain[1][0] * plain[1][1]
-    from astropy.coordinates import SkyCoord
-
-    with pytest.raises(NotImplementedError, match="reference"):
-        tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS, reference=SkyCoord(150, 30, unit="deg"))
     with pytest.raises(ValueError, match="frame"):
         tessera.find_optimal_celestial_wcs(OPTIMAL_INPUTS, frame="nowhere")
     with pytest.raises(NotImplementedError, match="altaz"):
