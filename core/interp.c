@@ -931,11 +931,13 @@ static inline void
 cubic_weights (double f, double w[4])
 {
   double f2 = f * f, f3 = f2 * f, g = 1.0 - f;
-
-  w[0] = g * g * g / 6.0;
-  w[1] = (3.0 * f3 - 6.0 * f2 + 4.0) / 6.0;
-  w[2] = (-3.0 * f3 + 3.0 * f2 + 3.0 * f + 1.0) / 6.0;
-  w[3] = f3 / 6.0;
+  /* Each weight is 1/6 of its polynomial: w[1] = 2/3 - f² + f³/2, and the
+   * four sum to 1, so w[2] = 1 - w[0] - w[1] - w[3] (multiplications,
+   * where divisions would limit the throughput). */
+  w[0] = g * g * g * (1.0 / 6.0);
+  w[3] = f3 * (1.0 / 6.0);
+  w[1] = (2.0 / 3.0) - f2 + 0.5 * f3;
+  w[2] = 1.0 - w[0] - w[1] - w[3];
 }
 
 static inline void
@@ -1067,7 +1069,17 @@ tess__spline_weights (TessMethod method, double pos, gint64 *i0, int *k,
                   j0 = (gint64)ry - 1;                                        \
                   m = 3;                                                      \
                 }                                                             \
-              if (i0 >= 0 && j0 >= 0 && i0 + m <= pw && j0 + m <= ph)         \
+              if (m == 4 && i0 >= 0 && j0 >= 0 && i0 + 4 <= pw                \
+                  && j0 + 4 <= ph)                                            \
+                {                                                             \
+                  /* The common case, unrolled (the same sums). */            \
+                  const T *row = v + (gsize)(j0 - pl->row0) * stride + i0;    \
+                  for (int b = 0; b < 4; b++, row += stride)                  \
+                    s += wy[b]                                                \
+                         * (wx[0] * row[0] + wx[1] * row[1] + wx[2] * row[2]  \
+                            + wx[3] * row[3]);                                \
+                }                                                             \
+              else if (i0 >= 0 && j0 >= 0 && i0 + m <= pw && j0 + m <= ph)    \
                 {                                                             \
                   for (int b = 0; b < m; b++)                                 \
                     {                                                         \
