@@ -108,14 +108,14 @@ filter_lines (double *c, gsize n, gsize k, double z)
  * written in place — sample i of line j at base[i * is + j * js] — with
  * @buf (n × k doubles) for the causal pass: two passes over the data
  * instead of a copy in, three passes and a copy out.  For lines longer
- * than the causal initialisation's horizon. */
+ * than the causal initialisation's @horizon (filter_horizon()). */
 #define DEFINE_FILTER(T, SUFFIX)                                              \
   static void filter_direct_##SUFFIX (T *base, gsize is, gsize js, gsize n,   \
-                                      gsize k, double z, double *buf)         \
+                                      gsize k, double z, gsize horizon,       \
+                                      double *buf)                            \
   {                                                                           \
     double lambda = (1.0 - z) * (1.0 - 1.0 / z);                              \
     double a = z / (z * z - 1.0);                                             \
-    gsize horizon = filter_horizon (z);                                       \
     double zi = z;                                                            \
     for (gsize j = 0; j < k; j++)                                             \
       buf[j] = (double)base[j * js] * lambda;                                 \
@@ -292,7 +292,7 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
                                                                               \
   static void rows_##SUFFIX (T *c, gsize w, gsize y0, gsize y1, double z)     \
   {                                                                           \
-    gsize pw = w + 2;                                                         \
+    gsize pw = w + 2, horizon = filter_horizon (z);                           \
     double *buf;                                                              \
     if (y0 >= y1)                                                             \
       return;                                                                 \
@@ -300,9 +300,10 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
     for (gsize y = y0; y < y1; y += ROW_BATCH)                                \
       {                                                                       \
         gsize k = MIN (ROW_BATCH, y1 - y);                                    \
-        if (pw > filter_horizon (z))                                          \
+        if (pw > horizon)                                                     \
           {                                                                   \
-            filter_direct_##SUFFIX (c + y * pw, 1, pw, pw, k, z, buf);        \
+            filter_direct_##SUFFIX (c + y * pw, 1, pw, pw, k, z, horizon,     \
+                                    buf);                                     \
             continue;                                                         \
           }                                                                   \
         for (gsize j = 0; j < k; j++)                                         \
@@ -346,14 +347,14 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
   static void columns_##SUFFIX (T *c, gsize w, gsize h, gsize x0, gsize x1,   \
                                 double z)                                     \
   {                                                                           \
-    gsize pw = w + 2, ph = h + 2;                                             \
+    gsize pw = w + 2, ph = h + 2, horizon = filter_horizon (z);               \
     double *buf = g_new (double, ph *COLUMN_BATCH);                           \
     for (gsize x = x0; x < x1; x += COLUMN_BATCH)                             \
       {                                                                       \
         gsize k = MIN (COLUMN_BATCH, x1 - x);                                 \
-        if (ph > filter_horizon (z))                                          \
+        if (ph > horizon)                                                     \
           {                                                                   \
-            filter_direct_##SUFFIX (c + x, pw, 1, ph, k, z, buf);             \
+            filter_direct_##SUFFIX (c + x, pw, 1, ph, k, z, horizon, buf);    \
             continue;                                                         \
           }                                                                   \
         for (gsize y = 0; y < ph; y++)                                        \
@@ -562,11 +563,6 @@ drop_input_rows (const TessPrefilter *pf, gsize s0, gsize s1)
 #define BAND_MADE ((gint)-1)
 #define BAND_MAKING 1
 
-typedef struct
-{
-  TessScratch window;
-} BandScratch;
-
 struct _TessBandMaker
 {
   TessPrefilter pf; /* the input plane, and where its coefficients go */
@@ -580,29 +576,37 @@ struct _TessBandMaker
   int fd;           /* a file of coefficients owned here, or -1 */
   GMutex lock;      /* guards @spare; with @made, for waiting */
   GCond made;       /* a band was made (or failed), in one process */
-  GPtrArray *spare; /* BandScratch not in use */
+  GPtrArray *spare; /* band windows (TessScratch) not in use */
 };
 
 static void
-band_scratch_free (gpointer data)
+scratch_free (gpointer data)
 {
-  BandScratch *s = data;
+  TessScratch *s = data;
 
-  g_free (s->window.data);
+  g_free (s->data);
   g_free (s);
+}
+
+/* The samples of @image's plane @p. */
+static gconstpointer
+plane_data (const TessImage *image, gint64 p)
+{
+  gsize elem = image->type == TESS_TYPE_DOUBLE ? 8 : 4;
+
+  return (const char *)image->data
+         + (gsize)p * (gsize)image->width * (gsize)image->height * elem;
 }
 
 static TessBandMaker *
 maker_new (TessMethod method, TessImage *image, gint64 p)
 {
   TessBandMaker *m = g_new0 (TessBandMaker, 1);
-  gsize elem = image->type == TESS_TYPE_DOUBLE ? 8 : 4;
 
   m->pf.method = method;
   m->pf.type = image->type;
   m->pf.swapped = image->swapped;
-  m->pf.data = (const char *)image->data
-               + (gsize)p * (gsize)image->width * (gsize)image->height * elem;
+  m->pf.data = plane_data (image, p);
   m->pf.width = (gsize)image->width;
   m->pf.height = (gsize)image->height;
   m->pf.coeffs_fd = -1;
@@ -613,7 +617,7 @@ maker_new (TessMethod method, TessImage *image, gint64 p)
   m->fd = -1;
   g_mutex_init (&m->lock);
   g_cond_init (&m->made);
-  m->spare = g_ptr_array_new_with_free_func (band_scratch_free);
+  m->spare = g_ptr_array_new_with_free_func (scratch_free);
   return m;
 }
 
@@ -636,8 +640,8 @@ static gboolean
 maker_make (TessBandMaker *m, gsize b, GError **error)
 {
   TessPrefilter pf = m->pf;
-  BandScratch *s = NULL;
-  gboolean ok = TRUE;
+  TessScratch *s = NULL;
+  gboolean ok;
   gsize s0, s1;
 
   g_mutex_lock (&m->lock);
@@ -645,8 +649,8 @@ maker_make (TessBandMaker *m, gsize b, GError **error)
     s = g_ptr_array_steal_index_fast (m->spare, m->spare->len - 1);
   g_mutex_unlock (&m->lock);
   if (s == NULL)
-    s = g_new0 (BandScratch, 1);
-  pf.window = &s->window;
+    s = g_new0 (TessScratch, 1);
+  pf.window = s;
   ok = tess__prefilter_band (&pf, b, error);
   tess__prefilter_band_source (&pf, b, &s0, &s1);
   if (m->drop_pages && s1 > s0)
@@ -763,17 +767,13 @@ gboolean
 tess__plane_prepare (TessPlane *plane, TessMethod method, TessImage *image,
                      gint64 p, GError **error)
 {
-  gsize elem = image->type == TESS_TYPE_DOUBLE ? 8 : 4;
   gsize bytes = tess__coeffs_bytes (image->type, image->width, image->height);
-  const char *data
-      = (const char *)image->data
-        + (gsize)p * (gsize)image->width * (gsize)image->height * elem;
   TessBandMaker *m;
 
   if (!tess__method_is_spline (method))
     {
-      tess__plane_init (plane, method, image->type, image->swapped, data,
-                        image->width, image->height);
+      tess__plane_init (plane, method, image->type, image->swapped,
+                        plane_data (image, p), image->width, image->height);
       return TRUE;
     }
   m = maker_new (method, image, p);

@@ -647,7 +647,7 @@ copy_block (gpointer dst, float *dst_fp, gint64 W, gint64 H, gint64 x,
 
 /* Work below which --jobs auto keeps to this process, in bilinear output
  * pixels: starting a worker (spawn, mapping, plan) costs some 20 ms, which
- * a 1024x1024 bilinear run does not win back (bench/run's small cases). */
+ * a 1024x1024 bilinear run does not win back (bench/jobs). */
 #define AUTO_JOBS_MIN_WORK 2e6
 
 /* --jobs auto: a worker a core, or none when the work is too small to pay

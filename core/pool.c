@@ -58,7 +58,7 @@ typedef struct
   int output_fd, coeffs_fd;
   TessStreamLayout layout;
   /* The blocks: next to hand out, done, to hand out again. */
-  gint64 ntasks, next, ndone;
+  gint64 next, ndone;
   gint64 *pending, npending;
   int *tries;
 } Pool;
@@ -407,9 +407,8 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
     if (!worker_start (&pool, &pool.workers[i], error))
       goto out;
 
-  pool.ntasks = job->nblocks;
-  pool.pending = g_new (gint64, pool.ntasks);
-  pool.tries = g_new0 (int, pool.ntasks);
+  pool.pending = g_new (gint64, job->nblocks);
+  pool.tries = g_new0 (int, job->nblocks);
   for (;;)
     {
       struct pollfd fds[64];
@@ -420,7 +419,7 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
           g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
           goto out;
         }
-      if (pool.ndone == pool.ntasks)
+      if (pool.ndone == job->nblocks)
         break;
       /* Hand out tasks: retried ones first. */
       for (int i = 0; i < pool.nworkers; i++)
@@ -436,7 +435,7 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
             continue;
           if (pool.npending > 0)
             t = pool.pending[--pool.npending];
-          else if (pool.next < pool.ntasks)
+          else if (pool.next < job->nblocks)
             t = pool.next++;
           else
             continue;
