@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "tess-healpix.h"
+#include "healpix/tess-healpix.h"
 
 #include <chealpix.h>
 #include <check.h>

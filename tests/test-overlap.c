@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "tess-overlap.h"
+#include "methods/tess-overlap.h"
 
 #include <check.h>
 #include <math.h>

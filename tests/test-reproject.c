@@ -765,6 +765,54 @@ START_TEST (test_workers_from_threads)
 }
 END_TEST
 
+/* Every enumeration's names are read back one way: case and '-' versus
+ * '_' do not matter, and an unknown name is an error naming it and the
+ * choices. */
+START_TEST (test_enum_names)
+{
+  GError *error = NULL;
+  TessCombine c;
+  TessFrame f;
+  TessHealpixOrder o;
+  TessBoundaryMode b;
+
+  ck_assert (tess_combine_from_name ("MEDIAN", &c, NULL));
+  ck_assert_int_eq (c, TESS_COMBINE_MEDIAN);
+  ck_assert_str_eq (tess_combine_name (TESS_COMBINE_MAX), "max");
+  ck_assert (!tess_combine_from_name ("average", &c, &error));
+  ck_assert (g_error_matches (error, TESS_ERROR, TESS_ERROR_INVALID));
+  ck_assert_str_eq (error->message,
+                    "unknown combination 'average' (expected mean, sum, "
+                    "median, first, last, min or max)");
+  g_clear_error (&error);
+
+  ck_assert (tess_frame_from_name ("FK4_no-E", &f, NULL));
+  ck_assert_int_eq (f, TESS_FRAME_FK4_NO_E);
+  ck_assert_str_eq (tess_frame_name (TESS_FRAME_GALACTIC), "galactic");
+  ck_assert_str_eq (tess_frame_name ((TessFrame)77), "unknown");
+  ck_assert (!tess_frame_from_name ("fk6", &f, &error));
+  ck_assert (strstr (error->message, "'fk6'") != NULL);
+  ck_assert (strstr (error->message, "galactic or ecliptic") != NULL);
+  g_clear_error (&error);
+
+  ck_assert (tess_healpix_order_from_name ("NEST", &o, NULL));
+  ck_assert_int_eq (o, TESS_HEALPIX_NESTED);
+  ck_assert (tess_healpix_order_from_name ("Ring", &o, NULL));
+  ck_assert_int_eq (o, TESS_HEALPIX_RING);
+  ck_assert_str_eq (tess_healpix_order_name (TESS_HEALPIX_NESTED), "nested");
+  ck_assert (!tess_healpix_order_from_name ("", &o, &error));
+  ck_assert_str_eq (error->message,
+                    "unknown HEALPix ordering '' (expected ring or nested)");
+  g_clear_error (&error);
+
+  ck_assert (tess_boundary_mode_from_name ("GRID_constant", &b, NULL));
+  ck_assert_int_eq (b, TESS_BOUNDARY_GRID_CONSTANT);
+  ck_assert (!tess_boundary_mode_from_name ("grid", &b, &error));
+  ck_assert (strstr (error->message, "boundary mode 'grid'") != NULL);
+  g_clear_error (&error);
+}
+END_TEST
+
 static Suite *
 reproject_suite (void)
 {
@@ -773,6 +821,7 @@ reproject_suite (void)
 
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_identity_exact);
+  tcase_add_test (tc, test_enum_names);
   tcase_add_test (tc, test_integer_shift);
   tcase_add_test (tc, test_regions_bit_identical);
   tcase_add_test (tc, test_grid_matches_exact);

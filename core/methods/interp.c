@@ -1,0 +1,1163 @@
+/* interp.c — interpolation of an input plane at arbitrary pixel positions:
+ * nearest, bilinear, and quadratic and cubic B-splines.
+ *
+ * Edges follow reproject's convention: the image is extended by one pixel
+ * that repeats the edge, positions in [-0.5, n-0.5] are valid (the outer
+ * half pixel is nearly flat), anything further out is NaN.  For the
+ * B-splines the edge-extended image is prefiltered into coefficients with
+ * mirror boundaries, as scipy.ndimage does, in bands of rows (see below).
+ *
+ * NaN policy: an output pixel is NaN only when an input NaN lies in its
+ * stencil — the pixel itself for nearest, the pixels with non-zero weight
+ * for bilinear, the 3×3 (biquadratic) or 4×4 (bicubic) coefficients for
+ * the splines.  Before prefiltering, NaN pixels are filled with the mean of
+ * their finite neighbours so that their influence on the coefficients
+ * around them stays small (it decays by 0.27 per pixel for bicubic, 0.17
+ * for biquadratic).
+ */
+#include "config.h"
+
+#include "io/tess-stream.h"
+#include "wcs/tess-spectral.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Positions this close to a pixel centre are taken as on it, so that an
+ * identity transform returns its input exactly. */
+#define SNAP 1e-9
+
+/* ---------------------------------------------------------------------- */
+/* Spline prefilter                                                        */
+
+static double
+spline_pole (TessMethod method)
+{
+  return method == TESS_METHOD_BICUBIC ? sqrt (3.0) - 2.0 : sqrt (8.0) - 3.0;
+}
+
+/* Where z^i vanishes in double precision. */
+static gsize
+filter_horizon (double z)
+{
+  return (gsize)ceil (log (1e-17) / log (fabs (z)));
+}
+
+/* In-place recursive filter of @k interleaved lines of @n samples each
+ * (sample i of line j at c[i * k + j]), mirror boundary
+ * (… s2 s1 | s0 s1 s2 … sn-1 | sn-2 …).  Each line gets exactly the same
+ * arithmetic whatever @k: lines are only batched for speed. */
+static void
+filter_lines (double *c, gsize n, gsize k, double z)
+{
+  double lambda = (1.0 - z) * (1.0 - 1.0 / z);
+  gsize horizon;
+
+  if (n == 1)
+    return;
+  for (gsize i = 0; i < n * k; i++)
+    c[i] *= lambda;
+
+  /* Causal initialisation: the sum over the mirrored signal, truncated
+   * where z^i vanishes in double precision. */
+  horizon = filter_horizon (z);
+  if (horizon < n)
+    {
+      double zi = z;
+      for (gsize i = 1; i < horizon; i++)
+        {
+          for (gsize j = 0; j < k; j++)
+            c[j] += zi * c[i * k + j];
+          zi *= z;
+        }
+    }
+  else
+    {
+      double zn1 = pow (z, (double)(n - 1));
+      double iz = 1.0 / z, zi = z, z2n = zn1 * zn1;
+      for (gsize j = 0; j < k; j++)
+        c[j] += zn1 * c[(n - 1) * k + j];
+      zn1 *= iz;
+      for (gsize i = 1; i + 1 < n; i++)
+        {
+          for (gsize j = 0; j < k; j++)
+            c[j] += (zi + zn1) * c[i * k + j];
+          zi *= z;
+          zn1 *= iz;
+        }
+      for (gsize j = 0; j < k; j++)
+        c[j] /= 1.0 - z2n;
+    }
+  for (gsize i = 1; i < n; i++)
+    for (gsize j = 0; j < k; j++)
+      c[i * k + j] += z * c[(i - 1) * k + j];
+  /* Anti-causal initialisation for the mirror boundary. */
+  for (gsize j = 0; j < k; j++)
+    c[(n - 1) * k + j]
+        = (z / (z * z - 1.0)) * (c[(n - 1) * k + j] + z * c[(n - 2) * k + j]);
+  for (gsize i = n - 1; i-- > 0;)
+    for (gsize j = 0; j < k; j++)
+      c[i * k + j] = z * (c[(i + 1) * k + j] - c[i * k + j]);
+}
+
+/* The same filter as filter_lines() (the same arithmetic in the same
+ * order, so the same bits), on @k lines of @n samples of type T read and
+ * written in place — sample i of line j at base[i * is + j * js] — with
+ * @buf (n × k doubles) for the causal pass: two passes over the data
+ * instead of a copy in, three passes and a copy out.  For lines longer
+ * than the causal initialisation's @horizon (filter_horizon()). */
+#define DEFINE_FILTER(T, SUFFIX)                                              \
+  static void filter_direct_##SUFFIX (T *base, gsize is, gsize js, gsize n,   \
+                                      gsize k, double z, gsize horizon,       \
+                                      double *buf)                            \
+  {                                                                           \
+    double lambda = (1.0 - z) * (1.0 - 1.0 / z);                              \
+    double a = z / (z * z - 1.0);                                             \
+    double zi = z;                                                            \
+    for (gsize j = 0; j < k; j++)                                             \
+      buf[j] = (double)base[j * js] * lambda;                                 \
+    for (gsize i = 1; i < horizon; i++)                                       \
+      {                                                                       \
+        const T *s = base + i * is;                                           \
+        for (gsize j = 0; j < k; j++)                                         \
+          buf[j] += zi * ((double)s[j * js] * lambda);                        \
+        zi *= z;                                                              \
+      }                                                                       \
+    for (gsize i = 1; i < n; i++)                                             \
+      {                                                                       \
+        const T *s = base + i * is;                                           \
+        double *c = buf + i * k;                                              \
+        for (gsize j = 0; j < k; j++)                                         \
+          c[j] = (double)s[j * js] * lambda + z * c[j - k];                   \
+      }                                                                       \
+    {                                                                         \
+      double *c = buf + (n - 1) * k;                                          \
+      T *d = base + (n - 1) * is;                                             \
+      for (gsize j = 0; j < k; j++)                                           \
+        {                                                                     \
+          c[j] = a * (c[j] + z * c[j - k]);                                   \
+          d[j * js] = (T)c[j];                                                \
+        }                                                                     \
+    }                                                                         \
+    for (gsize i = n - 1; i-- > 0;)                                           \
+      {                                                                       \
+        double *c = buf + i * k;                                              \
+        T *d = base + i * is;                                                 \
+        for (gsize j = 0; j < k; j++)                                         \
+          {                                                                   \
+            c[j] = z * (c[j + k] - c[j]);                                     \
+            d[j * js] = (T)c[j];                                              \
+          }                                                                   \
+      }                                                                       \
+  }
+
+DEFINE_FILTER (float, f)
+DEFINE_FILTER (double, d)
+
+/* Fills the NaN pixels of a padded plane with the mean of their finite
+ * 8-neighbours, in FILL_PASSES passes, so that holes fill from their
+ * edges; what is still NaN after that (deep inside large holes) becomes 0.
+ * Each pass computes all new values before writing any, so a pixel's value
+ * depends only on the pixels within FILL_PASSES of it: rows can be filled
+ * in parts, each with that many rows of context on either side. */
+#define FILL_PASSES 16
+
+#define DEFINE_FILL_NANS(T, SUFFIX)                                           \
+  static void fill_nans_##SUFFIX (T *p, gsize w, gsize h)                     \
+  {                                                                           \
+    GArray *todo = g_array_new (FALSE, FALSE, sizeof (gsize));                \
+    GArray *next = g_array_new (FALSE, FALSE, sizeof (gsize));                \
+    GArray *vals = g_array_new (FALSE, FALSE, sizeof (T));                    \
+                                                                              \
+    for (gsize i = 0; i < w * h; i++)                                         \
+      {                                                                       \
+        if (G_UNLIKELY (isnan (p[i])))                                        \
+          {                                                                   \
+            gsize at = i; /* @i itself stays in a register */                 \
+            g_array_append_val (todo, at);                                    \
+          }                                                                   \
+      }                                                                       \
+    for (int pass = 0; pass < FILL_PASSES && todo->len > 0; pass++)           \
+      {                                                                       \
+        g_array_set_size (next, 0);                                           \
+        g_array_set_size (vals, 0);                                           \
+        for (guint k = 0; k < todo->len; k++)                                 \
+          {                                                                   \
+            gsize i = g_array_index (todo, gsize, k);                         \
+            gsize x = i % w, y = i / w;                                       \
+            double s = 0.0;                                                   \
+            int m = 0;                                                        \
+            T v;                                                              \
+            for (gsize yy = y > 0 ? y - 1 : 0; yy <= y + 1 && yy < h; yy++)   \
+              for (gsize xx = x > 0 ? x - 1 : 0; xx <= x + 1 && xx < w; xx++) \
+                if (!isnan (p[yy * w + xx]))                                  \
+                  {                                                           \
+                    s += p[yy * w + xx];                                      \
+                    m++;                                                      \
+                  }                                                           \
+            v = m ? (T)(s / m) : (T)NAN;                                      \
+            g_array_append_val (vals, v);                                     \
+          }                                                                   \
+        for (guint k = 0; k < todo->len; k++)                                 \
+          {                                                                   \
+            gsize i = g_array_index (todo, gsize, k);                         \
+            p[i] = g_array_index (vals, T, k);                                \
+            if (isnan (p[i]))                                                 \
+              g_array_append_val (next, i);                                   \
+          }                                                                   \
+        {                                                                     \
+          GArray *t = todo;                                                   \
+          todo = next;                                                        \
+          next = t;                                                           \
+        }                                                                     \
+      }                                                                       \
+    for (guint k = 0; k < todo->len; k++)                                     \
+      p[g_array_index (todo, gsize, k)] = (T)0.0;                             \
+    g_array_free (todo, TRUE);                                                \
+    g_array_free (next, TRUE);                                                \
+    g_array_free (vals, TRUE);                                                \
+  }
+
+DEFINE_FILL_NANS (float, f)
+DEFINE_FILL_NANS (double, d)
+
+/* The spline coefficients of the edge-padded plane, (w + 2) × (h + 2),
+ * are made in bands of rows, each on its own: its rows and BAND_MARGIN
+ * more on either side are padded, their NaN filled, filtered along rows,
+ * then along columns (the margins standing in for the rest of the
+ * columns: what lies beyond them weighs less than |z|^BAND_MARGIN, below
+ * 1e-18), and the NaN put back.  The bands are a function of the plane's
+ * size alone, so the coefficients are the same whoever makes which band:
+ * one process, workers, or ranks.  A band needs only its input rows and
+ * writes only its coefficient rows: no exchange, no strided access. */
+
+/* Lines filtered together (interleaved, so that the recursions of
+ * several lines overlap): rows, and columns. */
+#define ROW_BATCH 8
+#define COLUMN_BATCH 64
+/* Rows of a band: as many as fit BAND_BYTES of coefficients, within
+ * [BAND_MIN_ROWS, BAND_MAX_ROWS]. */
+#define BAND_BYTES ((gsize)32 << 20)
+#define BAND_MIN_ROWS 64
+#define BAND_MAX_ROWS 256
+#define BAND_MARGIN 32
+
+/* A buffer of at least @bytes: @scratch's, grown as needed, or (no
+ * @scratch) a new one. */
+gpointer
+tess__scratch_get (TessScratch *scratch, gsize bytes)
+{
+  if (scratch == NULL)
+    return g_malloc (bytes);
+  if (scratch->bytes < bytes)
+    {
+      g_free (scratch->data);
+      /* Huge pages: far fewer page faults when it is first used. */
+      scratch->data = tess__alloc_large (bytes);
+      if (scratch->data == NULL)
+        scratch->data = g_malloc (bytes);
+      scratch->bytes = bytes;
+    }
+  return scratch->data;
+}
+
+#define DEFINE_PHASES(T, SUFFIX)                                              \
+  static gboolean pad_##SUFFIX (const T *in, gsize iy0, gboolean swapped,     \
+                                gsize w, gsize h, T *c, gsize cy, gsize y0,   \
+                                gsize y1)                                     \
+  {                                                                           \
+    gsize pw = w + 2;                                                         \
+    gboolean any_nan = FALSE;                                                 \
+    for (gsize y = y0; y < y1; y++)                                           \
+      {                                                                       \
+        gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
+        T *dst = c + (y - cy) * pw; /* row @cy is at @c */                    \
+        memcpy (dst + 1, in + (sy - iy0) * w, w * sizeof (T));                \
+        if (swapped)                                                          \
+          tess__swap_to_native (dst + 1, w, sizeof (T));                      \
+        dst[0] = dst[1];                                                      \
+        dst[pw - 1] = dst[w];                                                 \
+        for (gsize x = 0; x < pw; x++)                                        \
+          if (!isfinite (dst[x]))                                             \
+            {                                                                 \
+              dst[x] = (T)NAN; /* Inf is as undefined as NaN */               \
+              any_nan = TRUE;                                                 \
+            }                                                                 \
+      }                                                                       \
+    return any_nan;                                                           \
+  }                                                                           \
+                                                                              \
+  static void rows_##SUFFIX (T *c, gsize w, gsize y0, gsize y1, double z)     \
+  {                                                                           \
+    gsize pw = w + 2, horizon = filter_horizon (z);                           \
+    double *buf;                                                              \
+    if (y0 >= y1)                                                             \
+      return;                                                                 \
+    buf = g_new (double, pw *ROW_BATCH);                                      \
+    for (gsize y = y0; y < y1; y += ROW_BATCH)                                \
+      {                                                                       \
+        gsize k = MIN (ROW_BATCH, y1 - y);                                    \
+        if (pw > horizon)                                                     \
+          {                                                                   \
+            filter_direct_##SUFFIX (c + y * pw, 1, pw, pw, k, z, horizon,     \
+                                    buf);                                     \
+            continue;                                                         \
+          }                                                                   \
+        for (gsize j = 0; j < k; j++)                                         \
+          {                                                                   \
+            const T *row = c + (y + j) * pw;                                  \
+            for (gsize x = 0; x < pw; x++)                                    \
+              buf[x * k + j] = row[x];                                        \
+          }                                                                   \
+        filter_lines (buf, pw, k, z);                                         \
+        for (gsize j = 0; j < k; j++)                                         \
+          {                                                                   \
+            T *row = c + (y + j) * pw;                                        \
+            for (gsize x = 0; x < pw; x++)                                    \
+              row[x] = (T)buf[x * k + j];                                     \
+          }                                                                   \
+      }                                                                       \
+    g_free (buf);                                                             \
+  }                                                                           \
+                                                                              \
+  /* Padded rows [y0, y1) into @c (which holds padded rows from @cy on,       \
+   * and FILL_PASSES more on either side where the plane has them, for the    \
+   * NaN to fill as in the whole plane), filtered along the rows. */          \
+  static gboolean pad_rows_##SUFFIX (                                         \
+      const T *in, gsize iy0, gboolean swapped, gsize w, gsize h, T *c,       \
+      gsize cy, gsize y0, gsize y1, double z)                                 \
+  {                                                                           \
+    gsize pw = w + 2, ph = h + 2;                                             \
+    gsize a = y0 > FILL_PASSES ? y0 - FILL_PASSES : 0;                        \
+    gsize b = MIN (ph, y1 + FILL_PASSES);                                     \
+    gboolean nan = pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, y0, y1);      \
+    if (nan)                                                                  \
+      {                                                                       \
+        pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, a, y0);                  \
+        pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, y1, b);                  \
+        fill_nans_##SUFFIX (c + (a - cy) * pw, pw, b - a);                    \
+      }                                                                       \
+    rows_##SUFFIX (c, w, y0 - cy, y1 - cy, z);                                \
+    return nan;                                                               \
+  }                                                                           \
+                                                                              \
+  static void columns_##SUFFIX (T *c, gsize w, gsize h, gsize x0, gsize x1,   \
+                                double z)                                     \
+  {                                                                           \
+    gsize pw = w + 2, ph = h + 2, horizon = filter_horizon (z);               \
+    double *buf = g_new (double, ph *COLUMN_BATCH);                           \
+    for (gsize x = x0; x < x1; x += COLUMN_BATCH)                             \
+      {                                                                       \
+        gsize k = MIN (COLUMN_BATCH, x1 - x);                                 \
+        if (ph > horizon)                                                     \
+          {                                                                   \
+            filter_direct_##SUFFIX (c + x, pw, 1, ph, k, z, horizon, buf);    \
+            continue;                                                         \
+          }                                                                   \
+        for (gsize y = 0; y < ph; y++)                                        \
+          for (gsize j = 0; j < k; j++)                                       \
+            buf[y * k + j] = c[y * pw + x + j];                               \
+        filter_lines (buf, ph, k, z);                                         \
+        for (gsize y = 0; y < ph; y++)                                        \
+          for (gsize j = 0; j < k; j++)                                       \
+            c[y * pw + x + j] = (T)buf[y * k + j];                            \
+      }                                                                       \
+    g_free (buf);                                                             \
+  }                                                                           \
+                                                                              \
+  static void mask_##SUFFIX (const T *in, gsize iy0, gboolean swapped,        \
+                             gsize w, gsize h, T *c, gsize cy, gsize y0,      \
+                             gsize y1)                                        \
+  {                                                                           \
+    gsize pw = w + 2;                                                         \
+    for (gsize y = y0; y < y1; y++)                                           \
+      {                                                                       \
+        gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
+        const T *src = in + (sy - iy0) * w;                                   \
+        T *dst = c + (y - cy) * pw;                                           \
+        for (gsize x = 0; x < pw; x++)                                        \
+          {                                                                   \
+            gsize sx = x == 0 ? 0 : (x > w ? w - 1 : x - 1);                  \
+            T v = src[sx];                                                    \
+            if (swapped)                                                      \
+              tess__swap_to_native (&v, 1, sizeof (T));                       \
+            if (!isfinite (v))                                                \
+              dst[x] = (T)NAN;                                                \
+          }                                                                   \
+      }                                                                       \
+  }
+
+DEFINE_PHASES (float, f)
+DEFINE_PHASES (double, d)
+
+static gsize
+elem_size (const TessPrefilter *pf)
+{
+  return pf->type == TESS_TYPE_DOUBLE ? sizeof (double) : sizeof (float);
+}
+
+gsize
+tess__prefilter_band_rows (TessPixelType type, gint64 width)
+{
+  gsize row = ((gsize)width + 2) * (type == TESS_TYPE_DOUBLE ? 8 : 4);
+
+  return CLAMP (BAND_BYTES / row, BAND_MIN_ROWS, BAND_MAX_ROWS);
+}
+
+gsize
+tess__prefilter_n_bands (TessPixelType type, gint64 width, gint64 height)
+{
+  gsize rows = tess__prefilter_band_rows (type, width);
+
+  return ((gsize)height + 2 + rows - 1) / rows;
+}
+
+/* Padded rows [*y0, *y1) of band @b, and the rows [*a, *b1) it is made
+ * from (the margins added). */
+static void
+band_range (const TessPrefilter *pf, gsize b, gsize *y0, gsize *y1, gsize *a,
+            gsize *b1)
+{
+  gsize rows = tess__prefilter_band_rows (pf->type, (gint64)pf->width);
+  gsize ph = pf->height + 2;
+
+  *y0 = MIN (ph, b * rows);
+  *y1 = MIN (ph, *y0 + rows);
+  *a = *y0 > BAND_MARGIN ? *y0 - BAND_MARGIN : 0;
+  *b1 = MIN (ph, *y1 + BAND_MARGIN);
+}
+
+void
+tess__prefilter_band_source (const TessPrefilter *pf, gsize b, gsize *s0,
+                             gsize *s1)
+{
+  gsize y0, y1, a, b1;
+
+  band_range (pf, b, &y0, &y1, &a, &b1);
+  tess__prefilter_source_rows (pf, a, b1, s0, s1);
+}
+
+gboolean
+tess__prefilter_band (const TessPrefilter *pf, gsize b, GError **error)
+{
+  double z = spline_pole (pf->method);
+  gsize pw = pf->width + 2, elem = elem_size (pf);
+  gsize y0, y1, a, b1, wa, wb;
+  gboolean nan;
+  char *buf;
+
+  band_range (pf, b, &y0, &y1, &a, &b1);
+  if (y0 >= y1)
+    return TRUE;
+  /* The band and its margins, and FILL_PASSES rows around them for the
+   * NaN to fill: padded row @wa first. */
+  wa = a > FILL_PASSES ? a - FILL_PASSES : 0;
+  wb = MIN (pf->height + 2, b1 + FILL_PASSES);
+  buf = tess__scratch_get (pf->window, (wb - wa) * pw * elem);
+  if (pf->type == TESS_TYPE_DOUBLE)
+    {
+      nan = pad_rows_d (pf->data, pf->data_y0, pf->swapped, pf->width,
+                        pf->height, (double *)buf, wa, a, b1, z);
+      columns_d ((double *)buf + (a - wa) * pw, pf->width, b1 - a - 2, 0, pw,
+                 z);
+      if (nan)
+        mask_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
+                (double *)buf, wa, y0, y1);
+    }
+  else
+    {
+      nan = pad_rows_f (pf->data, pf->data_y0, pf->swapped, pf->width,
+                        pf->height, (float *)buf, wa, a, b1, z);
+      columns_f ((float *)buf + (a - wa) * pw, pf->width, b1 - a - 2, 0, pw,
+                 z);
+      if (nan)
+        mask_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
+                (float *)buf, wa, y0, y1);
+    }
+  buf += (y0 - wa) * pw * elem;
+  if (pf->coeffs_fd >= 0)
+    return tess__write_all (pf->coeffs_fd, buf, (y1 - y0) * pw * elem,
+                            pf->coeffs_offset + (guint64)y0 * pw * elem,
+                            "the spline coefficients", error);
+  memcpy ((char *)pf->coeffs + y0 * pw * elem, buf, (y1 - y0) * pw * elem);
+  return TRUE;
+}
+
+void
+tess__prefilter_source_rows (const TessPrefilter *pf, gsize y0, gsize y1,
+                             gsize *s0, gsize *s1)
+{
+  /* Padded row y is source row y - 1 (clamped); the fill looks
+   * FILL_PASSES rows further. */
+  *s0 = y0 > FILL_PASSES + 1 ? y0 - FILL_PASSES - 1 : 0;
+  *s1 = MIN (pf->height, y1 + FILL_PASSES);
+}
+
+gboolean
+tess__method_is_spline (TessMethod method)
+{
+  return method == TESS_METHOD_BIQUADRATIC || method == TESS_METHOD_BICUBIC;
+}
+
+gsize
+tess__coeffs_bytes (TessPixelType type, gint64 width, gint64 height)
+{
+  return ((gsize)width + 2) * ((gsize)height + 2)
+         * (type == TESS_TYPE_DOUBLE ? 8 : 4);
+}
+
+void
+tess__plane_init (TessPlane *plane, TessMethod method, TessPixelType type,
+                  gboolean swapped, gconstpointer data, gint64 width,
+                  gint64 height)
+{
+  memset (plane, 0, sizeof *plane);
+  plane->swapped = swapped;
+  plane->method = method;
+  plane->type = type;
+  plane->width = width;
+  plane->height = height;
+  plane->stride = (gsize)width;
+  plane->values = data;
+  plane->file_fd = -1;
+  if (tess__method_is_spline (method))
+    {
+      plane->stride = (gsize)width + 2;
+      plane->offset = 1;
+    }
+}
+
+/* Lets go of the pages of rows [s0, s1) of @pf's input, mapped from a
+ * file (they come back from it if read again). */
+static void
+drop_input_rows (const TessPrefilter *pf, gsize s0, gsize s1)
+{
+  gsize page = (gsize)sysconf (_SC_PAGESIZE), row = pf->width * elem_size (pf);
+  guintptr a = (guintptr)pf->data + (s0 - pf->data_y0) * row;
+  guintptr b = (guintptr)pf->data + (s1 - pf->data_y0) * row;
+
+  a = a / page * page;
+  b = (b + page - 1) / page * page;
+  if (b > a)
+    (void)madvise ((gpointer)a, b - a, MADV_DONTNEED);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Coefficients made when first needed                                    */
+
+/* A plane's coefficients are made a band at a time, when a block first
+ * asks for rows of it (tess__plane_fetch()): only the bands the output
+ * reaches are made, by whichever thread or process gets there first, and
+ * since a band depends on the plane's size alone the result does not
+ * depend on who makes which.  Each band has a word: 0 (not made, or its
+ * making failed), BAND_MADE, or who is making it — BAND_MAKING in one
+ * process (the threads wait on a condition), the pid of the process
+ * making it in a word of a shared coefficient file (the others look
+ * again a moment later, and one that finds the maker gone makes the band
+ * itself).  A block needing several bands first makes those nobody is
+ * making, then waits for the others. */
+
+#define BAND_MADE ((gint)-1)
+#define BAND_MAKING 1
+
+struct _TessBandMaker
+{
+  TessPrefilter pf; /* the input plane, and where its coefficients go */
+  /* The input is mapped from a file: the pages of a band's rows are let
+   * go of once it is made (the coefficients are all the samples need). */
+  gboolean drop_pages;
+  gsize nbands, band_rows;
+  gint *words;      /* a word a band: @own's, or in a shared file */
+  gint *own;        /* (one process) */
+  gboolean shared;  /* @words are shared with other processes */
+  int fd;           /* a file of coefficients owned here, or -1 */
+  GMutex lock;      /* guards @spare; with @made, for waiting */
+  GCond made;       /* a band was made (or failed), in one process */
+  GPtrArray *spare; /* band windows (TessScratch) not in use */
+};
+
+static void
+scratch_free (gpointer data)
+{
+  TessScratch *s = data;
+
+  g_free (s->data);
+  g_free (s);
+}
+
+/* The samples of @image's plane @p. */
+static gconstpointer
+plane_data (const TessImage *image, gint64 p)
+{
+  gsize elem = image->type == TESS_TYPE_DOUBLE ? 8 : 4;
+
+  return (const char *)image->data
+         + (gsize)p * (gsize)image->width * (gsize)image->height * elem;
+}
+
+static TessBandMaker *
+maker_new (TessMethod method, TessImage *image, gint64 p)
+{
+  TessBandMaker *m = g_new0 (TessBandMaker, 1);
+
+  m->pf.method = method;
+  m->pf.type = image->type;
+  m->pf.swapped = image->swapped;
+  m->pf.data = plane_data (image, p);
+  m->pf.width = (gsize)image->width;
+  m->pf.height = (gsize)image->height;
+  m->pf.coeffs_fd = -1;
+  m->drop_pages = image->map != NULL;
+  m->nbands
+      = tess__prefilter_n_bands (image->type, image->width, image->height);
+  m->band_rows = tess__prefilter_band_rows (image->type, image->width);
+  m->fd = -1;
+  g_mutex_init (&m->lock);
+  g_cond_init (&m->made);
+  m->spare = g_ptr_array_new_with_free_func (scratch_free);
+  return m;
+}
+
+static void
+maker_free (TessBandMaker *m)
+{
+  if (m == NULL)
+    return;
+  g_ptr_array_unref (m->spare);
+  g_mutex_clear (&m->lock);
+  g_free (m->own);
+  g_cond_clear (&m->made);
+  if (m->fd >= 0)
+    close (m->fd);
+  g_free (m);
+}
+
+/* Makes band @b, with memory kept for the next band. */
+static gboolean
+maker_make (TessBandMaker *m, gsize b, GError **error)
+{
+  TessPrefilter pf = m->pf;
+  TessScratch *s = NULL;
+  gboolean ok;
+  gsize s0, s1;
+
+  g_mutex_lock (&m->lock);
+  if (m->spare->len > 0)
+    s = g_ptr_array_steal_index_fast (m->spare, m->spare->len - 1);
+  g_mutex_unlock (&m->lock);
+  if (s == NULL)
+    s = g_new0 (TessScratch, 1);
+  pf.window = s;
+  ok = tess__prefilter_band (&pf, b, error);
+  tess__prefilter_band_source (&pf, b, &s0, &s1);
+  if (m->drop_pages && s1 > s0)
+    drop_input_rows (&pf, s0, s1);
+  g_mutex_lock (&m->lock);
+  g_ptr_array_add (m->spare, s);
+  g_mutex_unlock (&m->lock);
+  return ok;
+}
+
+/* Is the process of pid @v gone? */
+static gboolean
+maker_gone (gint v)
+{
+  return kill ((pid_t)v, 0) != 0 && errno == ESRCH;
+}
+
+/* Band @b made: by this thread if nobody is making it (or, between
+ * processes, if its maker is gone); else, with @wait, when its maker has
+ * made it, and without, at once. */
+static gboolean
+maker_take (TessBandMaker *m, gsize b, gboolean wait, GError **error)
+{
+  gint *word = &m->words[b];
+  gint self = m->shared ? (gint)getpid () : BAND_MAKING;
+
+  for (;;)
+    {
+      gint v = g_atomic_int_get (word);
+      gboolean ok;
+
+      if (v == BAND_MADE)
+        return TRUE;
+      if (v != 0 && !(m->shared && v != self && maker_gone (v)))
+        {
+          if (!wait)
+            return TRUE;
+          if (m->shared)
+            g_usleep (200);
+          else
+            {
+              g_mutex_lock (&m->lock);
+              while (g_atomic_int_get (word) == v)
+                g_cond_wait (&m->made, &m->lock);
+              g_mutex_unlock (&m->lock);
+            }
+          continue;
+        }
+      if (!g_atomic_int_compare_and_exchange (word, v, self))
+        continue;
+      if (m->shared)
+        tess__worker_maybe_die ("band");
+      ok = maker_make (m, b, error);
+      g_atomic_int_set (word, ok ? BAND_MADE : 0);
+      if (!m->shared)
+        {
+          g_mutex_lock (&m->lock);
+          g_cond_broadcast (&m->made);
+          g_mutex_unlock (&m->lock);
+        }
+      return ok;
+    }
+}
+
+static gboolean
+maker_need (TessBandMaker *m, gint64 r0, gint64 r1, GError **error)
+{
+  gsize b0, b1;
+
+  if (r0 >= r1)
+    return TRUE;
+  b0 = (gsize)r0 / m->band_rows;
+  b1 = MIN (m->nbands, ((gsize)r1 + m->band_rows - 1) / m->band_rows);
+  /* The bands nobody is making first, then the others' (rather than wait
+   * for one while another is still to make). */
+  for (gsize b = b0; b < b1; b++)
+    if (!maker_take (m, b, FALSE, error))
+      return FALSE;
+  for (gsize b = b0; b < b1; b++)
+    if (!maker_take (m, b, TRUE, error))
+      return FALSE;
+  return TRUE;
+}
+
+guint64
+tess__coeffs_file_bytes (TessPixelType type, gint64 width, gint64 height,
+                         gint64 nplanes, guint64 *states_offset)
+{
+  guint64 page = (guint64)sysconf (_SC_PAGESIZE);
+  guint64 coeffs
+      = (guint64)tess__coeffs_bytes (type, width, height) * (guint64)nplanes;
+  guint64 states = (guint64)tess__prefilter_n_bands (type, width, height)
+                   * (guint64)nplanes * sizeof (gint32);
+
+  *states_offset = (coeffs + page - 1) / page * page;
+  return *states_offset + states;
+}
+
+void
+tess__plane_make_shared (TessPlane *plane, TessImage *image, gint64 p,
+                         gint32 *states)
+{
+  TessBandMaker *m = maker_new (plane->method, image, p);
+
+  m->pf.coeffs_fd = plane->file_fd;
+  m->pf.coeffs_offset = plane->file_offset;
+  m->words = (gint *)states;
+  m->shared = TRUE;
+  maker_free (plane->maker);
+  plane->maker = m;
+}
+
+gboolean
+tess__plane_prepare (TessPlane *plane, TessMethod method, TessImage *image,
+                     gint64 p, GError **error)
+{
+  gsize bytes = tess__coeffs_bytes (image->type, image->width, image->height);
+  TessBandMaker *m;
+
+  if (!tess__method_is_spline (method))
+    {
+      tess__plane_init (plane, method, image->type, image->swapped,
+                        plane_data (image, p), image->width, image->height);
+      return TRUE;
+    }
+  m = maker_new (method, image, p);
+  m->own = g_new0 (gint, m->nbands);
+  m->words = m->own;
+  if (bytes >= tess__map_threshold ())
+    {
+      /* Too large to hold in memory: in a file (see tess__shared_file()),
+       * written a band at a time, mapped for sampling; the input's pages
+       * let go of as the bands are made. */
+      gpointer map;
+      m->fd = tess__shared_file ("spline coefficients", bytes, error);
+      if (m->fd < 0)
+        {
+          maker_free (m);
+          return FALSE;
+        }
+      map = mmap (NULL, bytes, PROT_READ, MAP_SHARED, m->fd, 0);
+      if (map == MAP_FAILED)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                       "cannot map the spline coefficients: %s",
+                       g_strerror (errno));
+          maker_free (m);
+          return FALSE;
+        }
+      m->pf.coeffs_fd = m->fd;
+      tess__plane_init (plane, method, image->type, image->swapped, map,
+                        image->width, image->height);
+      plane->map = map;
+      plane->map_len = bytes;
+    }
+  else
+    {
+      m->pf.coeffs = tess__alloc_large (bytes);
+      if (m->pf.coeffs == NULL)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
+                       "not enough memory for the spline coefficients");
+          maker_free (m);
+          return FALSE;
+        }
+      tess__plane_init (plane, method, image->type, image->swapped,
+                        m->pf.coeffs, image->width, image->height);
+      plane->owned = m->pf.coeffs;
+    }
+  plane->maker = m;
+  return TRUE;
+}
+
+void
+tess__plane_drop_pages (const TessPlane *plane)
+{
+  if (plane->map)
+    (void)madvise (plane->map, plane->map_len, MADV_DONTNEED);
+}
+
+void
+tess__plane_init_file (TessPlane *plane, TessMethod method, TessPixelType type,
+                       gint64 width, gint64 height, int fd, guint64 offset)
+{
+  tess__plane_init (plane, method, type, FALSE, NULL, width, height);
+  plane->file_fd = fd;
+  plane->file_offset = offset;
+}
+
+void
+tess__plane_rows_for (const TessPlane *plane, double ymin, double ymax,
+                      gint64 *r0, gint64 *r1)
+{
+  gint64 ph = plane->height + 2;
+
+  /* Samples outside [-0.5, height - 0.5] read nothing; a bicubic sample
+   * at y reads padded rows floor(y + 1) - 1 … + 2 (mirrored into the
+   * plane), a biquadratic one fewer. */
+  ymin = MAX (ymin, -0.5);
+  ymax = MIN (ymax, (double)plane->height - 0.5);
+  if (!(ymin <= ymax))
+    {
+      *r0 = *r1 = 0;
+      return;
+    }
+  *r0 = CLAMP ((gint64)floor (ymin) - 1, 0, ph);
+  *r1 = CLAMP ((gint64)floor (ymax) + 4, 0, ph);
+}
+
+gboolean
+tess__plane_fetch (TessPlane *plane, gint64 r0, gint64 r1, GError **error)
+{
+  gsize elem = plane->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  gsize row = plane->stride * elem, bytes;
+
+  if (plane->maker && !maker_need (plane->maker, r0, r1, error))
+    return FALSE;
+  if (plane->file_fd < 0 || r0 >= r1
+      || (plane->values && r0 >= plane->row0 && r1 <= plane->row1))
+    return TRUE;
+  bytes = (gsize)(r1 - r0) * row;
+  if (plane->window_bytes < bytes)
+    {
+      g_free (plane->window);
+      plane->window = tess__alloc_large (bytes);
+      plane->window_bytes = plane->window ? bytes : 0;
+      if (plane->window == NULL)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "not enough memory for the spline coefficients");
+          plane->values = NULL;
+          return FALSE;
+        }
+    }
+  plane->values = NULL;
+  if (!tess__read_all (plane->file_fd, plane->window, bytes,
+                       plane->file_offset + (guint64)r0 * row,
+                       "the spline coefficients", error))
+    return FALSE;
+  plane->values = plane->window;
+  plane->row0 = r0;
+  plane->row1 = r1;
+  return TRUE;
+}
+
+void
+tess__plane_clear (TessPlane *plane)
+{
+  maker_free (plane->maker);
+  g_free (plane->window);
+  g_free (plane->owned);
+  if (plane->map)
+    munmap (plane->map, plane->map_len);
+  memset (plane, 0, sizeof *plane);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sampling                                                                */
+
+static inline gint64
+clamp64 (gint64 v, gint64 lo, gint64 hi)
+{
+  return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Mirror an index into [0, n-1] (n >= 2). */
+static inline gint64
+mirror (gint64 i, gint64 n)
+{
+  if (i < 0)
+    i = -i;
+  if (i >= n)
+    i = 2 * (n - 1) - i;
+  return clamp64 (i, 0, n - 1);
+}
+
+static inline void
+cubic_weights (double f, double w[4])
+{
+  double f2 = f * f, f3 = f2 * f, g = 1.0 - f;
+  /* Each weight is 1/6 of its polynomial: w[1] = 2/3 - f² + f³/2, and the
+   * four sum to 1, so w[2] = 1 - w[0] - w[1] - w[3] (multiplications,
+   * where divisions would limit the throughput). */
+  w[0] = g * g * g * (1.0 / 6.0);
+  w[3] = f3 * (1.0 / 6.0);
+  w[1] = (2.0 / 3.0) - f2 + 0.5 * f3;
+  w[2] = 1.0 - w[0] - w[1] - w[3];
+}
+
+static inline void
+quadratic_weights (double t, double w[3])
+{
+  w[0] = 0.5 * (0.5 - t) * (0.5 - t);
+  w[1] = 0.75 - t * t;
+  w[2] = 0.5 * (0.5 + t) * (0.5 + t);
+}
+
+void
+tess__spline_filter_line (TessMethod method, double *c, gsize n)
+{
+  filter_lines (c, n, 1, spline_pole (method));
+}
+
+void
+tess__spline_weights (TessMethod method, double pos, gint64 *i0, int *k,
+                      double w[4])
+{
+  if (method == TESS_METHOD_BICUBIC)
+    {
+      double f0 = floor (pos);
+      cubic_weights (pos - f0, w);
+      *i0 = (gint64)f0 - 1;
+      *k = 4;
+    }
+  else
+    {
+      double r = floor (pos + 0.5);
+      quadratic_weights (pos - r, w);
+      *i0 = (gint64)r - 1;
+      *k = 3;
+    }
+}
+
+#define DEFINE_SAMPLE(T, SUFFIX, LOAD)                                        \
+  static void sample_##SUFFIX (const TessPlane *pl, gsize n,                  \
+                               const double *xs, const double *ys, T *out)    \
+  {                                                                           \
+    const T *v = pl->values;                                                  \
+    gint64 w = pl->width, h = pl->height;                                     \
+    gsize stride = pl->stride;                                                \
+    double xmax = (double)w - 0.5, ymax = (double)h - 0.5;                    \
+                                                                              \
+    for (gsize k = 0; k < n; k++)                                             \
+      {                                                                       \
+        double x = xs[k], y = ys[k];                                          \
+        if (!(x >= -0.5 && x <= xmax && y >= -0.5 && y <= ymax))              \
+          {                                                                   \
+            out[k] = (T)NAN;                                                  \
+            continue;                                                         \
+          }                                                                   \
+        switch (pl->method)                                                   \
+          {                                                                   \
+          case TESS_METHOD_NEAREST:                                           \
+            {                                                                 \
+              gint64 i = clamp64 ((gint64)floor (x + 0.5), 0, w - 1);         \
+              gint64 j = clamp64 ((gint64)floor (y + 0.5), 0, h - 1);         \
+              out[k] = LOAD (v + (gsize)j * stride + (gsize)i);               \
+              break;                                                          \
+            }                                                                 \
+          case TESS_METHOD_BILINEAR:                                          \
+            {                                                                 \
+              double fx0 = floor (x), fy0 = floor (y);                        \
+              double fx = x - fx0, fy = y - fy0;                              \
+              gint64 i0 = (gint64)fx0, j0 = (gint64)fy0, i1, j1;              \
+              double r0, r1;                                                  \
+              if (fx < SNAP)                                                  \
+                fx = 0.0;                                                     \
+              else if (fx > 1.0 - SNAP)                                       \
+                {                                                             \
+                  fx = 0.0;                                                   \
+                  i0++;                                                       \
+                }                                                             \
+              if (fy < SNAP)                                                  \
+                fy = 0.0;                                                     \
+              else if (fy > 1.0 - SNAP)                                       \
+                {                                                             \
+                  fy = 0.0;                                                   \
+                  j0++;                                                       \
+                }                                                             \
+              i1 = clamp64 (i0 + 1, 0, w - 1);                                \
+              j1 = clamp64 (j0 + 1, 0, h - 1);                                \
+              i0 = clamp64 (i0, 0, w - 1);                                    \
+              j0 = clamp64 (j0, 0, h - 1);                                    \
+              {                                                               \
+                const T *a = v + (gsize)j0 * stride;                          \
+                const T *b = v + (gsize)j1 * stride;                          \
+                r0 = fx == 0.0                                                \
+                         ? (double)LOAD (a + i0)                              \
+                         : (1.0 - fx) * LOAD (a + i0) + fx * LOAD (a + i1);   \
+                if (fy == 0.0)                                                \
+                  out[k] = (T)r0;                                             \
+                else                                                          \
+                  {                                                           \
+                    r1 = fx == 0.0 ? (double)LOAD (b + i0)                    \
+                                   : (1.0 - fx) * LOAD (b + i0)               \
+                                         + fx * LOAD (b + i1);                \
+                    out[k] = (T)((1.0 - fy) * r0 + fy * r1);                  \
+                  }                                                           \
+              }                                                               \
+              break;                                                          \
+            }                                                                 \
+          case TESS_METHOD_BIQUADRATIC:                                       \
+          case TESS_METHOD_BICUBIC:                                           \
+            {                                                                 \
+              /* Positions in the padded coefficient grid. */                 \
+              gint64 pw = w + 2, ph = h + 2;                                  \
+              double px = x + 1.0, py = y + 1.0, wx[4], wy[4];                \
+              gint64 i0, j0;                                                  \
+              int m;                                                          \
+              double s = 0.0;                                                 \
+              if (pl->method == TESS_METHOD_BICUBIC)                          \
+                {                                                             \
+                  double fx0 = floor (px), fy0 = floor (py);                  \
+                  cubic_weights (px - fx0, wx);                               \
+                  cubic_weights (py - fy0, wy);                               \
+                  i0 = (gint64)fx0 - 1;                                       \
+                  j0 = (gint64)fy0 - 1;                                       \
+                  m = 4;                                                      \
+                }                                                             \
+              else                                                            \
+                {                                                             \
+                  double rx = floor (px + 0.5), ry = floor (py + 0.5);        \
+                  quadratic_weights (px - rx, wx);                            \
+                  quadratic_weights (py - ry, wy);                            \
+                  i0 = (gint64)rx - 1;                                        \
+                  j0 = (gint64)ry - 1;                                        \
+                  m = 3;                                                      \
+                }                                                             \
+              if (m == 4 && i0 >= 0 && j0 >= 0 && i0 + 4 <= pw                \
+                  && j0 + 4 <= ph)                                            \
+                {                                                             \
+                  /* The common case, unrolled (the same sums). */            \
+                  const T *row = v + (gsize)(j0 - pl->row0) * stride + i0;    \
+                  for (int b = 0; b < 4; b++, row += stride)                  \
+                    s += wy[b]                                                \
+                         * (wx[0] * row[0] + wx[1] * row[1] + wx[2] * row[2]  \
+                            + wx[3] * row[3]);                                \
+                }                                                             \
+              else if (i0 >= 0 && j0 >= 0 && i0 + m <= pw && j0 + m <= ph)    \
+                {                                                             \
+                  for (int b = 0; b < m; b++)                                 \
+                    {                                                         \
+                      const T *row                                            \
+                          = v + (gsize)(j0 + b - pl->row0) * stride + i0;     \
+                      double r = 0.0;                                         \
+                      for (int a = 0; a < m; a++)                             \
+                        r += wx[a] * row[a];                                  \
+                      s += wy[b] * r;                                         \
+                    }                                                         \
+                }                                                             \
+              else                                                            \
+                {                                                             \
+                  for (int b = 0; b < m; b++)                                 \
+                    {                                                         \
+                      const T *row                                            \
+                          = v                                                 \
+                            + (gsize)(mirror (j0 + b, ph) - pl->row0)         \
+                                  * stride;                                   \
+                      double r = 0.0;                                         \
+                      for (int a = 0; a < m; a++)                             \
+                        r += wx[a] * row[mirror (i0 + a, pw)];                \
+                      s += wy[b] * r;                                         \
+                    }                                                         \
+                }                                                             \
+              out[k] = (T)s;                                                  \
+              break;                                                          \
+            }                                                                 \
+          default:                                                            \
+            out[k] = (T)NAN;                                                  \
+            break;                                                            \
+          }                                                                   \
+        /* An Inf input pixel gives no value either. */                       \
+        if (!isfinite (out[k]))                                               \
+          out[k] = (T)NAN;                                                    \
+      }                                                                       \
+  }
+
+/* Reading a sample: native, or big-endian as mapped from a FITS file. */
+#define LOAD_NATIVE(p) (*(p))
+static inline float
+load_be_float (const float *p)
+{
+  guint32 u;
+  float f;
+
+  memcpy (&u, p, 4);
+  u = GUINT32_FROM_BE (u);
+  memcpy (&f, &u, 4);
+  return f;
+}
+
+static inline double
+load_be_double (const double *p)
+{
+  guint64 u;
+  double d;
+
+  memcpy (&u, p, 8);
+  u = GUINT64_FROM_BE (u);
+  memcpy (&d, &u, 8);
+  return d;
+}
+
+DEFINE_SAMPLE (float, f, LOAD_NATIVE)
+DEFINE_SAMPLE (double, d, LOAD_NATIVE)
+DEFINE_SAMPLE (float, bef, load_be_float)
+DEFINE_SAMPLE (double, bed, load_be_double)
+
+void
+tess__plane_sample (const TessPlane *plane, gsize n, const double *x,
+                    const double *y, gpointer out)
+{
+  /* Spline coefficients are always native. */
+  gboolean be = plane->swapped && plane->offset == 0;
+
+  if (plane->type == TESS_TYPE_DOUBLE)
+    (be ? sample_bed : sample_d) (plane, n, x, y, out);
+  else
+    (be ? sample_bef : sample_f) (plane, n, x, y, out);
+}

@@ -1,0 +1,1061 @@
+/* mosaic.c — many images into one: each input reprojected onto the part
+ * of the target it covers, the values combined pixel by pixel (mean, sum,
+ * median, first, last, min, max), after an optional matching of their
+ * backgrounds; written band by band, so that memory stays bounded by a
+ * band of the output, whatever the number of inputs.
+ */
+#include "config.h"
+
+#include "base/tess-private.h"
+#include "mosaic/tess-mosaic.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Memory for one band's working buffers. */
+#define BAND_BYTES ((gsize)96 << 20)
+/* Extra output pixels around an input's projected outline. */
+#define MARGIN 8
+/* Side of the coarse grid on which backgrounds are compared. */
+#define BACKGROUND_SIDE 1024
+
+static const char *const combine_names[]
+    = { "mean", "sum", "median", "first", "last", "min", "max" };
+
+TESS__NAMED_ENUM (TessCombine, tess_combine, combine_names, "combination")
+
+void
+tess_mosaic_options_init (TessMosaicOptions *o)
+{
+  memset (o, 0, sizeof *o);
+  o->combine = TESS_COMBINE_MEAN;
+  o->background_reference = -1;
+  o->blank = NAN;
+}
+
+struct _TessMosaic
+{
+  int n;
+  TessImage **inputs;
+  TessPlan **plans;  /* NULL for an input that misses the target */
+  TessPlan **wplans; /* the inputs' weight images, or NULL */
+  TessRect *boxes;   /* where each input lands on the target */
+  double *weights;
+  double *offsets; /* background offsets subtracted, or 0 */
+  TessWcs *target;
+  TessOptions options;
+  TessMosaicOptions mo;
+  gint64 width, height, nplanes;
+  TessPixelType type;
+  int used;
+  gboolean matched; /* offsets fitted (or given) */
+};
+
+/* The output pixels input @in may touch: its outline (and a grid inside),
+ * carried to the target, with a margin; the whole target when a point has
+ * no place there (a wrap, a pole). */
+static TessRect
+input_box (TessImage *in, TessWcs *target, gint64 W, gint64 H)
+{
+  enum
+  {
+    S = 33
+  };
+  TessWcs *iw = tess_image_get_wcs (in);
+  gint64 w = tess_image_get_width (in), h = tess_image_get_height (in);
+  double x[S * S], y[S * S], lon[S * S], lat[S * S];
+  double x0 = G_MAXDOUBLE, x1 = -G_MAXDOUBLE, y0 = G_MAXDOUBLE,
+         y1 = -G_MAXDOUBLE;
+  TessRect all = { 0, 0, W, H }, r;
+  int n = 0;
+
+  for (int j = 0; j < S; j++)
+    for (int i = 0; i < S; i++)
+      {
+        x[n] = -0.5 + (double)w * i / (S - 1);
+        y[n] = -0.5 + (double)h * j / (S - 1);
+        n++;
+      }
+  if (!tess_wcs_pixel_to_world (iw, (gsize)n, x, y, lon, lat, NULL))
+    return all;
+  tess_frame_convert (tess_wcs_get_frame (iw), tess_wcs_get_frame (target),
+                      (gsize)n, lon, lat);
+  if (!tess_wcs_world_to_pixel (target, (gsize)n, lon, lat, x, y, NULL))
+    return all;
+  for (int k = 0; k < n; k++)
+    {
+      if (!isfinite (x[k]) || !isfinite (y[k]))
+        return all;
+      x0 = MIN (x0, x[k]);
+      x1 = MAX (x1, x[k]);
+      y0 = MIN (y0, y[k]);
+      y1 = MAX (y1, y[k]);
+    }
+  /* A jump across the target (an all-sky seam) shows as a box wider than
+   * half of it: keep the whole width then. */
+  r.x0 = (gint64)floor (x0) - MARGIN;
+  r.y0 = (gint64)floor (y0) - MARGIN;
+  r.width = (gint64)ceil (x1) + MARGIN + 1 - r.x0;
+  r.height = (gint64)ceil (y1) + MARGIN + 1 - r.y0;
+  r.x0 = CLAMP (r.x0, 0, W);
+  r.y0 = CLAMP (r.y0, 0, H);
+  r.width = CLAMP ((gint64)ceil (x1) + MARGIN + 1, 0, W) - r.x0;
+  r.height = CLAMP ((gint64)ceil (y1) + MARGIN + 1, 0, H) - r.y0;
+  return r;
+}
+
+TessMosaic *
+tess_mosaic_new (TessImage *const *inputs, int n, const double *weights,
+                 TessWcs *target, const TessOptions *options,
+                 const TessMosaicOptions *mo, GError **error)
+{
+  TessMosaic *m;
+
+  if (n < 1)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "a mosaic needs at least one input");
+      return NULL;
+    }
+  if ((unsigned)mo->combine >= G_N_ELEMENTS (combine_names)
+      || mo->background_reference >= n || mo->background_reference < -1)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "bad mosaic options (combination %d, background "
+                   "reference %d of %d inputs)",
+                   (int)mo->combine, mo->background_reference, n);
+      return NULL;
+    }
+  if (!tess_options_check (options, error))
+    return NULL;
+  m = g_new0 (TessMosaic, 1);
+  m->n = n;
+  m->inputs = g_new0 (TessImage *, n);
+  m->plans = g_new0 (TessPlan *, n);
+  m->wplans = g_new0 (TessPlan *, n);
+  m->boxes = g_new0 (TessRect, n);
+  m->weights = g_new (double, n);
+  m->offsets = g_new0 (double, n);
+  m->target = tess_wcs_ref (target);
+  m->options = *options;
+  m->mo = *mo;
+  m->width = tess_wcs_get_width (target);
+  m->height = tess_wcs_get_height (target);
+  m->type = TESS_TYPE_FLOAT;
+  m->nplanes = tess_image_get_nplanes (inputs[0]);
+  for (int i = 0; i < n; i++)
+    {
+      GError *local = NULL;
+
+      m->inputs[i] = tess_image_ref (inputs[i]);
+      m->weights[i] = weights ? weights[i] : 1.0;
+      if (!(m->weights[i] >= 0.0) || !isfinite (m->weights[i]))
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "%s: the weight %g is not a finite number >= 0",
+                       tess_image_get_source (inputs[i]), m->weights[i]);
+          goto fail;
+        }
+      if (tess_image_get_nplanes (inputs[i]) != m->nplanes)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "%s: %" G_GINT64_FORMAT
+                       " planes, where %s has %" G_GINT64_FORMAT
+                       ": the inputs of a mosaic must have "
+                       "the same number of planes",
+                       tess_image_get_source (inputs[i]),
+                       tess_image_get_nplanes (inputs[i]),
+                       tess_image_get_source (inputs[0]), m->nplanes);
+          goto fail;
+        }
+      m->plans[i] = tess_plan_new (inputs[i], target, options, &local);
+      if (m->plans[i] == NULL)
+        {
+          /* An input off the target adds nothing; other errors stop. */
+          if (!g_error_matches (local, TESS_ERROR, TESS_ERROR_NO_OVERLAP))
+            {
+              g_propagate_error (error, local);
+              goto fail;
+            }
+          g_error_free (local);
+          continue;
+        }
+      if (tess_plan_get_nplanes (m->plans[i]) != m->nplanes)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
+                       "%s: a mosaic keeps the inputs' planes: its target "
+                       "cannot have an axis 3 of its own",
+                       tess_wcs_get_source (target));
+          goto fail;
+        }
+      if (tess_plan_get_pixel_type (m->plans[i]) == TESS_TYPE_DOUBLE)
+        m->type = TESS_TYPE_DOUBLE;
+      m->boxes[i] = input_box (inputs[i], target, m->width, m->height);
+      if (m->boxes[i].width > 0 && m->boxes[i].height > 0)
+        m->used++;
+      else
+        g_clear_pointer (&m->plans[i], tess_plan_unref);
+    }
+  if (m->used == 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_NO_OVERLAP,
+                   "%s: no input overlaps the target",
+                   tess_wcs_get_source (target));
+      goto fail;
+    }
+  return m;
+
+fail:
+  tess_mosaic_free (m);
+  return NULL;
+}
+
+void
+tess_mosaic_free (TessMosaic *m)
+{
+  if (m == NULL)
+    return;
+  for (int i = 0; i < m->n; i++)
+    {
+      if (m->plans[i])
+        tess_plan_unref (m->plans[i]);
+      if (m->wplans[i])
+        tess_plan_unref (m->wplans[i]);
+      if (m->inputs[i])
+        tess_image_unref (m->inputs[i]);
+    }
+  g_free (m->inputs);
+  g_free (m->plans);
+  g_free (m->wplans);
+  g_free (m->boxes);
+  g_free (m->weights);
+  g_free (m->offsets);
+  tess_wcs_unref (m->target);
+  g_free (m);
+}
+
+gboolean
+tess_mosaic_set_weight_image (TessMosaic *m, int i, TessImage *weights,
+                              GError **error)
+{
+  TessImage *in;
+  GError *local = NULL;
+
+  g_return_val_if_fail (i >= 0 && i < m->n, FALSE);
+  in = m->inputs[i];
+  if (tess_image_get_width (weights) != tess_image_get_width (in)
+      || tess_image_get_height (weights) != tess_image_get_height (in)
+      || tess_image_get_nplanes (weights) != 1)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "%s: a weight image must be one plane of the size of "
+                   "its input %s (%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT ")",
+                   tess_image_get_source (weights), tess_image_get_source (in),
+                   tess_image_get_width (in), tess_image_get_height (in));
+      return FALSE;
+    }
+  if (m->plans[i] == NULL)
+    return TRUE; /* the input is left out anyway */
+  if (m->wplans[i])
+    tess_plan_unref (m->wplans[i]);
+  m->wplans[i] = tess_plan_new (weights, m->target, &m->options, &local);
+  if (m->wplans[i] == NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+tess_mosaic_get_n_inputs (const TessMosaic *m)
+{
+  return m->n;
+}
+
+gboolean
+tess_mosaic_input_used (const TessMosaic *m, int i)
+{
+  return i >= 0 && i < m->n && m->plans[i] != NULL;
+}
+
+const double *
+tess_mosaic_get_offsets (const TessMosaic *m)
+{
+  return m->offsets;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Backgrounds                                                             */
+
+static int
+compare_float (const void *a, const void *b)
+{
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+/* Median of @v[0..n-1] (reordered). */
+static double
+median_f (float *v, gsize n)
+{
+  qsort (v, n, sizeof *v, compare_float);
+  return n % 2 ? v[n / 2] : 0.5 * ((double)v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Solves A x = b (n × n, row-major, destroyed) by Gaussian elimination
+ * with partial pivoting; FALSE when singular. */
+static gboolean
+solve (double *A, double *b, int n)
+{
+  for (int c = 0; c < n; c++)
+    {
+      int p = c;
+      for (int r = c + 1; r < n; r++)
+        if (fabs (A[r * n + c]) > fabs (A[p * n + c]))
+          p = r;
+      if (fabs (A[p * n + c]) < 1e-12)
+        return FALSE;
+      if (p != c)
+        {
+          for (int k = 0; k < n; k++)
+            {
+              double t = A[c * n + k];
+              A[c * n + k] = A[p * n + k];
+              A[p * n + k] = t;
+            }
+          double t = b[c];
+          b[c] = b[p];
+          b[p] = t;
+        }
+      for (int r = c + 1; r < n; r++)
+        {
+          double f = A[r * n + c] / A[c * n + c];
+          if (f == 0.0)
+            continue;
+          for (int k = c; k < n; k++)
+            A[r * n + k] -= f * A[c * n + k];
+          b[r] -= f * b[c];
+        }
+    }
+  for (int r = n - 1; r >= 0; r--)
+    {
+      double s = b[r];
+      for (int k = r + 1; k < n; k++)
+        s -= A[r * n + k] * b[k];
+      b[r] = s / A[r * n + r];
+    }
+  return TRUE;
+}
+
+gboolean
+tess_mosaic_match_backgrounds (TessMosaic *m, GCancellable *cancellable,
+                               GError **error)
+{
+  int n = m->n;
+  double f = MAX (1.0, (double)MAX (m->width, m->height) / BACKGROUND_SIDE);
+  TessWcs *coarse = NULL;
+  float **img = g_new0 (float *, n);
+  double *N = g_new0 (double, (gsize)n *n), *D = g_new0 (double, (gsize)n *n);
+  gint64 cw = 0, ch = 0;
+  int *comp = g_new (int, n);
+  gboolean ok = FALSE;
+  TessOptions o = m->options;
+
+  /* Every input on a coarse copy of the target (bilinear: backgrounds are
+   * smooth), the first plane. */
+  coarse = f > 1.0 ? tess_wcs_binned (m->target, f, error)
+                   : tess_wcs_ref (m->target);
+  if (coarse == NULL)
+    goto out;
+  cw = tess_wcs_get_width (coarse);
+  ch = tess_wcs_get_height (coarse);
+  if (o.method == TESS_METHOD_ADAPTIVE || o.method == TESS_METHOD_EXACT)
+    o.method = TESS_METHOD_BILINEAR;
+  for (int i = 0; i < n; i++)
+    {
+      TessPlan *p;
+      gpointer data;
+      GError *local = NULL;
+      TessRect all = { 0, 0, cw, ch };
+
+      if (m->plans[i] == NULL)
+        continue;
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
+          goto out;
+        }
+      p = tess_plan_new (m->inputs[i], coarse, &o, &local);
+      if (p == NULL)
+        {
+          g_error_free (local);
+          continue;
+        }
+      data = g_malloc (
+          (gsize)cw * ch * m->nplanes
+          * (tess_plan_get_pixel_type (p) == TESS_TYPE_DOUBLE ? 8 : 4));
+      if (!tess_plan_compute_region (p, &all, data, NULL, error))
+        {
+          g_free (data);
+          tess_plan_unref (p);
+          goto out;
+        }
+      img[i] = g_new (float, (gsize)cw *ch);
+      for (gsize k = 0; k < (gsize)cw * ch; k++)
+        img[i][k] = tess_plan_get_pixel_type (p) == TESS_TYPE_DOUBLE
+                        ? (float)((double *)data)[k]
+                        : ((float *)data)[k];
+      g_free (data);
+      tess_plan_unref (p);
+    }
+  /* Pairwise: the median difference on the overlap. */
+  {
+    float *diff = g_new (float, (gsize)cw *ch);
+    for (int i = 0; i < n; i++)
+      for (int j = i + 1; j < n; j++)
+        {
+          gsize c = 0;
+          if (img[i] == NULL || img[j] == NULL)
+            continue;
+          for (gsize k = 0; k < (gsize)cw * ch; k++)
+            if (isfinite (img[i][k]) && isfinite (img[j][k]))
+              diff[c++] = img[i][k] - img[j][k];
+          if (c < 10)
+            continue;
+          N[i * n + j] = N[j * n + i] = (double)c;
+          D[i * n + j] = median_f (diff, c);
+          D[j * n + i] = -D[i * n + j];
+        }
+    g_free (diff);
+  }
+  /* An input that overlaps no other has no offset to fit. */
+  {
+    int with_img = 0;
+    for (int i = 0; i < n; i++)
+      with_img += img[i] != NULL;
+    for (int i = 0; i < n && with_img > 1; i++)
+      {
+        gboolean any = FALSE;
+        if (img[i] == NULL)
+          continue;
+        for (int j = 0; j < n; j++)
+          any |= N[i * n + j] > 0;
+        if (!any)
+          {
+            g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                         "%s: overlaps no other input: its background "
+                         "cannot be matched",
+                         tess_image_get_source (m->inputs[i]));
+            goto out;
+          }
+      }
+  }
+  /* Connected groups of overlapping inputs; in each, least squares on
+   * c_i - c_j = D_ij weighted by the overlap, with the reference at 0 or
+   * the group's mean at 0. */
+  for (int i = 0; i < n; i++)
+    comp[i] = -1;
+  for (int s = 0; s < n; s++)
+    {
+      int *members, k = 0, head = 0;
+      double *A, *b;
+      gboolean has_ref = FALSE;
+
+      if (comp[s] >= 0 || img[s] == NULL)
+        continue;
+      members = g_new (int, n);
+      members[k++] = s;
+      comp[s] = s;
+      while (head < k)
+        {
+          int u = members[head++];
+          for (int v = 0; v < n; v++)
+            if (N[u * n + v] > 0 && comp[v] < 0)
+              {
+                comp[v] = s;
+                members[k++] = v;
+              }
+        }
+      A = g_new0 (double, (gsize)k *k);
+      b = g_new0 (double, k);
+      for (int a = 0; a < k; a++)
+        {
+          int i = members[a];
+          if (i == m->mo.background_reference)
+            has_ref = TRUE;
+          for (int c = 0; c < k; c++)
+            {
+              int j = members[c];
+              if (j == i || N[i * n + j] <= 0)
+                continue;
+              A[a * k + a] += N[i * n + j];
+              A[a * k + c] -= N[i * n + j];
+              b[a] += N[i * n + j] * D[i * n + j];
+            }
+        }
+      {
+        /* The gauge: c_ref = 0, or sum c = 0 (added as a rank-one term). */
+        double scale = 1.0;
+        for (int a = 0; a < k; a++)
+          scale = MAX (scale, A[a * k + a]);
+        for (int a = 0; a < k; a++)
+          {
+            if (has_ref && members[a] == m->mo.background_reference)
+              {
+                for (int c = 0; c < k; c++)
+                  A[a * k + c] = 0.0;
+                A[a * k + a] = 1.0;
+                b[a] = 0.0;
+              }
+            else if (!has_ref)
+              for (int c = 0; c < k; c++)
+                A[a * k + c] += scale;
+          }
+      }
+      if (!solve (A, b, k))
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "background matching: the overlaps do not determine "
+                       "the offsets");
+          g_free (A);
+          g_free (b);
+          g_free (members);
+          goto out;
+        }
+      for (int a = 0; a < k; a++)
+        m->offsets[members[a]] = b[a];
+      g_free (A);
+      g_free (b);
+      g_free (members);
+    }
+  ok = TRUE;
+  m->matched = TRUE;
+
+out:
+  for (int i = 0; i < n; i++)
+    g_free (img[i]);
+  g_free (img);
+  g_free (N);
+  g_free (D);
+  g_free (comp);
+  if (coarse)
+    tess_wcs_unref (coarse);
+  return ok;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Combining                                                               */
+
+/* One input's part of a band: computed in a thread of the pool. */
+typedef struct
+{
+  TessPlan *plan;
+  TessRect r;
+  gpointer data; /* planes of r.width × r.height, the plan's type */
+  float *fp;
+  TessPlan *wplan; /* the weight image's, or NULL */
+  gpointer wdata;  /* its values (converted to float in place) */
+  gboolean dbl;
+  gboolean active;
+  gint64 nplanes;
+  GCancellable *cancellable; /* checked between chunks of rows */
+  gpointer chunk;            /* a chunk's planes, when there are several */
+  GError *error;
+} Piece;
+
+/* Rows of a piece computed at a time, the cancellable checked between:
+ * a band can take seconds (the exact method), Cancel must not.  Chunks
+ * end on multiples of this many output rows, so that the coordinate
+ * grid's cells (16 rows) are not split between two. */
+#define PIECE_CHUNK_ROWS 128
+
+typedef struct
+{
+  GMutex lock;
+  GCond done;
+  int pending;
+} Band;
+
+/* The input's values and footprint, and its weights, on the piece. */
+static void
+compute_one (Piece *pc)
+{
+  gsize px = (gsize)pc->r.width * (gsize)pc->r.height;
+  gsize elem = pc->dbl ? 8 : 4, w = (gsize)pc->r.width;
+
+  /* In chunks of rows (the plans give the same pixels whatever the
+   * region), into place, or by way of pc->chunk for several planes. */
+  for (gint64 y = 0, next; y < pc->r.height; y = next)
+    {
+      TessRect c;
+      gsize cpx;
+
+      next = ((pc->r.y0 + y) / PIECE_CHUNK_ROWS + 1) * PIECE_CHUNK_ROWS
+             - pc->r.y0;
+      next = MIN (next, pc->r.height);
+      c = (TessRect){ pc->r.x0, pc->r.y0 + y, pc->r.width, next - y };
+      cpx = w * (gsize)c.height;
+
+      if (g_cancellable_is_cancelled (pc->cancellable))
+        {
+          g_set_error (&pc->error, TESS_ERROR, TESS_ERROR_CANCELLED,
+                       "cancelled");
+          return;
+        }
+      if (pc->nplanes == 1)
+        {
+          if (!tess_plan_compute_region (
+                  pc->plan, &c, (char *)pc->data + (gsize)y * w * elem,
+                  pc->fp + (gsize)y * w, &pc->error))
+            return;
+          continue;
+        }
+      if (!tess_plan_compute_region (pc->plan, &c, pc->chunk,
+                                     pc->fp + (gsize)y * w, &pc->error))
+        return;
+      for (gint64 p = 0; p < pc->nplanes; p++)
+        memcpy ((char *)pc->data + ((gsize)p * px + (gsize)y * w) * elem,
+                (char *)pc->chunk + (gsize)p * cpx * elem, cpx * elem);
+    }
+  if (pc->wplan == NULL)
+    return;
+  if (!tess_plan_compute_region (pc->wplan, &pc->r, pc->wdata, NULL,
+                                 &pc->error))
+    return;
+  /* Weights as float, NaN and negative ones as 0. */
+  for (gsize k = 0; k < px; k++)
+    {
+      double v = tess_plan_get_pixel_type (pc->wplan) == TESS_TYPE_DOUBLE
+                     ? ((double *)pc->wdata)[k]
+                     : ((float *)pc->wdata)[k];
+      ((float *)pc->wdata)[k] = isfinite (v) && v > 0.0 ? (float)v : 0.0f;
+    }
+}
+
+static void
+compute_piece (gpointer data, gpointer user_data)
+{
+  Piece *pc = data;
+  Band *band = user_data;
+
+  compute_one (pc);
+  g_mutex_lock (&band->lock);
+  band->pending--;
+  g_cond_signal (&band->done);
+  g_mutex_unlock (&band->lock);
+}
+
+static int
+compare_double (const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* A mosaic's bands: the inputs' parts of a band and the band's buffers,
+ * reused from band to band. */
+struct _TessMosaicBands
+{
+  TessMosaic *m;
+  gint64 bh;
+  Piece *pieces;
+  double *acc, *wsum, *sorted;
+  gpointer out_band;
+  float *fp_band;
+  GThreadPool *pool;
+  Band band;
+};
+
+void
+tess__mosaic_get_size (const TessMosaic *m, gint64 *width, gint64 *height)
+{
+  *width = m->width;
+  *height = m->height;
+}
+
+gint64
+tess__mosaic_band_height (const TessMosaic *m, const TessRunOptions *run)
+{
+  gint64 P = m->nplanes, widths = 0, bh;
+  gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  gsize per_row;
+
+  /* The inputs' parts of a band and the band's own buffers fit in
+   * BAND_BYTES, whatever the number of inputs. */
+  for (int i = 0; i < m->n; i++)
+    if (m->plans[i])
+      widths += m->boxes[i].width * (m->wplans[i] ? 2 : 1);
+  per_row = (gsize)widths * ((gsize)P * 8 + 4)
+            + (gsize)m->width * ((gsize)P * (8 + elem) + 12);
+  bh = CLAMP ((gint64)(BAND_BYTES / MAX (per_row, 1)), 1, m->height);
+  /* A block height given caps the band. */
+  if (run && run->block_height > 0)
+    bh = MIN (bh, run->block_height);
+  return bh;
+}
+
+TessImage *
+tess__mosaic_output_shell (const TessMosaic *m, GError **error)
+{
+  /* The output: the target's WCS, the extra axes of the first input. */
+  TessImage *shell = tess__image_alloc (m->target, m->type, m->width,
+                                        m->height, m->inputs[0]->n_extra,
+                                        m->inputs[0]->extra, FALSE, error);
+  char *h;
+
+  if (shell == NULL)
+    return NULL;
+  h = g_strdup_printf ("Mosaic by Tessera %s: %d of %d inputs, %s, %s%s",
+                       PACKAGE_VERSION, m->used, m->n,
+                       tess_method_name (m->options.method),
+                       tess_combine_name (m->mo.combine),
+                       m->mo.match_background ? ", backgrounds matched" : "");
+  tess_image_add_history (shell, h);
+  g_free (h);
+  for (int i = 0; i < m->n; i++)
+    {
+      h = g_strdup_printf ("Input %d: %s%s", i + 1,
+                           tess_image_get_source (m->inputs[i])
+                               ? tess_image_get_source (m->inputs[i])
+                               : "an image",
+                           m->plans[i] ? "" : " (off the target)");
+      tess_image_add_history (shell, h);
+      g_free (h);
+      if (m->mo.match_background && m->plans[i])
+        {
+          h = g_strdup_printf ("Input %d background offset: %.9g", i + 1,
+                               m->offsets[i]);
+          tess_image_add_history (shell, h);
+          g_free (h);
+        }
+    }
+  return shell;
+}
+
+gboolean
+tess__mosaic_ensure_matched (TessMosaic *m, GCancellable *cancellable,
+                             GError **error)
+{
+  return !m->mo.match_background || m->matched
+         || tess_mosaic_match_backgrounds (m, cancellable, error);
+}
+
+TessMosaicBands *
+tess__mosaic_bands_new (TessMosaic *m, gint64 band_height, int jobs,
+                        GCancellable *cancellable)
+{
+  TessMosaicBands *b = g_new0 (TessMosaicBands, 1);
+  gint64 W = m->width, P = m->nplanes, bh = band_height;
+  gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
+
+  b->m = m;
+  b->bh = bh;
+  b->pieces = g_new0 (Piece, m->n);
+  g_mutex_init (&b->band.lock);
+  g_cond_init (&b->band.done);
+  if (jobs <= 0)
+    jobs = (int)g_get_num_processors ();
+  for (int i = 0; i < m->n; i++)
+    if (m->plans[i])
+      {
+        Piece *pc = &b->pieces[i];
+        gsize px = (gsize)m->boxes[i].width * (gsize)bh;
+        pc->plan = m->plans[i];
+        pc->dbl = tess_plan_get_pixel_type (m->plans[i]) == TESS_TYPE_DOUBLE;
+        pc->data = g_malloc (px * (gsize)P * (pc->dbl ? 8 : 4));
+        pc->fp = g_new (float, px);
+        pc->nplanes = P;
+        pc->cancellable = cancellable;
+        if (P > 1)
+          pc->chunk = g_malloc ((gsize)m->boxes[i].width * PIECE_CHUNK_ROWS
+                                * (gsize)P * (pc->dbl ? 8 : 4));
+        pc->wplan = m->wplans[i];
+        if (m->wplans[i])
+          pc->wdata = g_malloc (px * 8);
+      }
+  b->acc = g_new (double, (gsize)W *bh *P);
+  b->wsum = g_new (double, (gsize)W *bh);
+  b->sorted = g_new (double, MAX (m->n, 1));
+  b->out_band = g_malloc ((gsize)W * bh * P * elem);
+  b->fp_band = g_new (float, (gsize)W *bh);
+  if (jobs > 1)
+    b->pool = g_thread_pool_new (compute_piece, &b->band, jobs, FALSE, NULL);
+  return b;
+}
+
+void
+tess__mosaic_bands_free (TessMosaicBands *b)
+{
+  if (b == NULL)
+    return;
+  if (b->pool)
+    g_thread_pool_free (b->pool, FALSE, TRUE);
+  for (int i = 0; i < b->m->n; i++)
+    {
+      g_free (b->pieces[i].data);
+      g_free (b->pieces[i].fp);
+      g_free (b->pieces[i].chunk);
+      g_free (b->pieces[i].wdata);
+      g_clear_error (&b->pieces[i].error);
+    }
+  g_free (b->pieces);
+  g_free (b->acc);
+  g_free (b->wsum);
+  g_free (b->sorted);
+  g_free (b->out_band);
+  g_free (b->fp_band);
+  g_mutex_clear (&b->band.lock);
+  g_cond_clear (&b->band.done);
+  g_free (b);
+}
+
+gboolean
+tess__mosaic_bands_write (TessMosaicBands *b, gint64 y0,
+                          const TessStreamLayout *layout, const char *what,
+                          GError **error)
+{
+  TessMosaic *m = b->m;
+  gint64 W = m->width, H = m->height, P = m->nplanes, bh = b->bh;
+  gint64 rows = MIN (bh, H - y0), npx = W * rows;
+  int n = m->n;
+  gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  Piece *pieces = b->pieces;
+  double *acc = b->acc, *wsum = b->wsum, *sorted = b->sorted;
+  gpointer out_band = b->out_band;
+  float *fp_band = b->fp_band;
+
+  /* Every input's part of the band, in parallel. */
+  b->band.pending = 0;
+  for (int i = 0; i < n; i++)
+    {
+      Piece *pc = &pieces[i];
+      TessRect box = m->boxes[i];
+      pc->active = FALSE;
+      if (m->plans[i] == NULL)
+        continue;
+      pc->r.x0 = box.x0;
+      pc->r.width = box.width;
+      pc->r.y0 = MAX (box.y0, y0);
+      pc->r.height = MIN (box.y0 + box.height, y0 + rows) - pc->r.y0;
+      if (pc->r.height <= 0 || pc->r.width <= 0)
+        continue;
+      pc->active = TRUE;
+      if (b->pool)
+        {
+          g_mutex_lock (&b->band.lock);
+          b->band.pending++;
+          g_mutex_unlock (&b->band.lock);
+          g_thread_pool_push (b->pool, pc, NULL);
+        }
+      else
+        compute_one (pc);
+    }
+  g_mutex_lock (&b->band.lock);
+  while (b->band.pending > 0)
+    g_cond_wait (&b->band.done, &b->band.lock);
+  g_mutex_unlock (&b->band.lock);
+  for (int i = 0; i < n; i++)
+    if (pieces[i].error)
+      {
+        g_propagate_error (error, pieces[i].error);
+        pieces[i].error = NULL;
+        return FALSE;
+      }
+
+  /* Combined pixel by pixel, inputs in the order given. */
+  for (gsize k = 0; k < (gsize)npx * P; k++)
+    acc[k] = m->mo.combine == TESS_COMBINE_MIN   ? INFINITY
+             : m->mo.combine == TESS_COMBINE_MAX ? -INFINITY
+                                                 : 0.0;
+  memset (wsum, 0, (gsize)npx * sizeof *wsum);
+  if (m->mo.combine != TESS_COMBINE_MEDIAN)
+    for (int i = 0; i < n; i++)
+      {
+        Piece *pc = &pieces[i];
+        gsize plane = (gsize)(pc->r.width * pc->r.height);
+        if (!pc->active)
+          continue;
+        for (gint64 yy = 0; yy < pc->r.height; yy++)
+          for (gint64 xx = 0; xx < pc->r.width; xx++)
+            {
+              gsize src = (gsize)(yy * pc->r.width + xx);
+              gsize dst = (gsize)((pc->r.y0 - y0 + yy) * W + pc->r.x0 + xx);
+              double wt = pc->fp[src] * m->weights[i]
+                          * (pc->wdata ? ((float *)pc->wdata)[src] : 1.0);
+              gboolean any = FALSE;
+              if (!(wt > 0.0))
+                continue;
+              for (gint64 p = 0; p < P; p++)
+                {
+                  gsize s = (gsize)p * plane + src;
+                  gsize d = (gsize)p * (gsize)npx + dst;
+                  double v = (pc->dbl ? ((double *)pc->data)[s]
+                                      : ((float *)pc->data)[s])
+                             - m->offsets[i];
+                  if (!isfinite (v))
+                    continue;
+                  any = TRUE;
+                  switch (m->mo.combine)
+                    {
+                    case TESS_COMBINE_MEAN:
+                    case TESS_COMBINE_SUM:
+                      acc[d] += wt * v;
+                      break;
+                    case TESS_COMBINE_FIRST:
+                      if (wsum[dst] == 0.0)
+                        acc[d] = v;
+                      break;
+                    case TESS_COMBINE_LAST:
+                      acc[d] = v;
+                      break;
+                    case TESS_COMBINE_MIN:
+                      acc[d] = MIN (acc[d], v);
+                      break;
+                    case TESS_COMBINE_MAX:
+                      acc[d] = MAX (acc[d], v);
+                      break;
+                    default:
+                      break;
+                    }
+                }
+              if (any)
+                wsum[dst] += wt;
+            }
+      }
+  else
+    /* The median: every input's value at the pixel. */
+    for (gint64 yy = 0; yy < rows; yy++)
+      for (gint64 x = 0; x < W; x++)
+        {
+          gsize dst = (gsize)(yy * W + x);
+          for (gint64 p = 0; p < P; p++)
+            {
+              int c = 0;
+              double wt_sum = 0.0;
+              for (int i = 0; i < n; i++)
+                {
+                  Piece *pc = &pieces[i];
+                  gint64 lx = x - pc->r.x0, ly = y0 + yy - pc->r.y0;
+                  gsize src;
+                  double wt, v;
+                  if (!pc->active || lx < 0 || lx >= pc->r.width || ly < 0
+                      || ly >= pc->r.height)
+                    continue;
+                  src = (gsize)(ly * pc->r.width + lx);
+                  wt = pc->fp[src] * m->weights[i]
+                       * (pc->wdata ? ((float *)pc->wdata)[src] : 1.0);
+                  if (!(wt > 0.0))
+                    continue;
+                  src += (gsize)p * (gsize)(pc->r.width * pc->r.height);
+                  v = (pc->dbl ? ((double *)pc->data)[src]
+                               : ((float *)pc->data)[src])
+                      - m->offsets[i];
+                  if (!isfinite (v))
+                    continue;
+                  sorted[c++] = v;
+                  wt_sum += wt;
+                }
+              if (c > 0)
+                {
+                  qsort (sorted, (size_t)c, sizeof *sorted, compare_double);
+                  acc[(gsize)p * (gsize)npx + dst]
+                      = c % 2 ? sorted[c / 2]
+                              : 0.5 * (sorted[c / 2 - 1] + sorted[c / 2]);
+                }
+              if (p == 0)
+                wsum[dst] = wt_sum;
+            }
+        }
+
+  /* The band's values and coverage. */
+  for (gsize k = 0; k < (gsize)npx; k++)
+    {
+      fp_band[k] = (float)wsum[k];
+      for (gint64 p = 0; p < P; p++)
+        {
+          gsize d = (gsize)p * (gsize)npx + k;
+          double v;
+          if (wsum[k] == 0.0)
+            v = m->mo.blank;
+          else if (m->mo.combine == TESS_COMBINE_MEAN)
+            v = acc[d] / wsum[k];
+          else
+            v = acc[d];
+          if (elem == 8)
+            ((double *)out_band)[d] = v;
+          else
+            ((float *)out_band)[d] = (float)v;
+        }
+    }
+  {
+    TessRect r = { 0, y0, W, rows };
+    return tess__stream_write_block (layout, &r, out_band, fp_band, what,
+                                     error);
+  }
+}
+
+gboolean
+tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
+                   const TessRunOptions *run, GCancellable *cancellable,
+                   TessProgressFunc progress, gpointer user_data,
+                   GError **error)
+{
+  /* Its bands as a block job run here, one after the other. */
+  TessBlockJob *job = tess_block_job_new_mosaic (m, run, cancellable, error);
+  gint64 n, done_px = 0, t0 = g_get_monotonic_time ();
+  gboolean ok = FALSE;
+  char *tmp;
+
+  if (job == NULL)
+    return FALSE;
+  tmp = tess_block_job_create (job, path, flags, error);
+  if (tmp == NULL)
+    goto out;
+  g_free (tmp);
+  n = tess_block_job_get_n_blocks (job);
+  for (gint64 i = 0; i < n; i++)
+    {
+      TessRect r = tess_block_job_get_block (job, i);
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
+          goto out;
+        }
+      if (!tess_block_job_compute (job, i, error))
+        goto out;
+      done_px += r.width * r.height;
+      if (progress)
+        {
+          TessProgress pr = { 0 };
+          pr.blocks_done = i + 1;
+          pr.blocks_total = n;
+          pr.pixels_done = done_px;
+          pr.pixels_total = m->width * m->height;
+          pr.elapsed = (double)(g_get_monotonic_time () - t0) / 1e6;
+          pr.eta = pr.elapsed * (double)(pr.pixels_total - done_px)
+                   / (double)done_px;
+          progress (&pr, user_data);
+        }
+    }
+  ok = TRUE;
+
+out:
+  if (ok)
+    ok = tess_block_job_finish (job, TRUE, error);
+  tess_block_job_free (job); /* removes an unfinished file */
+  return ok;
+}
+
+gboolean
+tess_mosaic_set_offsets (TessMosaic *m, const double *offsets)
+{
+  if (!m->mo.match_background)
+    return FALSE;
+  for (int i = 0; i < m->n; i++)
+    m->offsets[i] = m->plans[i] ? offsets[i] : 0.0;
+  m->matched = TRUE;
+  return TRUE;
+}

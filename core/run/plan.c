@@ -1,0 +1,979 @@
+/* plan.c — TessPlan: a validated reprojection whose output is computed
+ * region by region, on demand.
+ *
+ * A region is computed in tiles: for each tile the output → input map
+ * (transform.c), then every input plane is interpolated at the mapped
+ * positions (interp.c).  Planes that need prefiltering (the B-spline
+ * methods) are prepared once, when first needed, and shared.
+ */
+#include "config.h"
+
+#include "methods/tess-adaptive.h"
+#include "methods/tess-exact.h"
+#include "run/tess-plan.h"
+#include "run/tess-pool.h"
+#include "wcs/tess-spectral.h"
+#include "wcs/tess-transform.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* Tile side: the coordinate map of a tile (2 × 8 bytes a pixel) stays
+ * within a few hundred KiB. */
+#define TILE 128
+/* Rows of the output computed at a time by tess_plan_run(). */
+#define BLOCK_ROWS 256
+
+struct _TessPlan
+{
+  gint ref_count;
+  TessImage *input;
+  TessWcs *target;
+  TessOptions options;
+  TessGrid grid;
+  TessPixelType out_type;
+
+  GMutex lock; /* guards the lazy preparation of planes */
+  TessPlane *planes;
+  gboolean *ready;
+  /* The bands' words of a shared coefficient file, mapped, or NULL. */
+  gpointer states_map;
+  gsize states_len;
+  /* The output's planes: the input's, or (with @spec) made from them. */
+  TessSpecMap *spec;
+  gint64 out_nplanes;
+  int out_n_extra;
+  gint64 out_extra[TESS_MAX_EXTRA_AXES];
+};
+
+const char *
+tess_version (void)
+{
+  return PACKAGE_VERSION;
+}
+
+/* Is any part of the target inside the input?  Samples both ways on a
+ * coarse grid (the target may lie within one input pixel, or the input
+ * within one target pixel). */
+static gboolean
+check_overlap (TessImage *input, TessWcs *target, gboolean roundtrip,
+               GError **error)
+{
+  enum
+  {
+    N = 65
+  };
+  g_autoptr (TessTransform) t
+      = tess__transform_new (target, input->wcs, roundtrip, error);
+  double *ax, *ay, *bx, *by;
+  gboolean found = FALSE;
+  gint64 tw = target->width, th = target->height;
+  gint64 iw = input->width, ih = input->height;
+
+  if (t == NULL)
+    return FALSE;
+  ax = g_new (double, N *N);
+  ay = g_new (double, N *N);
+  bx = g_new (double, N *N);
+  by = g_new (double, N *N);
+
+  /* Target grid → input. */
+  for (int j = 0; j < N; j++)
+    for (int i = 0; i < N; i++)
+      {
+        ax[j * N + i] = -0.5 + (double)tw * i / (N - 1);
+        ay[j * N + i] = -0.5 + (double)th * j / (N - 1);
+      }
+  tess__transform_exact (t, N * N, ax, ay, bx, by);
+  for (int k = 0; k < N * N && !found; k++)
+    found = bx[k] >= -0.5 && bx[k] <= iw - 0.5 && by[k] >= -0.5
+            && by[k] <= ih - 0.5;
+  /* Input grid → target. */
+  if (!found)
+    {
+      for (int j = 0; j < N; j++)
+        for (int i = 0; i < N; i++)
+          {
+            ax[j * N + i] = -0.5 + (double)iw * i / (N - 1);
+            ay[j * N + i] = -0.5 + (double)ih * j / (N - 1);
+          }
+      tess__transform_inverse (t, N * N, ax, ay, bx, by);
+      for (int k = 0; k < N * N && !found; k++)
+        found = bx[k] >= -0.5 && bx[k] <= tw - 0.5 && by[k] >= -0.5
+                && by[k] <= th - 0.5;
+    }
+  g_free (ax);
+  g_free (ay);
+  g_free (bx);
+  g_free (by);
+  if (!found)
+    g_set_error (error, TESS_ERROR, TESS_ERROR_NO_OVERLAP,
+                 "%s: the target does not overlap the input %s",
+                 target->source, input->source ? input->source : "image");
+  return found;
+}
+
+TessPlan *
+tess_plan_new (TessImage *input, TessWcs *target, const TessOptions *options,
+               GError **error)
+{
+  TessOptions defaults;
+  TessPlan *plan;
+  TessSpecMap *spec;
+  GError *local = NULL;
+  gsize elem;
+
+  g_return_val_if_fail (input != NULL && target != NULL, NULL);
+  if (options == NULL)
+    {
+      tess_options_init (&defaults);
+      options = &defaults;
+    }
+  if (!tess_options_check (options, error))
+    return NULL;
+
+  if (input->wcs == NULL)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,
+                   "%s: the input has no WCS",
+                   input->source ? input->source : "image");
+      return NULL;
+    }
+  if (target->width <= 0 || target->height <= 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "%s: the target has no image size (NAXIS1, NAXIS2)",
+                   target->source);
+      return NULL;
+    }
+  elem = input->bitpix == DOUBLE_IMG ? sizeof (double) : sizeof (float);
+  if ((guint64)target->width * (guint64)target->height
+      > G_MAXSIZE / elem / (guint64)input->nplanes / 2)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "%s: an output of %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                   " pixels is too large",
+                   target->source, target->width, target->height);
+      return NULL;
+    }
+  spec = tess__spec_map_new (target, input, options->method, &local);
+  if (local)
+    {
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  if (!check_overlap (input, target, options->roundtrip, error))
+    {
+      tess__spec_map_free (spec);
+      return NULL;
+    }
+
+  plan = g_new0 (TessPlan, 1);
+  plan->spec = spec;
+  plan->out_n_extra = input->n_extra;
+  plan->out_nplanes = input->nplanes;
+  for (int i = 0; i < input->n_extra; i++)
+    plan->out_extra[i] = input->extra[i];
+  if (spec)
+    plan->out_extra[0] = plan->out_nplanes = tess__spec_map_nout (spec);
+  plan->ref_count = 1;
+  plan->input = tess_image_ref (input);
+  plan->target = tess_wcs_ref (target);
+  plan->options = *options;
+  plan->grid.width = target->width;
+  plan->grid.height = target->height;
+  plan->grid.step = options->grid_step;
+  plan->grid.tolerance = options->transform_tolerance;
+  plan->grid.exact = options->exact_transform;
+  plan->out_type
+      = input->bitpix == DOUBLE_IMG ? TESS_TYPE_DOUBLE : TESS_TYPE_FLOAT;
+  g_mutex_init (&plan->lock);
+  plan->planes = g_new0 (TessPlane, input->nplanes);
+  plan->ready = g_new0 (gboolean, input->nplanes);
+  return plan;
+}
+
+TessPlan *
+tess_plan_ref (TessPlan *plan)
+{
+  g_atomic_int_inc (&plan->ref_count);
+  return plan;
+}
+
+void
+tess_plan_unref (TessPlan *plan)
+{
+  if (plan == NULL || !g_atomic_int_dec_and_test (&plan->ref_count))
+    return;
+  for (gint64 p = 0; p < plan->input->nplanes; p++)
+    if (plan->ready[p])
+      tess__plane_clear (&plan->planes[p]);
+  g_free (plan->planes);
+  g_free (plan->ready);
+  if (plan->states_map)
+    munmap (plan->states_map, plan->states_len);
+  tess__spec_map_free (plan->spec);
+  g_mutex_clear (&plan->lock);
+  tess_image_unref (plan->input);
+  tess_wcs_unref (plan->target);
+  g_free (plan);
+}
+
+TessPixelType
+tess_plan_get_pixel_type (const TessPlan *plan)
+{
+  return plan->out_type;
+}
+
+gint64
+tess_plan_get_nplanes (const TessPlan *plan)
+{
+  return plan->out_nplanes;
+}
+
+static const TessPlane *
+get_plane (TessPlan *plan, gint64 p, GError **error)
+{
+  const TessPlane *result = NULL;
+  TessImage *in = plan->input;
+
+  g_mutex_lock (&plan->lock);
+  if (!plan->ready[p]
+      && tess__plane_prepare (&plan->planes[p], plan->options.method, in, p,
+                              error))
+    plan->ready[p] = TRUE;
+  if (plan->ready[p])
+    result = &plan->planes[p];
+  g_mutex_unlock (&plan->lock);
+  return result;
+}
+
+/* Is @rect a non-empty rectangle inside the plan's output? */
+gboolean
+tess__plan_check_rect (const TessPlan *plan, const TessRect *rect,
+                       GError **error)
+{
+  if (rect->x0 >= 0 && rect->y0 >= 0 && rect->width > 0 && rect->height > 0
+      && rect->x0 + rect->width <= plan->grid.width
+      && rect->y0 + rect->height <= plan->grid.height)
+    return TRUE;
+  g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+               "region %" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
+               ",%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
+               " is not inside the %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+               " output",
+               rect->x0, rect->x0 + rect->width, rect->y0,
+               rect->y0 + rect->height, plan->grid.width, plan->grid.height);
+  return FALSE;
+}
+
+/* 1 in @footprint where any of the @nplanes planes of @data has a value. */
+static void
+footprint_from_data (TessPixelType type, gconstpointer data, gint64 nplanes,
+                     gsize npix, float *footprint)
+{
+  for (gsize k = 0; k < npix; k++)
+    footprint[k] = 0.0f;
+  for (gint64 p = 0; p < nplanes; p++)
+    {
+      if (type == TESS_TYPE_DOUBLE)
+        {
+          const double *d = (const double *)data + (gsize)p * npix;
+          for (gsize k = 0; k < npix; k++)
+            if (!isnan (d[k]))
+              footprint[k] = 1.0f;
+        }
+      else
+        {
+          const float *f = (const float *)data + (gsize)p * npix;
+          for (gsize k = 0; k < npix; k++)
+            if (!isnan (f[k]))
+              footprint[k] = 1.0f;
+        }
+    }
+}
+
+static gboolean compute_input_planes (TessPlan *plan, const TessRect *rect,
+                                      gpointer data, float *footprint,
+                                      GError **error);
+
+gboolean
+tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
+                          float *footprint, GError **error)
+{
+  gsize npix, oelem;
+  gpointer planes;
+  gboolean exact = plan->options.method == TESS_METHOD_EXACT, ok;
+
+  if (!tess__plan_check_rect (plan, rect, error))
+    return FALSE;
+  npix = (gsize)rect->width * (gsize)rect->height;
+  if (plan->spec == NULL)
+    {
+      if (!compute_input_planes (plan, rect, data, footprint, error))
+        return FALSE;
+      if (footprint && !exact)
+        footprint_from_data (plan->out_type, data, plan->out_nplanes, npix,
+                             footprint);
+      return TRUE;
+    }
+  /* The input's planes reprojected, then combined along axis 3. */
+  oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
+  planes = tess__alloc_large (npix * oelem * (gsize)plan->input->nplanes);
+  if (planes == NULL)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
+                   "%s: not enough memory for the %" G_GINT64_FORMAT
+                   " input planes of a block",
+                   plan->target->source, plan->input->nplanes);
+      return FALSE;
+    }
+  ok = compute_input_planes (plan, rect, planes, exact ? footprint : NULL,
+                             error)
+       && tess__spec_map_combine (plan->spec, plan->out_type, planes, npix,
+                                  data, error);
+  g_free (planes);
+  if (ok && footprint && !exact)
+    footprint_from_data (plan->out_type, data, plan->out_nplanes, npix,
+                         footprint);
+  return ok;
+}
+
+/* Widens [*ymin, *ymax] to the rows of the @n positions (x, y) that are
+ * defined. */
+static void
+y_range (const double *x, const double *y, gsize n, double *ymin, double *ymax)
+{
+  for (gsize k = 0; k < n; k++)
+    if (!isnan (x[k]) && !isnan (y[k]))
+      {
+        *ymin = MIN (*ymin, y[k]);
+        *ymax = MAX (*ymax, y[k]);
+      }
+}
+
+/* The coefficient rows samples of input rows [ymin, ymax] read, at hand
+ * in every plane (made, or read from their file). */
+static gboolean
+fetch_rows (TessPlan *plan, double ymin, double ymax, GError **error)
+{
+  gint64 r0, r1;
+
+  tess__plane_rows_for (&plan->planes[0], ymin, ymax, &r0, &r1);
+  for (gint64 p = 0; p < plan->input->nplanes; p++)
+    if (!tess__plane_fetch (&plan->planes[p], r0, r1, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* The input's planes over @rect (and, for the exact method, @footprint). */
+static gboolean
+compute_input_planes (TessPlan *plan, const TessRect *rect, gpointer data,
+                      float *footprint, GError **error)
+{
+  g_autoptr (TessTransform) t = NULL;
+  g_autoptr (TessGridMap) map = NULL;
+  TessImage *in = plan->input;
+  gsize rw, rh, oelem;
+  double *ix, *iy, *tmp = NULL;
+  gboolean convert;
+
+  t = tess__transform_new (plan->target, in->wcs, plan->options.roundtrip,
+                           error);
+  if (t == NULL)
+    return FALSE;
+  if (plan->options.method == TESS_METHOD_EXACT)
+    return tess__exact_compute (t, plan->target, &plan->options, in,
+                                plan->out_type, rect, data, footprint, error);
+  if (plan->options.method == TESS_METHOD_ADAPTIVE)
+    {
+      return tess__adaptive_compute (t, &plan->grid, &plan->options, in,
+                                     plan->out_type, rect, data, error);
+    }
+  for (gint64 p = 0; p < in->nplanes; p++)
+    if (get_plane (plan, p, error) == NULL)
+      return FALSE;
+  map = tess__grid_map_new (t, &plan->grid, rect);
+
+  rw = (gsize)rect->width;
+  rh = (gsize)rect->height;
+  oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
+  convert = in->type != plan->out_type;
+  ix = g_new (double, TILE *TILE);
+  iy = g_new (double, TILE *TILE);
+  if (convert)
+    tmp = g_new (double, TILE);
+
+  /* Coefficients read from a file: the rows the region needs, read once
+   * (a first pass over its coordinates finds them). */
+  if (plan->planes[0].file_fd >= 0)
+    {
+      double ymin = G_MAXDOUBLE, ymax = -G_MAXDOUBLE;
+
+      for (gint64 ty = rect->y0; ty < rect->y0 + rect->height; ty += TILE)
+        for (gint64 tx = rect->x0; tx < rect->x0 + rect->width; tx += TILE)
+          {
+            TessRect tr = { tx, ty, MIN (TILE, rect->x0 + rect->width - tx),
+                            MIN (TILE, rect->y0 + rect->height - ty) };
+            gsize np = (gsize)tr.width * (gsize)tr.height;
+
+            tess__grid_map_fill (map, t, &tr, ix, iy);
+            y_range (ix, iy, np, &ymin, &ymax);
+          }
+      if (!fetch_rows (plan, ymin, ymax, error))
+        {
+          g_free (ix);
+          g_free (iy);
+          g_free (tmp);
+          return FALSE;
+        }
+    }
+
+  for (gint64 ty = rect->y0; ty < rect->y0 + rect->height; ty += TILE)
+    for (gint64 tx = rect->x0; tx < rect->x0 + rect->width; tx += TILE)
+      {
+        TessRect tr = { tx, ty, MIN (TILE, rect->x0 + rect->width - tx),
+                        MIN (TILE, rect->y0 + rect->height - ty) };
+        gsize tw = (gsize)tr.width;
+
+        tess__grid_map_fill (map, t, &tr, ix, iy);
+        /* Coefficients in memory, made as needed: the rows this tile
+         * reads. */
+        if (plan->planes[0].maker && plan->planes[0].file_fd < 0)
+          {
+            double ymin = G_MAXDOUBLE, ymax = -G_MAXDOUBLE;
+            y_range (ix, iy, tw * (gsize)tr.height, &ymin, &ymax);
+            if (!fetch_rows (plan, ymin, ymax, error))
+              {
+                g_free (ix);
+                g_free (iy);
+                g_free (tmp);
+                return FALSE;
+              }
+          }
+        for (gint64 p = 0; p < in->nplanes; p++)
+          {
+            const TessPlane *pl = &plan->planes[p];
+            char *plane_out = (char *)data + (gsize)p * rw * rh * oelem;
+            for (gint64 y = 0; y < tr.height; y++)
+              {
+                gsize o = ((gsize)(tr.y0 - rect->y0 + y) * rw
+                           + (gsize)(tr.x0 - rect->x0));
+                if (convert)
+                  {
+                    float *dst = (float *)plane_out + o;
+                    tess__plane_sample (pl, tw, ix + (gsize)y * tw,
+                                        iy + (gsize)y * tw, tmp);
+                    for (gsize k = 0; k < tw; k++)
+                      dst[k] = (float)tmp[k];
+                  }
+                else
+                  tess__plane_sample (pl, tw, ix + (gsize)y * tw,
+                                      iy + (gsize)y * tw,
+                                      plane_out + o * oelem);
+              }
+          }
+      }
+  g_free (ix);
+  g_free (iy);
+  g_free (tmp);
+
+  return TRUE;
+}
+
+static void
+report (TessProgressFunc progress, gpointer user_data, GTimer *timer,
+        double *last, gint64 done, gint64 total, gint64 pixels_done,
+        gint64 pixels_total)
+{
+  TessProgress pr;
+  double now = g_timer_elapsed (timer, NULL);
+
+  if (progress == NULL || (done < total && now - *last < 0.1))
+    return;
+  *last = now;
+  pr.blocks_done = done;
+  pr.blocks_total = total;
+  pr.pixels_done = pixels_done;
+  pr.pixels_total = pixels_total;
+  pr.elapsed = now;
+  /* An estimate only once a tenth of the work is done. */
+  pr.eta
+      = pixels_done * 10 >= pixels_total && pixels_done > 0
+            ? now * (double)(pixels_total - pixels_done) / (double)pixels_done
+            : -1.0;
+  progress (&pr, user_data);
+}
+
+void
+tess_run_options_init (TessRunOptions *options)
+{
+  memset (options, 0, sizeof *options);
+  options->jobs = 1;
+}
+
+const TessOptions *
+tess__plan_get_options (const TessPlan *plan)
+{
+  return &plan->options;
+}
+
+gboolean
+tess__plan_use_coefficient_file (TessPlan *plan, int fd, GError **error)
+{
+  TessImage *in = plan->input;
+  guint64 states_offset, total;
+  gsize plane_bytes = tess__coeffs_bytes (in->type, in->width, in->height);
+  gsize nbands = tess__prefilter_n_bands (in->type, in->width, in->height);
+  gpointer map;
+
+  total = tess__coeffs_file_bytes (in->type, in->width, in->height,
+                                   in->nplanes, &states_offset);
+  map = mmap (NULL, (gsize)(total - states_offset), PROT_READ | PROT_WRITE,
+              MAP_SHARED, fd, (off_t)states_offset);
+  if (map == MAP_FAILED)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "cannot map the spline coefficients' bands: %s",
+                   g_strerror (errno));
+      return FALSE;
+    }
+  g_mutex_lock (&plan->lock);
+  if (plan->states_map)
+    munmap (plan->states_map, plan->states_len);
+  plan->states_map = map;
+  plan->states_len = (gsize)(total - states_offset);
+  for (gint64 p = 0; p < in->nplanes; p++)
+    {
+      if (plan->ready[p])
+        tess__plane_clear (&plan->planes[p]);
+      tess__plane_init_file (&plan->planes[p], plan->options.method, in->type,
+                             in->width, in->height, fd,
+                             (guint64)p * plane_bytes);
+      tess__plane_make_shared (&plan->planes[p], in, p,
+                               (gint32 *)map + (gsize)p * nbands);
+      plan->ready[p] = TRUE;
+    }
+  g_mutex_unlock (&plan->lock);
+  return TRUE;
+}
+
+typedef struct
+{
+  TessProgressFunc progress;
+  gpointer user_data;
+  GTimer *timer;
+  double *last;
+  const TessRect *blocks;
+  gint64 nblocks, pixels_done, pixels_total;
+} PoolProgress;
+
+static void
+pool_block_done (gint64 block, gint64 ndone, gpointer data)
+{
+  PoolProgress *pp = data;
+
+  pp->pixels_done += pp->blocks[block].width * pp->blocks[block].height;
+  report (pp->progress, pp->user_data, pp->timer, pp->last, ndone, pp->nblocks,
+          pp->pixels_done, pp->pixels_total);
+}
+
+/* The automatic block: whole rows up to 2048 pixels wide, 256 rows high
+ * (the coordinate map of a tile stays in cache, and progress is reported
+ * often enough). */
+TessRect *
+tess__plan_make_blocks (const TessRunOptions *run, const TessRect *rect,
+                        gint64 *nblocks, GError **error)
+{
+  gint64 W = rect->width, H = rect->height, bw, bh, nbx, nby;
+  TessRect *blocks;
+
+  if (run && (run->block_width < 0 || run->block_height < 0))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "the block size must be positive (or 0 for automatic)");
+      return NULL;
+    }
+  bw = run && run->block_width > 0 ? run->block_width : 2048;
+  bh = run && run->block_height > 0 ? run->block_height : BLOCK_ROWS;
+  bw = MIN (bw, W);
+  bh = MIN (bh, H);
+  nbx = (W + bw - 1) / bw;
+  nby = (H + bh - 1) / bh;
+  *nblocks = nbx * nby;
+  /* The blocks, row by row, in target coordinates. */
+  blocks = g_new (TessRect, *nblocks);
+  for (gint64 b = 0; b < *nblocks; b++)
+    {
+      gint64 bx = (b % nbx) * bw, by = (b / nbx) * bh;
+      TessRect r = { rect->x0 + bx, rect->y0 + by, MIN (bw, W - bx),
+                     MIN (bh, H - by) };
+      blocks[b] = r;
+    }
+  return blocks;
+}
+
+/* Where a run's blocks go: an image in memory, or a file being written. */
+typedef struct
+{
+  TessImage *out;
+  const TessStreamLayout *layout;
+  const char *path; /* names the file in errors */
+} Sink;
+
+/* Copies block @r (its planes, then @fp) to (@x, @y) of an image of
+ * planes @W × @H (and its footprint @dst_fp, if any). */
+static void
+copy_block (gpointer dst, float *dst_fp, gint64 W, gint64 H, gint64 x,
+            gint64 y, gconstpointer src, const float *fp, const TessRect *r,
+            gint64 nplanes, gsize elem)
+{
+  gsize rw = (gsize)r->width, rh = (gsize)r->height;
+  gsize plane = (gsize)W * (gsize)H;
+
+  for (gsize j = 0; j < rh; j++)
+    {
+      gsize o = ((gsize)y + j) * (gsize)W + (gsize)x;
+      for (gint64 p = 0; p < nplanes; p++)
+        memcpy ((char *)dst + ((gsize)p * plane + o) * elem,
+                (const char *)src + ((gsize)p * rh + j) * rw * elem,
+                rw * elem);
+      if (dst_fp && fp)
+        memcpy (dst_fp + o, fp + j * rw, rw * sizeof (float));
+    }
+}
+
+/* Work below which --jobs auto keeps to this process, in bilinear output
+ * pixels: starting a worker (spawn, mapping, plan) costs some 20 ms, which
+ * a 1024x1024 bilinear run does not win back (bench/jobs). */
+#define AUTO_JOBS_MIN_WORK 2e6
+
+/* --jobs auto: a worker a core, or none when the work is too small to pay
+ * for them. */
+static int
+auto_jobs (const TessPlan *plan, const TessRect *rect)
+{
+  double weight, work;
+
+  switch (plan->options.method)
+    {
+    case TESS_METHOD_NEAREST:
+    case TESS_METHOD_BILINEAR:
+      weight = 1.0;
+      break;
+    case TESS_METHOD_BIQUADRATIC:
+    case TESS_METHOD_BICUBIC:
+    case TESS_METHOD_ADAPTIVE:
+      weight = 4.0;
+      break;
+    default:
+      weight = 8.0;
+      break;
+    }
+  work = weight * (double)rect->width * (double)rect->height
+         * (double)plan->input->nplanes;
+  return work < AUTO_JOBS_MIN_WORK ? 1 : (int)g_get_num_processors ();
+}
+
+static gboolean
+run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
+            const Sink *sink, GCancellable *cancellable,
+            TessProgressFunc progress, gpointer user_data, GError **error)
+{
+  TessImage *in = plan->input;
+  gint64 W = rect->width, H = rect->height, nblocks = 0;
+  gsize oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
+  gboolean want_fp = sink->out ? sink->out->footprint != NULL
+                               : sink->layout->footprint_offset >= 0;
+  TessRect *blocks = tess__plan_make_blocks (run, rect, &nblocks, error);
+  gpointer block = NULL, band = NULL;
+  float *block_fp = NULL, *band_fp = NULL;
+  GTimer *timer;
+  double last = -1.0;
+  gint64 done_pixels = 0, bw, bh;
+  gboolean ok = FALSE;
+  int jobs = run ? run->jobs : 1;
+
+  if (blocks == NULL)
+    return FALSE;
+  bw = blocks[0].width;
+  bh = blocks[0].height;
+  if (jobs <= 0)
+    jobs = auto_jobs (plan, rect);
+  jobs = MIN (jobs, 64);
+  timer = g_timer_new ();
+  if (jobs > 1 && nblocks > 1 && in->source != NULL)
+    {
+      TessPoolJob job = { 0 };
+      PoolProgress pp
+          = { progress, user_data, timer, &last, blocks, nblocks, 0, W * H };
+
+      job.input_path = in->source;
+      job.input_data_fd = in->scratch_fd;
+      job.cards = plan->target->cards;
+      job.ncards = plan->target->ncards;
+      job.options = plan->options;
+      job.rect = *rect;
+      job.blocks = blocks;
+      job.nblocks = nblocks;
+      job.jobs = jobs;
+      job.in_type = in->type;
+      job.in_width = in->width;
+      job.in_height = in->height;
+      job.nplanes = in->nplanes;
+      job.out_nplanes = plan->out_nplanes;
+      if (sink->layout)
+        job.layout = *sink->layout;
+      else
+        {
+          job.layout.fd = -1;
+          job.layout.elem = oelem;
+          job.data = sink->out->data;
+          job.footprint = sink->out->footprint;
+        }
+      report (progress, user_data, timer, &last, 0, nblocks, 0, W * H);
+      ok = tess__pool_run (&job, cancellable, pool_block_done, &pp, error);
+      goto out;
+    }
+
+  /* Blocks are computed aside and copied in or written out; full-width
+   * blocks of one plane into memory in place.  Narrower blocks going to a
+   * file are gathered into a band of full rows, written when complete: a
+   * write a band rather than a write a row of every block. */
+  if (sink->layout || bw < W || plan->out_nplanes > 1)
+    {
+      block = g_malloc ((gsize)bw * (gsize)bh * oelem
+                        * (gsize)plan->out_nplanes);
+      block_fp = want_fp ? g_new (float, (gsize)bw *(gsize)bh) : NULL;
+    }
+  if (sink->layout && bw < W)
+    {
+      band
+          = g_malloc ((gsize)W * (gsize)bh * oelem * (gsize)plan->out_nplanes);
+      band_fp = want_fp ? g_new (float, (gsize)W *(gsize)bh) : NULL;
+    }
+  for (gint64 b = 0; b < nblocks; b++)
+    {
+      TessRect r = blocks[b];
+      TessRect local = { r.x0 - rect->x0, r.y0 - rect->y0, r.width, r.height };
+      gsize off = (gsize)local.y0 * (gsize)W + (gsize)local.x0;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
+          goto out;
+        }
+      report (progress, user_data, timer, &last, b, nblocks, done_pixels,
+              W * H);
+      if (block == NULL)
+        {
+          if (!tess_plan_compute_region (
+                  plan, &r, (char *)sink->out->data + off * oelem,
+                  want_fp ? sink->out->footprint + off : NULL, error))
+            goto out;
+        }
+      else if (!tess_plan_compute_region (plan, &r, block, block_fp, error))
+        goto out;
+      else if (band)
+        {
+          /* Into the band (planes of W × r.height), written when full. */
+          copy_block (band, band_fp, W, r.height, local.x0, 0, block, block_fp,
+                      &r, plan->out_nplanes, oelem);
+          if (local.x0 + r.width == W)
+            {
+              TessRect whole = { 0, local.y0, W, r.height };
+              if (!tess__stream_write_block (sink->layout, &whole, band,
+                                             band_fp, sink->path, error))
+                goto out;
+            }
+        }
+      else if (sink->layout)
+        {
+          if (!tess__stream_write_block (sink->layout, &local, block, block_fp,
+                                         sink->path, error))
+            goto out;
+        }
+      else
+        copy_block (sink->out->data, want_fp ? sink->out->footprint : NULL, W,
+                    H, local.x0, local.y0, block, block_fp, &r,
+                    plan->out_nplanes, oelem);
+      tess__image_drop_pages (in);
+      for (gint64 p = 0; p < in->nplanes; p++)
+        if (plan->ready[p])
+          tess__plane_drop_pages (&plan->planes[p]);
+      done_pixels += r.width * r.height;
+    }
+  report (progress, user_data, timer, &last, nblocks, nblocks, W * H, W * H);
+  ok = TRUE;
+
+out:
+  g_timer_destroy (timer);
+  g_free (block);
+  g_free (block_fp);
+  g_free (band);
+  g_free (band_fp);
+  g_free (blocks);
+  return ok;
+}
+
+/* The output image of @rect: its WCS (the target's, shifted to the
+ * region), the input's keywords and HISTORY; pixels only @with_data. */
+static TessImage *
+make_output (TessPlan *plan, const TessRect *rect, gboolean with_data,
+             GError **error)
+{
+  TessImage *in = plan->input;
+  TessImage *out;
+  TessWcs *wcs;
+  gint64 W = rect->width, H = rect->height;
+  char *history;
+
+  if (rect->x0 == 0 && rect->y0 == 0 && W == plan->grid.width
+      && H == plan->grid.height)
+    wcs = tess_wcs_ref (plan->target);
+  else
+    wcs = tess_wcs_crop (plan->target, rect->x0, rect->y0, W, H);
+  out = tess__image_alloc (wcs, plan->out_type, W, H, plan->out_n_extra,
+                           plan->out_extra, with_data, error);
+  tess_wcs_unref (wcs);
+  if (out == NULL)
+    {
+      g_prefix_error (error, "%s: output: ", plan->target->source);
+      return NULL;
+    }
+  if (with_data)
+    {
+      out->footprint
+          = tess__alloc_large ((gsize)W * (gsize)H * sizeof (float));
+      if (out->footprint == NULL)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "%s: output: not enough memory for the footprint",
+                       plan->target->source);
+          tess_image_unref (out);
+          return NULL;
+        }
+    }
+  /* The input's keywords; its celestial WCS is replaced by the target's
+   * when written. */
+  g_string_append_len (out->cards, in->cards->str, (gssize)in->cards->len);
+  if (plan->spec)
+    {
+      /* Axis 3 is the target's too. */
+      tess__drop_axis3_cards (out->cards);
+      tess__spec_axis_cards (plan->target, out->cards);
+    }
+  history = g_strdup_printf (
+      "Reprojected by Tessera %s (%s%s) from %s", PACKAGE_VERSION,
+      tess_method_name (plan->options.method),
+      plan->options.exact_transform ? ", exact transform" : "",
+      in->source ? in->source : "an image");
+  tess_image_add_history (out, history);
+  g_free (history);
+  if (W == plan->grid.width && H == plan->grid.height)
+    history = g_strdup_printf ("Target WCS from %s", plan->target->source);
+  else
+    history = g_strdup_printf (
+        "Target WCS from %s, region %" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
+        ",%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+        plan->target->source, rect->x0, rect->x0 + W, rect->y0, rect->y0 + H);
+  tess_image_add_history (out, history);
+  g_free (history);
+  return out;
+}
+
+TessImage *
+tess_plan_run_region (TessPlan *plan, const TessRect *rect,
+                      const TessRunOptions *run, GCancellable *cancellable,
+                      TessProgressFunc progress, gpointer user_data,
+                      GError **error)
+{
+  TessImage *out;
+  Sink sink = { 0 };
+
+  if (!tess__plan_check_rect (plan, rect, error))
+    return NULL;
+  out = make_output (plan, rect, TRUE, error);
+  if (out == NULL)
+    return NULL;
+  sink.out = out;
+  if (!run_blocks (plan, rect, run, &sink, cancellable, progress, user_data,
+                   error))
+    {
+      tess_image_unref (out);
+      return NULL;
+    }
+  return out;
+}
+
+gboolean
+tess_plan_write (TessPlan *plan, const TessRect *rect,
+                 const TessRunOptions *run, const char *path,
+                 TessWriteFlags flags, GCancellable *cancellable,
+                 TessProgressFunc progress, gpointer user_data, GError **error)
+{
+  TessRect all = { 0, 0, plan->grid.width, plan->grid.height };
+  TessStreamWriter *w;
+  TessImage *shell;
+  Sink sink = { 0 };
+  gboolean ok;
+
+  if (rect == NULL)
+    rect = &all;
+  if (!tess__plan_check_rect (plan, rect, error))
+    return FALSE;
+  shell = make_output (plan, rect, FALSE, error);
+  if (shell == NULL)
+    return FALSE;
+  w = tess__stream_writer_new (path, shell, flags, error);
+  tess_image_unref (shell);
+  if (w == NULL)
+    return FALSE;
+  sink.layout = tess__stream_writer_layout (w);
+  sink.path = path;
+  ok = run_blocks (plan, rect, run, &sink, cancellable, progress, user_data,
+                   error);
+  if (ok)
+    return tess__stream_writer_commit (w, error);
+  tess__stream_writer_abort (w);
+  return FALSE;
+}
+
+TessImage *
+tess_plan_run (TessPlan *plan, GCancellable *cancellable,
+               TessProgressFunc progress, gpointer user_data, GError **error)
+{
+  TessRect all = { 0, 0, plan->grid.width, plan->grid.height };
+
+  return tess_plan_run_region (plan, &all, NULL, cancellable, progress,
+                               user_data, error);
+}
+
+TessImage *
+tess_reproject (TessImage *input, TessWcs *target, const TessOptions *options,
+                GError **error)
+{
+  TessPlan *plan = tess_plan_new (input, target, options, error);
+  TessImage *out;
+
+  if (plan == NULL)
+    return NULL;
+  out = tess_plan_run (plan, NULL, NULL, NULL, error);
+  tess_plan_unref (plan);
+  return out;
+}
+
+TessImage *
+tess__plan_output_shell (TessPlan *plan, const TessRect *rect, GError **error)
+{
+  return make_output (plan, rect, FALSE, error);
+}
+
+void
+tess__plan_get_size (const TessPlan *plan, gint64 *width, gint64 *height)
+{
+  *width = plan->grid.width;
+  *height = plan->grid.height;
+}

@@ -1,0 +1,30 @@
+/* tess-plan.h — what worker.c and block-job.c need of a plan beyond the
+ * public API (plan.c). */
+#ifndef TESS_PLAN_H
+#define TESS_PLAN_H
+
+#include "base/tess-private.h"
+
+const TessOptions *tess__plan_get_options (const TessPlan *plan);
+/* Samples the spline methods from coefficients in file @fd, laid out as
+ * tess__coeffs_file_bytes() says and shared with other processes: their
+ * bands made by whichever process needs them first, read from the file
+ * as each region needs them.  The plan is then not to be shared between
+ * threads. */
+gboolean tess__plan_use_coefficient_file (TessPlan *plan, int fd,
+                                          GError **error);
+
+/* The blocks @run cuts @rect into, row by row. */
+TessRect *tess__plan_make_blocks (const TessRunOptions *run,
+                                  const TessRect *rect, gint64 *nblocks,
+                                  GError **error);
+/* The output image of @rect (no pixels): WCS, keywords, HISTORY. */
+TessImage *tess__plan_output_shell (TessPlan *plan, const TessRect *rect,
+                                    GError **error);
+/* Is @rect a non-empty rectangle inside the plan's output? */
+gboolean tess__plan_check_rect (const TessPlan *plan, const TessRect *rect,
+                                GError **error);
+/* The size of the plan's target grid. */
+void tess__plan_get_size (const TessPlan *plan, gint64 *width, gint64 *height);
+
+#endif /* TESS_PLAN_H */
