@@ -261,6 +261,49 @@ START_TEST (test_cancelled)
 }
 END_TEST
 
+/* A mosaic's progress: from none to all its bands, ten times a second at
+ * most however many bands, the time left once a tenth is done. */
+START_TEST (test_progress)
+{
+  GError *error = NULL;
+  TessMosaicOptions mo;
+  TessOptions o;
+  TessRunOptions run;
+  TessWcs *a = make (150.0, 2.2, 1.0, 0, 200, 300);
+  TessWcs *b = make (150.03, 2.2, 1.0, 0, 200, 300);
+  TessWcs *t = make (150.015, 2.2, 1.0, 0, 300, 300);
+  TessImage *img[2]
+      = { tess_image_new (a, TESS_TYPE_FLOAT, 200, 300, 1, NULL, 0),
+          tess_image_new (b, TESS_TYPE_FLOAT, 200, 300, 1, NULL, 0) };
+  char *dir = g_dir_make_tmp ("tessera-mosaic-XXXXXX", NULL);
+  char *path = g_build_filename (dir, "m.fits", NULL);
+  TessMosaic *m;
+  TuProgress p;
+
+  tess_options_init (&o);
+  tess_mosaic_options_init (&mo);
+  tess_run_options_init (&run);
+  run.block_height = 1; /* 300 bands */
+  m = tess_mosaic_new (img, 2, NULL, t, &o, &mo, &error);
+  tu_assert_no_error (error);
+  tu_progress_init (&p);
+  ck_assert (tess_mosaic_write (m, path, 0, &run, NULL, tu_progress_record, &p,
+                                &error));
+  tu_assert_no_error (error);
+  tu_progress_check (&p, 300, 300 * 300);
+  tess_mosaic_free (m);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (path);
+  g_free (dir);
+  for (int i = 0; i < 2; i++)
+    tess_image_unref (img[i]);
+  tess_wcs_unref (a);
+  tess_wcs_unref (b);
+  tess_wcs_unref (t);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -272,6 +315,7 @@ main (void)
   tcase_add_test (tc, test_reference);
   tcase_add_test (tc, test_names_and_checks);
   tcase_add_test (tc, test_cancelled);
+  tcase_add_test (tc, test_progress);
   suite_add_tcase (s, tc);
   return tu_run (s);
 }

@@ -389,6 +389,21 @@ START_TEST (test_progress_and_cancel)
   ck_assert_int_eq (last.blocks_done, last.blocks_total);
   ck_assert_int_eq (last.pixels_done, (gint64)W * H);
   tess_image_unref (out);
+  /* Blocks of a row: reports from none to all, ten a second at most. */
+  {
+    TessRect all = { 0, 0, W, H };
+    TessRunOptions run;
+    TuProgress p;
+
+    tess_run_options_init (&run);
+    run.block_height = 1;
+    tu_progress_init (&p);
+    out = tess_plan_run_region (plan, &all, &run, NULL, tu_progress_record, &p,
+                                &error);
+    tu_assert_no_error (error);
+    tu_progress_check (&p, H, (gint64)W * H);
+    tess_image_unref (out);
+  }
 
   g_cancellable_cancel (c);
   out = tess_plan_run (plan, c, NULL, NULL, &error);

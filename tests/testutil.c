@@ -159,6 +159,53 @@ tu_equal_f (const float *a, const float *b, gsize n)
   return TRUE;
 }
 
+void
+tu_progress_init (TuProgress *p)
+{
+  p->reports = g_array_new (FALSE, TRUE, sizeof (TessProgress));
+}
+
+void
+tu_progress_record (const TessProgress *report, gpointer user_data)
+{
+  TuProgress *p = user_data;
+
+  g_array_append_val (p->reports, *report);
+}
+
+void
+tu_progress_check (TuProgress *p, gint64 blocks, gint64 pixels)
+{
+  guint n = p->reports->len;
+  const TessProgress *r = (const TessProgress *)(gpointer)p->reports->data;
+
+  ck_assert_uint_ge (n, 2);
+  ck_assert_int_eq (r[0].blocks_done, 0);
+  ck_assert_int_eq (r[0].pixels_done, 0);
+  ck_assert_int_eq (r[n - 1].blocks_done, blocks);
+  ck_assert_int_eq (r[n - 1].pixels_done, pixels);
+  for (guint i = 0; i < n; i++)
+    {
+      ck_assert_int_eq (r[i].blocks_total, blocks);
+      ck_assert_int_eq (r[i].pixels_total, pixels);
+      if (i > 0)
+        {
+          ck_assert_int_ge (r[i].blocks_done, r[i - 1].blocks_done);
+          ck_assert_int_ge (r[i].pixels_done, r[i - 1].pixels_done);
+          ck_assert (r[i].elapsed >= r[i - 1].elapsed);
+        }
+      if (r[i].pixels_done * 10 >= pixels && r[i].pixels_done > 0)
+        ck_assert (r[i].eta >= 0.0);
+      else
+        ck_assert (r[i].eta == -1.0);
+    }
+  /* At most one a tenth of a second between the first and the last. */
+  ck_assert_msg (n <= 2 + (guint)(r[n - 1].elapsed / 0.1) + 1,
+                 "%u reports in %.3f s", n, r[n - 1].elapsed);
+  g_array_free (p->reports, TRUE);
+  p->reports = NULL;
+}
+
 int
 tu_run (Suite *s)
 {

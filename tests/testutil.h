@@ -40,6 +40,20 @@ gboolean tu_equal_f (const float *a, const float *b, gsize n);
     }                                                                         \
   while (0)
 
+/* The progress reports of a run (a TessProgressFunc's user data). */
+typedef struct
+{
+  GArray *reports; /* TessProgress */
+} TuProgress;
+void tu_progress_init (TuProgress *p);
+void tu_progress_record (const TessProgress *report, gpointer user_data);
+/* Checks the reports of a complete run of @blocks blocks, @pixels pixels:
+ * the first at the start, the last at the end, counts never going back,
+ * no more than ten a second (plus the first and the last), and an
+ * estimate of the time left exactly when a tenth of the pixels are done.
+ * Frees them. */
+void tu_progress_check (TuProgress *p, gint64 blocks, gint64 pixels);
+
 int tu_run (Suite *s);
 /* Runs a suite with TMPDIR pointing into a fresh folder named after
  * @prefix, removed at the end with everything in it. */

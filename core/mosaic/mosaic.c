@@ -8,6 +8,8 @@
 
 #include "base/tess-private.h"
 #include "mosaic/tess-mosaic.h"
+#include "run/tess-plan.h"
+#include "run/tess-run.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -662,8 +664,6 @@ struct _TessMosaicBands
   gint64 bh;
   Piece *pieces;
   double *acc, *wsum, *sorted;
-  gpointer out_band;
-  float *fp_band;
   GThreadPool *pool;
   Band band;
 };
@@ -748,7 +748,6 @@ tess__mosaic_bands_new (TessMosaic *m, gint64 band_height, int jobs,
 {
   TessMosaicBands *b = g_new0 (TessMosaicBands, 1);
   gint64 W = m->width, P = m->nplanes, bh = band_height;
-  gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
 
   b->m = m;
   b->bh = bh;
@@ -778,8 +777,6 @@ tess__mosaic_bands_new (TessMosaic *m, gint64 band_height, int jobs,
   b->acc = g_new (double, (gsize)W *bh *P);
   b->wsum = g_new (double, (gsize)W *bh);
   b->sorted = g_new (double, MAX (m->n, 1));
-  b->out_band = g_malloc ((gsize)W * bh * P * elem);
-  b->fp_band = g_new (float, (gsize)W *bh);
   if (jobs > 1)
     b->pool = g_thread_pool_new (compute_piece, &b->band, jobs, FALSE, NULL);
   return b;
@@ -804,17 +801,14 @@ tess__mosaic_bands_free (TessMosaicBands *b)
   g_free (b->acc);
   g_free (b->wsum);
   g_free (b->sorted);
-  g_free (b->out_band);
-  g_free (b->fp_band);
   g_mutex_clear (&b->band.lock);
   g_cond_clear (&b->band.done);
   g_free (b);
 }
 
-gboolean
-tess__mosaic_bands_write (TessMosaicBands *b, gint64 y0,
-                          const TessStreamLayout *layout, const char *what,
-                          GError **error)
+static gboolean
+bands_compute (TessMosaicBands *b, gint64 y0, gpointer out_band,
+               float *fp_band, GError **error)
 {
   TessMosaic *m = b->m;
   gint64 W = m->width, H = m->height, P = m->nplanes, bh = b->bh;
@@ -823,8 +817,6 @@ tess__mosaic_bands_write (TessMosaicBands *b, gint64 y0,
   gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
   Piece *pieces = b->pieces;
   double *acc = b->acc, *wsum = b->wsum, *sorted = b->sorted;
-  gpointer out_band = b->out_band;
-  float *fp_band = b->fp_band;
 
   /* Every input's part of the band, in parallel. */
   b->band.pending = 0;
@@ -972,7 +964,8 @@ tess__mosaic_bands_write (TessMosaicBands *b, gint64 y0,
   /* The band's values and coverage. */
   for (gsize k = 0; k < (gsize)npx; k++)
     {
-      fp_band[k] = (float)wsum[k];
+      if (fp_band)
+        fp_band[k] = (float)wsum[k];
       for (gint64 p = 0; p < P; p++)
         {
           gsize d = (gsize)p * (gsize)npx + k;
@@ -989,11 +982,107 @@ tess__mosaic_bands_write (TessMosaicBands *b, gint64 y0,
             ((float *)out_band)[d] = (float)v;
         }
     }
-  {
-    TessRect r = { 0, y0, W, rows };
-    return tess__stream_write_block (layout, &r, out_band, fp_band, what,
-                                     error);
-  }
+  return TRUE;
+}
+
+/* A mosaic's bands as a source of blocks. */
+typedef struct
+{
+  TessBlockSource base;
+  TessMosaic *m;
+  TessMosaicBands *bands;
+  gint64 band_height, nblocks;
+} MosaicSource;
+
+static gint64
+mosaic_n_blocks (const TessBlockSource *s)
+{
+  return ((const MosaicSource *)s)->nblocks;
+}
+
+static TessRect
+mosaic_get_block (const TessBlockSource *s, gint64 i)
+{
+  const MosaicSource *ms = (const MosaicSource *)s;
+  TessRect r = { 0, 0, 0, 0 };
+
+  if (i < 0 || i >= ms->nblocks)
+    return r;
+  r.y0 = i * ms->band_height;
+  r.width = s->width;
+  r.height = MIN (ms->band_height, s->height - r.y0);
+  return r;
+}
+
+static gboolean
+mosaic_compute (TessBlockSource *s, gint64 i, gpointer data, float *footprint,
+                GError **error)
+{
+  MosaicSource *ms = (MosaicSource *)s;
+
+  return bands_compute (ms->bands, i * ms->band_height, data, footprint,
+                        error);
+}
+
+static void
+mosaic_release (TessBlockSource *s)
+{
+  TessMosaic *m = ((MosaicSource *)s)->m;
+
+  for (int i = 0; i < m->n; i++)
+    {
+      if (m->plans[i])
+        tess__plan_release_pages (m->plans[i]);
+      if (m->wplans[i])
+        tess__plan_release_pages (m->wplans[i]);
+    }
+}
+
+static TessImage *
+mosaic_output_shell (TessBlockSource *s, GError **error)
+{
+  return tess__mosaic_output_shell (((MosaicSource *)s)->m, error);
+}
+
+static void
+mosaic_free (TessBlockSource *s)
+{
+  MosaicSource *ms = (MosaicSource *)s;
+
+  tess__mosaic_bands_free (ms->bands);
+  g_free (ms);
+}
+
+static const TessBlockSourceFuncs mosaic_source_funcs
+    = { mosaic_n_blocks, mosaic_get_block,    mosaic_compute,
+        mosaic_release,  mosaic_output_shell, mosaic_free };
+
+TessBlockSource *
+tess__mosaic_source_new (TessMosaic *m, const TessRunOptions *run,
+                         GCancellable *cancellable, GError **error)
+{
+  MosaicSource *ms;
+
+  if (run && (run->block_width < 0 || run->block_height < 0))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "the block size must be positive (or 0 for automatic)");
+      return NULL;
+    }
+  if (!tess__mosaic_ensure_matched (m, cancellable, error))
+    return NULL;
+  ms = g_new0 (MosaicSource, 1);
+  ms->base.funcs = &mosaic_source_funcs;
+  ms->base.width = m->width;
+  ms->base.height = m->height;
+  ms->base.nplanes = m->nplanes;
+  ms->base.elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  ms->m = m;
+  ms->band_height = tess__mosaic_band_height (m, run);
+  ms->nblocks = (m->height + ms->band_height - 1) / ms->band_height;
+  ms->bands = tess__mosaic_bands_new (m, ms->band_height, run ? run->jobs : 1,
+                                      cancellable);
+  return &ms->base;
 }
 
 gboolean
@@ -1002,50 +1091,31 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
                    TessProgressFunc progress, gpointer user_data,
                    GError **error)
 {
-  /* Its bands as a block job run here, one after the other. */
-  TessBlockJob *job = tess_block_job_new_mosaic (m, run, cancellable, error);
-  gint64 n, done_px = 0, t0 = g_get_monotonic_time ();
+  TessBlockSource *source
+      = tess__mosaic_source_new (m, run, cancellable, error);
+  TessStreamWriter *w = NULL;
+  TessBlockSink sink = { 0 };
+  TessImage *shell;
   gboolean ok = FALSE;
-  char *tmp;
 
-  if (job == NULL)
+  if (source == NULL)
     return FALSE;
-  tmp = tess_block_job_create (job, path, flags, error);
-  if (tmp == NULL)
-    goto out;
-  g_free (tmp);
-  n = tess_block_job_get_n_blocks (job);
-  for (gint64 i = 0; i < n; i++)
+  shell = tess__mosaic_output_shell (m, error);
+  if (shell)
+    w = tess__stream_writer_new (path, shell, flags, error);
+  tess_image_unref (shell);
+  if (w)
     {
-      TessRect r = tess_block_job_get_block (job, i);
-
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
-          goto out;
-        }
-      if (!tess_block_job_compute (job, i, error))
-        goto out;
-      done_px += r.width * r.height;
-      if (progress)
-        {
-          TessProgress pr = { 0 };
-          pr.blocks_done = i + 1;
-          pr.blocks_total = n;
-          pr.pixels_done = done_px;
-          pr.pixels_total = m->width * m->height;
-          pr.elapsed = (double)(g_get_monotonic_time () - t0) / 1e6;
-          pr.eta = pr.elapsed * (double)(pr.pixels_total - done_px)
-                   / (double)done_px;
-          progress (&pr, user_data);
-        }
+      sink.layout = tess__stream_writer_layout (w);
+      sink.what = path;
+      ok = tess__run_here (source, &sink, cancellable, progress, user_data,
+                           error);
+      if (ok)
+        ok = tess__stream_writer_commit (w, error);
+      else
+        tess__stream_writer_abort (w); /* removes the unfinished file */
     }
-  ok = TRUE;
-
-out:
-  if (ok)
-    ok = tess_block_job_finish (job, TRUE, error);
-  tess_block_job_free (job); /* removes an unfinished file */
+  tess__block_source_free (source);
   return ok;
 }
 

@@ -25,10 +25,6 @@ gboolean tess__mosaic_ensure_matched (TessMosaic *m, GCancellable *cancellable,
  * few rows. */
 TessMosaicBands *tess__mosaic_bands_new (TessMosaic *m, gint64 band_height,
                                          int jobs, GCancellable *cancellable);
-/* Computes the band from row @y0 and writes it to @layout's file. */
-gboolean tess__mosaic_bands_write (TessMosaicBands *b, gint64 y0,
-                                   const TessStreamLayout *layout,
-                                   const char *what, GError **error);
 void tess__mosaic_bands_free (TessMosaicBands *b);
 
 #endif /* TESS_MOSAIC_H */

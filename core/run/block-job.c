@@ -1,95 +1,76 @@
 /* block-job.c — the blocks of a run as jobs any engine can spread over
  * processes (see TessBlockJob in tessera.h).
  *
- * A block is a rectangle of the output: of a plan's region, computed with
- * tess_plan_compute_region(), or a band of a mosaic's rows.  Nothing in a
- * block depends on which process computes it or on the others, so the
- * file comes out the same whoever computes what; each process writes its
+ * A block job is a source of blocks (a plan's region, a mosaic's bands;
+ * see tess-run.h) and the FITS file they go to.  Nothing in a block
+ * depends on which process computes it or on the others, so the file
+ * comes out the same whoever computes what; each process writes its
  * blocks into the shared file with pwrite() through its own descriptor.
  */
 #include "config.h"
 
-#include "io/tess-stream.h"
-#include "mosaic/tess-mosaic.h"
-#include "run/tess-plan.h"
+#include "run/tess-run.h"
 
 struct _TessBlockJob
 {
-  /* A plan's region ... */
-  TessPlan *plan;
-  TessRect rect;
-  TessRect *blocks;
-  gpointer block;
-  float *block_fp;
-  /* ... or a mosaic's bands. */
-  TessMosaic *mosaic;
-  TessMosaicBands *bands;
-  gint64 band_height;
-  gint64 nblocks;
+  TessBlockSource *source;
   TessStreamWriter *writer;
+  TessBlockSink sink;
+  TessBlockRunner *runner;
   char *what; /* names the file in errors */
 };
+
+static TessBlockJob *
+job_new (TessBlockSource *source)
+{
+  TessBlockJob *job;
+
+  if (source == NULL)
+    return NULL;
+  job = g_new0 (TessBlockJob, 1);
+  job->source = source;
+  return job;
+}
 
 TessBlockJob *
 tess_block_job_new_plan (TessPlan *plan, const TessRect *rect,
                          const TessRunOptions *run, GError **error)
 {
-  TessBlockJob *job;
-  TessRect all = { 0, 0, 0, 0 };
-
-  tess__plan_get_size (plan, &all.width, &all.height);
-  if (rect == NULL)
-    rect = &all;
-  if (!tess__plan_check_rect (plan, rect, error))
-    return NULL;
-  job = g_new0 (TessBlockJob, 1);
-  job->blocks = tess__plan_make_blocks (run, rect, &job->nblocks, error);
-  if (job->blocks == NULL)
-    {
-      g_free (job);
-      return NULL;
-    }
-  job->plan = tess_plan_ref (plan);
-  job->rect = *rect;
-  return job;
+  return job_new (tess__plan_source_new (plan, rect, run, error));
 }
 
 TessBlockJob *
 tess_block_job_new_mosaic (TessMosaic *mosaic, const TessRunOptions *run,
                            GCancellable *cancellable, GError **error)
 {
-  TessBlockJob *job;
+  return job_new (tess__mosaic_source_new (mosaic, run, cancellable, error));
+}
 
-  if (run && (run->block_width < 0 || run->block_height < 0))
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "the block size must be positive (or 0 for automatic)");
-      return NULL;
-    }
-  if (!tess__mosaic_ensure_matched (mosaic, cancellable, error))
-    return NULL;
-  job = g_new0 (TessBlockJob, 1);
-  job->mosaic = mosaic;
-  job->band_height = tess__mosaic_band_height (mosaic, run);
-  tess__mosaic_get_size (mosaic, &job->rect.width, &job->rect.height);
-  job->nblocks = (job->rect.height + job->band_height - 1) / job->band_height;
-  job->bands = tess__mosaic_bands_new (mosaic, job->band_height,
-                                       run ? run->jobs : 1, cancellable);
-  return job;
+static void
+close_writer (TessBlockJob *job, gboolean commit, gboolean *ok, GError **error)
+{
+  TessStreamWriter *w = job->writer;
+
+  tess__runner_free (job->runner);
+  job->runner = NULL;
+  job->writer = NULL;
+  if (w == NULL)
+    return;
+  if (commit)
+    *ok = tess__stream_writer_commit (w, error);
+  else
+    tess__stream_writer_abort (w);
 }
 
 void
 tess_block_job_free (TessBlockJob *job)
 {
+  gboolean ok;
+
   if (job == NULL)
     return;
-  tess__stream_writer_abort (job->writer);
-  if (job->plan)
-    tess_plan_unref (job->plan);
-  tess__mosaic_bands_free (job->bands);
-  g_free (job->blocks);
-  g_free (job->block);
-  g_free (job->block_fp);
+  close_writer (job, FALSE, &ok, NULL);
+  tess__block_source_free (job->source);
   g_free (job->what);
   g_free (job);
 }
@@ -97,27 +78,28 @@ tess_block_job_free (TessBlockJob *job)
 gint64
 tess_block_job_get_n_blocks (const TessBlockJob *job)
 {
-  return job->nblocks;
+  return job->source->funcs->n_blocks (job->source);
 }
 
 TessRect
 tess_block_job_get_block (const TessBlockJob *job, gint64 i)
 {
-  TessRect r = { 0, 0, 0, 0 };
+  return job->source->funcs->get_block (job->source, i);
+}
 
-  if (i < 0 || i >= job->nblocks)
-    return r;
-  if (job->plan)
-    {
-      r = job->blocks[i];
-      r.x0 -= job->rect.x0;
-      r.y0 -= job->rect.y0;
-      return r;
-    }
-  r.y0 = i * job->band_height;
-  r.width = job->rect.width;
-  r.height = MIN (job->band_height, job->rect.height - r.y0);
-  return r;
+/* Blocks go to @w's file from now on. */
+static void
+use_writer (TessBlockJob *job, TessStreamWriter *w, const char *what)
+{
+  job->writer = w;
+  g_free (job->what);
+  job->what = g_strdup (what);
+  job->sink.layout = tess__stream_writer_layout (w);
+  job->sink.what = job->what;
+  /* Blocks may come in any order, from any process: each written
+   * whole. */
+  job->sink.gather = FALSE;
+  job->runner = tess__runner_new (job->source, &job->sink);
 }
 
 char *
@@ -125,19 +107,18 @@ tess_block_job_create (TessBlockJob *job, const char *path,
                        TessWriteFlags flags, GError **error)
 {
   TessImage *shell;
+  TessStreamWriter *w;
 
   g_return_val_if_fail (job->writer == NULL, NULL);
-  shell = job->plan ? tess__plan_output_shell (job->plan, &job->rect, error)
-                    : tess__mosaic_output_shell (job->mosaic, error);
+  shell = job->source->funcs->output_shell (job->source, error);
   if (shell == NULL)
     return NULL;
-  job->writer = tess__stream_writer_new (path, shell, flags, error);
+  w = tess__stream_writer_new (path, shell, flags, error);
   tess_image_unref (shell);
-  if (job->writer == NULL)
+  if (w == NULL)
     return NULL;
-  g_free (job->what);
-  job->what = g_strdup (path);
-  return g_strdup (tess__stream_writer_temp (job->writer));
+  use_writer (job, w, path);
+  return g_strdup (tess__stream_writer_temp (w));
 }
 
 gboolean
@@ -145,66 +126,39 @@ tess_block_job_attach (TessBlockJob *job, const char *temp_path,
                        GError **error)
 {
   const TessStreamLayout *l;
+  TessStreamWriter *w;
 
   g_return_val_if_fail (job->writer == NULL, FALSE);
-  job->writer = tess__stream_writer_attach (temp_path, error);
-  if (job->writer == NULL)
+  w = tess__stream_writer_attach (temp_path, error);
+  if (w == NULL)
     return FALSE;
-  l = tess__stream_writer_layout (job->writer);
-  if (l->width != job->rect.width || l->height != job->rect.height)
+  l = tess__stream_writer_layout (w);
+  if (l->width != job->source->width || l->height != job->source->height
+      || l->nplanes != job->source->nplanes || l->elem != job->source->elem)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
                    "%s: made for another job", temp_path);
-      tess__stream_writer_abort (job->writer);
-      job->writer = NULL;
+      tess__stream_writer_abort (w);
       return FALSE;
     }
-  g_free (job->what);
-  job->what = g_strdup (temp_path);
+  use_writer (job, w, temp_path);
   return TRUE;
 }
 
 gboolean
 tess_block_job_compute (TessBlockJob *job, gint64 i, GError **error)
 {
-  const TessStreamLayout *l;
-  TessRect local = tess_block_job_get_block (job, i);
-
   g_return_val_if_fail (job->writer != NULL, FALSE);
-  if (local.width <= 0)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "no block %" G_GINT64_FORMAT, i);
-      return FALSE;
-    }
-  l = tess__stream_writer_layout (job->writer);
-  if (job->mosaic)
-    return tess__mosaic_bands_write (job->bands, local.y0, l, job->what,
-                                     error);
-  if (job->block == NULL)
-    {
-      /* The first block is the largest. */
-      gsize px = (gsize)job->blocks[0].width * (gsize)job->blocks[0].height;
-      job->block = g_malloc (px * l->elem * (gsize)l->nplanes);
-      job->block_fp = g_new (float, px);
-    }
-  return tess_plan_compute_region (
-             job->plan, &job->blocks[i], job->block,
-             l->footprint_offset >= 0 ? job->block_fp : NULL, error)
-         && tess__stream_write_block (l, &local, job->block, job->block_fp,
-                                      job->what, error);
+  return tess__runner_do (job->runner, i, error);
 }
 
 gboolean
 tess_block_job_finish (TessBlockJob *job, gboolean commit, GError **error)
 {
-  TessStreamWriter *w = job->writer;
+  gboolean ok = TRUE;
 
-  job->writer = NULL;
-  if (w == NULL)
+  if (job->writer == NULL)
     return !commit;
-  if (commit)
-    return tess__stream_writer_commit (w, error);
-  tess__stream_writer_abort (w);
-  return TRUE;
+  close_writer (job, commit, &ok, error);
+  return ok;
 }

@@ -12,6 +12,7 @@
 #include "methods/tess-exact.h"
 #include "run/tess-plan.h"
 #include "run/tess-pool.h"
+#include "run/tess-run.h"
 #include "wcs/tess-spectral.h"
 #include "wcs/tess-transform.h"
 
@@ -483,30 +484,6 @@ compute_input_planes (TessPlan *plan, const TessRect *rect, gpointer data,
   return TRUE;
 }
 
-static void
-report (TessProgressFunc progress, gpointer user_data, GTimer *timer,
-        double *last, gint64 done, gint64 total, gint64 pixels_done,
-        gint64 pixels_total)
-{
-  TessProgress pr;
-  double now = g_timer_elapsed (timer, NULL);
-
-  if (progress == NULL || (done < total && now - *last < 0.1))
-    return;
-  *last = now;
-  pr.blocks_done = done;
-  pr.blocks_total = total;
-  pr.pixels_done = pixels_done;
-  pr.pixels_total = pixels_total;
-  pr.elapsed = now;
-  /* An estimate only once a tenth of the work is done. */
-  pr.eta
-      = pixels_done * 10 >= pixels_total && pixels_done > 0
-            ? now * (double)(pixels_total - pixels_done) / (double)pixels_done
-            : -1.0;
-  progress (&pr, user_data);
-}
-
 void
 tess_run_options_init (TessRunOptions *options)
 {
@@ -560,26 +537,6 @@ tess__plan_use_coefficient_file (TessPlan *plan, int fd, GError **error)
   return TRUE;
 }
 
-typedef struct
-{
-  TessProgressFunc progress;
-  gpointer user_data;
-  GTimer *timer;
-  double *last;
-  const TessRect *blocks;
-  gint64 nblocks, pixels_done, pixels_total;
-} PoolProgress;
-
-static void
-pool_block_done (gint64 block, gint64 ndone, gpointer data)
-{
-  PoolProgress *pp = data;
-
-  pp->pixels_done += pp->blocks[block].width * pp->blocks[block].height;
-  report (pp->progress, pp->user_data, pp->timer, pp->last, ndone, pp->nblocks,
-          pp->pixels_done, pp->pixels_total);
-}
-
 /* The automatic block: whole rows up to 2048 pixels wide, 256 rows high
  * (the coordinate map of a tile stays in cache, and progress is reported
  * often enough). */
@@ -615,34 +572,111 @@ tess__plan_make_blocks (const TessRunOptions *run, const TessRect *rect,
   return blocks;
 }
 
-/* Where a run's blocks go: an image in memory, or a file being written. */
+/* A plan's region as a source of blocks. */
 typedef struct
 {
-  TessImage *out;
-  const TessStreamLayout *layout;
-  const char *path; /* names the file in errors */
-} Sink;
+  TessBlockSource base;
+  TessPlan *plan;
+  TessRect rect;
+  TessRect *blocks; /* in target coordinates */
+  gint64 nblocks;
+  TessRunMeter *meter; /* of a run in worker processes */
+} PlanSource;
 
-/* Copies block @r (its planes, then @fp) to (@x, @y) of an image of
- * planes @W × @H (and its footprint @dst_fp, if any). */
-static void
-copy_block (gpointer dst, float *dst_fp, gint64 W, gint64 H, gint64 x,
-            gint64 y, gconstpointer src, const float *fp, const TessRect *r,
-            gint64 nplanes, gsize elem)
+static gint64
+plan_n_blocks (const TessBlockSource *s)
 {
-  gsize rw = (gsize)r->width, rh = (gsize)r->height;
-  gsize plane = (gsize)W * (gsize)H;
+  return ((const PlanSource *)s)->nblocks;
+}
 
-  for (gsize j = 0; j < rh; j++)
-    {
-      gsize o = ((gsize)y + j) * (gsize)W + (gsize)x;
-      for (gint64 p = 0; p < nplanes; p++)
-        memcpy ((char *)dst + ((gsize)p * plane + o) * elem,
-                (const char *)src + ((gsize)p * rh + j) * rw * elem,
-                rw * elem);
-      if (dst_fp && fp)
-        memcpy (dst_fp + o, fp + j * rw, rw * sizeof (float));
-    }
+static TessRect
+plan_get_block (const TessBlockSource *s, gint64 i)
+{
+  const PlanSource *ps = (const PlanSource *)s;
+  TessRect r = { 0, 0, 0, 0 };
+
+  if (i < 0 || i >= ps->nblocks)
+    return r;
+  r = ps->blocks[i];
+  r.x0 -= ps->rect.x0;
+  r.y0 -= ps->rect.y0;
+  return r;
+}
+
+static gboolean
+plan_compute (TessBlockSource *s, gint64 i, gpointer data, float *footprint,
+              GError **error)
+{
+  PlanSource *ps = (PlanSource *)s;
+
+  return tess_plan_compute_region (ps->plan, &ps->blocks[i], data, footprint,
+                                   error);
+}
+
+static void
+plan_release (TessBlockSource *s)
+{
+  tess__plan_release_pages (((PlanSource *)s)->plan);
+}
+
+static TessImage *
+plan_output_shell (TessBlockSource *s, GError **error)
+{
+  PlanSource *ps = (PlanSource *)s;
+
+  return tess__plan_output_shell (ps->plan, &ps->rect, error);
+}
+
+static void
+plan_free (TessBlockSource *s)
+{
+  PlanSource *ps = (PlanSource *)s;
+
+  tess_plan_unref (ps->plan);
+  g_free (ps->blocks);
+  g_free (ps);
+}
+
+static const TessBlockSourceFuncs plan_source_funcs
+    = { plan_n_blocks, plan_get_block,    plan_compute,
+        plan_release,  plan_output_shell, plan_free };
+
+TessBlockSource *
+tess__plan_source_new (TessPlan *plan, const TessRect *rect,
+                       const TessRunOptions *run, GError **error)
+{
+  TessRect all = { 0, 0, plan->grid.width, plan->grid.height };
+  PlanSource *ps;
+  TessRect *blocks;
+  gint64 n;
+
+  if (rect == NULL)
+    rect = &all;
+  if (!tess__plan_check_rect (plan, rect, error))
+    return NULL;
+  blocks = tess__plan_make_blocks (run, rect, &n, error);
+  if (blocks == NULL)
+    return NULL;
+  ps = g_new0 (PlanSource, 1);
+  ps->base.funcs = &plan_source_funcs;
+  ps->base.width = rect->width;
+  ps->base.height = rect->height;
+  ps->base.nplanes = plan->out_nplanes;
+  ps->base.elem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
+  ps->plan = tess_plan_ref (plan);
+  ps->rect = *rect;
+  ps->blocks = blocks;
+  ps->nblocks = n;
+  return &ps->base;
+}
+
+void
+tess__plan_release_pages (TessPlan *plan)
+{
+  tess__image_drop_pages (plan->input);
+  for (gint64 p = 0; p < plan->input->nplanes; p++)
+    if (plan->ready[p])
+      tess__plane_drop_pages (&plan->planes[p]);
 }
 
 /* Work below which --jobs auto keeps to this process, in bilinear output
@@ -677,38 +711,37 @@ auto_jobs (const TessPlan *plan, const TessRect *rect)
   return work < AUTO_JOBS_MIN_WORK ? 1 : (int)g_get_num_processors ();
 }
 
+static void
+pool_block_done (gint64 block, gint64 ndone, gpointer data)
+{
+  TessBlockSource *source = data;
+  TessRunMeter *meter = ((PlanSource *)source)->meter;
+  TessRect r = source->funcs->get_block (source, block);
+
+  (void)ndone;
+  tess__meter_add (meter, r.width * r.height);
+}
+
 static gboolean
 run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
-            const Sink *sink, GCancellable *cancellable,
+            const TessBlockSink *sink, GCancellable *cancellable,
             TessProgressFunc progress, gpointer user_data, GError **error)
 {
   TessImage *in = plan->input;
-  gint64 W = rect->width, H = rect->height, nblocks = 0;
-  gsize oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
-  gboolean want_fp = sink->out ? sink->out->footprint != NULL
-                               : sink->layout->footprint_offset >= 0;
-  TessRect *blocks = tess__plan_make_blocks (run, rect, &nblocks, error);
-  gpointer block = NULL, band = NULL;
-  float *block_fp = NULL, *band_fp = NULL;
-  GTimer *timer;
-  double last = -1.0;
-  gint64 done_pixels = 0, bw, bh;
-  gboolean ok = FALSE;
+  TessBlockSource *source = tess__plan_source_new (plan, rect, run, error);
+  PlanSource *ps = (PlanSource *)source;
+  gboolean ok;
   int jobs = run ? run->jobs : 1;
 
-  if (blocks == NULL)
+  if (source == NULL)
     return FALSE;
-  bw = blocks[0].width;
-  bh = blocks[0].height;
   if (jobs <= 0)
     jobs = auto_jobs (plan, rect);
   jobs = MIN (jobs, 64);
-  timer = g_timer_new ();
-  if (jobs > 1 && nblocks > 1 && in->source != NULL)
+  if (jobs > 1 && ps->nblocks > 1 && in->source != NULL)
     {
       TessPoolJob job = { 0 };
-      PoolProgress pp
-          = { progress, user_data, timer, &last, blocks, nblocks, 0, W * H };
+      TessRunMeter meter;
 
       job.input_path = in->source;
       job.input_data_fd = in->scratch_fd;
@@ -716,8 +749,10 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
       job.ncards = plan->target->ncards;
       job.options = plan->options;
       job.rect = *rect;
-      job.blocks = blocks;
-      job.nblocks = nblocks;
+      job.blocks = ps->blocks;
+      job.block_width = ps->blocks[0].width;
+      job.block_height = ps->blocks[0].height;
+      job.nblocks = ps->nblocks;
       job.jobs = jobs;
       job.in_type = in->type;
       job.in_width = in->width;
@@ -729,92 +764,21 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
       else
         {
           job.layout.fd = -1;
-          job.layout.elem = oelem;
+          job.layout.elem = source->elem;
           job.data = sink->out->data;
           job.footprint = sink->out->footprint;
         }
-      report (progress, user_data, timer, &last, 0, nblocks, 0, W * H);
-      ok = tess__pool_run (&job, cancellable, pool_block_done, &pp, error);
-      goto out;
+      tess__meter_start (&meter, progress, user_data, ps->nblocks,
+                         rect->width * rect->height);
+      ps->meter = &meter;
+      ok = tess__pool_run (&job, cancellable, pool_block_done, source, error);
+      if (ok)
+        tess__meter_finish (&meter);
     }
-
-  /* Blocks are computed aside and copied in or written out; full-width
-   * blocks of one plane into memory in place.  Narrower blocks going to a
-   * file are gathered into a band of full rows, written when complete: a
-   * write a band rather than a write a row of every block. */
-  if (sink->layout || bw < W || plan->out_nplanes > 1)
-    {
-      block = g_malloc ((gsize)bw * (gsize)bh * oelem
-                        * (gsize)plan->out_nplanes);
-      block_fp = want_fp ? g_new (float, (gsize)bw *(gsize)bh) : NULL;
-    }
-  if (sink->layout && bw < W)
-    {
-      band
-          = g_malloc ((gsize)W * (gsize)bh * oelem * (gsize)plan->out_nplanes);
-      band_fp = want_fp ? g_new (float, (gsize)W *(gsize)bh) : NULL;
-    }
-  for (gint64 b = 0; b < nblocks; b++)
-    {
-      TessRect r = blocks[b];
-      TessRect local = { r.x0 - rect->x0, r.y0 - rect->y0, r.width, r.height };
-      gsize off = (gsize)local.y0 * (gsize)W + (gsize)local.x0;
-
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
-          goto out;
-        }
-      report (progress, user_data, timer, &last, b, nblocks, done_pixels,
-              W * H);
-      if (block == NULL)
-        {
-          if (!tess_plan_compute_region (
-                  plan, &r, (char *)sink->out->data + off * oelem,
-                  want_fp ? sink->out->footprint + off : NULL, error))
-            goto out;
-        }
-      else if (!tess_plan_compute_region (plan, &r, block, block_fp, error))
-        goto out;
-      else if (band)
-        {
-          /* Into the band (planes of W × r.height), written when full. */
-          copy_block (band, band_fp, W, r.height, local.x0, 0, block, block_fp,
-                      &r, plan->out_nplanes, oelem);
-          if (local.x0 + r.width == W)
-            {
-              TessRect whole = { 0, local.y0, W, r.height };
-              if (!tess__stream_write_block (sink->layout, &whole, band,
-                                             band_fp, sink->path, error))
-                goto out;
-            }
-        }
-      else if (sink->layout)
-        {
-          if (!tess__stream_write_block (sink->layout, &local, block, block_fp,
-                                         sink->path, error))
-            goto out;
-        }
-      else
-        copy_block (sink->out->data, want_fp ? sink->out->footprint : NULL, W,
-                    H, local.x0, local.y0, block, block_fp, &r,
-                    plan->out_nplanes, oelem);
-      tess__image_drop_pages (in);
-      for (gint64 p = 0; p < in->nplanes; p++)
-        if (plan->ready[p])
-          tess__plane_drop_pages (&plan->planes[p]);
-      done_pixels += r.width * r.height;
-    }
-  report (progress, user_data, timer, &last, nblocks, nblocks, W * H, W * H);
-  ok = TRUE;
-
-out:
-  g_timer_destroy (timer);
-  g_free (block);
-  g_free (block_fp);
-  g_free (band);
-  g_free (band_fp);
-  g_free (blocks);
+  else
+    ok = tess__run_here (source, sink, cancellable, progress, user_data,
+                         error);
+  tess__block_source_free (source);
   return ok;
 }
 
@@ -891,7 +855,7 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
                       GError **error)
 {
   TessImage *out;
-  Sink sink = { 0 };
+  TessBlockSink sink = { 0 };
 
   if (!tess__plan_check_rect (plan, rect, error))
     return NULL;
@@ -917,7 +881,7 @@ tess_plan_write (TessPlan *plan, const TessRect *rect,
   TessRect all = { 0, 0, plan->grid.width, plan->grid.height };
   TessStreamWriter *w;
   TessImage *shell;
-  Sink sink = { 0 };
+  TessBlockSink sink = { 0 };
   gboolean ok;
 
   if (rect == NULL)
@@ -932,7 +896,7 @@ tess_plan_write (TessPlan *plan, const TessRect *rect,
   if (w == NULL)
     return FALSE;
   sink.layout = tess__stream_writer_layout (w);
-  sink.path = path;
+  sink.what = path;
   ok = run_blocks (plan, rect, run, &sink, cancellable, progress, user_data,
                    error);
   if (ok)

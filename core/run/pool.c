@@ -13,11 +13,12 @@
  * workers), and gives the task of a worker that dies to another one, once.
  *
  * Protocol (text lines), parent → worker:
- *   tessera-worker 5 / input PATH / target PATH / the options, a
- *   "key value" line each (tess__options_to_text) / output X0 Y0 W H / layout
- * DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN / coeffs 0|1 / input-data 0|1 /
- * go then tasks: block ID X Y W H (target coordinates), and quit. worker →
- * parent: ready / done ID / error MESSAGE
+ *   tessera-worker 6 / input PATH / target PATH / the options, a
+ *   "key value" line each (tess__options_to_text) / output X0 Y0 W H /
+ *   blocks WIDTH HEIGHT / layout DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN /
+ *   coeffs 0|1 / input-data 0|1 / go, then tasks: block ID (the worker
+ *   cuts the output into the same blocks), and quit.
+ * worker → parent: ready / done ID / error MESSAGE
  */
 #include "config.h"
 
@@ -211,18 +212,19 @@ worker_start (Pool *pool, Worker *w, GError **error)
   w->ready = FALSE;
   w->line = g_string_new (NULL);
   text = g_string_new (NULL);
-  g_string_append_printf (text, "tessera-worker 5\ninput %s\ntarget %s\n",
+  g_string_append_printf (text, "tessera-worker 6\ninput %s\ntarget %s\n",
                           job->input_path, pool->header_path);
   tess__options_to_text (&job->options, text);
   g_string_append_printf (
       text,
       "output %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-      " %" G_GINT64_FORMAT "\nlayout %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
+      " %" G_GINT64_FORMAT "\nblocks %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+      "\nlayout %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
       " %d\ncoeffs %d\ninput-data %d\ngo\n",
       job->rect.x0, job->rect.y0, job->rect.width, job->rect.height,
-      pool->layout.data_offset, pool->layout.footprint_offset,
-      pool->layout.big_endian ? 1 : 0, pool->coeffs_fd < 0 ? 0 : 1,
-      job->input_data_fd >= 0 ? 1 : 0);
+      job->block_width, job->block_height, pool->layout.data_offset,
+      pool->layout.footprint_offset, pool->layout.big_endian ? 1 : 0,
+      pool->coeffs_fd < 0 ? 0 : 1, job->input_data_fd >= 0 ? 1 : 0);
   spec = g_string_free (text, FALSE);
   ok = send_line (w, spec);
   g_free (spec);
@@ -260,15 +262,9 @@ write_header (Pool *pool, GError **error)
 
 /* The text of block @t's task. */
 static void
-task_text (const Pool *pool, gint64 t, char *buf, gsize size)
+task_text (gint64 t, char *buf, gsize size)
 {
-  const TessRect *r = &pool->job->blocks[t];
-
-  g_snprintf (buf, size,
-              "block %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-              " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-              "\n",
-              t, r->x0, r->y0, r->width, r->height);
+  g_snprintf (buf, size, "block %" G_GINT64_FORMAT "\n", t);
 }
 
 /* A worker is gone: its task goes to another, once. */
@@ -439,7 +435,7 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
             t = pool.next++;
           else
             continue;
-          task_text (&pool, t, cmd, sizeof cmd);
+          task_text (t, cmd, sizeof cmd);
           w->busy = t;
           send_line (w, cmd); /* a failure shows as the worker's end */
         }

@@ -1,4 +1,4 @@
-/* tess-plan.h — what worker.c and block-job.c need of a plan beyond the
+/* tess-plan.h — what the engines and mosaics need of a plan beyond the
  * public API (plan.c). */
 #ifndef TESS_PLAN_H
 #define TESS_PLAN_H
@@ -26,5 +26,10 @@ gboolean tess__plan_check_rect (const TessPlan *plan, const TessRect *rect,
                                 GError **error);
 /* The size of the plan's target grid. */
 void tess__plan_get_size (const TessPlan *plan, gint64 *width, gint64 *height);
+
+/* Lets go of the pages of the input and its coefficients that a block
+ * read (large mapped inputs): the next block reads what it needs again
+ * from the page cache. */
+void tess__plan_release_pages (TessPlan *plan);
 
 #endif /* TESS_PLAN_H */

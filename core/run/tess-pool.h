@@ -13,9 +13,12 @@ typedef struct
   const char *cards;      /* the target header, 80-character cards */
   int ncards;
   TessOptions options;
-  TessRect rect;          /* the part of the target computed */
-  const TessRect *blocks; /* blocks, in target coordinates */
+  TessRect rect; /* the part of the target computed */
+  /* Its blocks (in target coordinates), which the workers make again from
+   * the block size: tasks are block numbers. */
+  const TessRect *blocks;
   gint64 nblocks;
+  gint64 block_width, block_height;
   int jobs; /* worker processes */
   /* The input's shape, for the spline coefficients the workers make
    * together before the blocks (spline methods). */

@@ -9,6 +9,7 @@
 
 #include "io/tess-stream.h"
 #include "run/tess-plan.h"
+#include "run/tess-run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -118,56 +119,6 @@ tess__worker_maybe_die (const char *kind)
     _exit (99);
 }
 
-typedef struct
-{
-  TessPlan *plan;
-  TessImage *input;
-  TessRect out;
-  TessStreamLayout layout;
-  gpointer block;
-  float *block_fp;
-  gsize block_cap;
-} Worker;
-
-static gboolean
-do_block (Worker *w, const TessRect *r, GError **error)
-{
-  gsize rw = (gsize)r->width, rh = (gsize)r->height;
-  gsize elem = w->layout.elem;
-  TessRect local
-      = { r->x0 - w->out.x0, r->y0 - w->out.y0, r->width, r->height };
-  float *fp;
-
-  if (rw * rh > w->block_cap)
-    {
-      w->block_cap = rw * rh;
-      g_free (w->block);
-      g_free (w->block_fp);
-      /* Huge pages where possible: fewer page faults. */
-      w->block
-          = tess__alloc_large (w->block_cap * (gsize)w->layout.nplanes * elem);
-      w->block_fp = tess__alloc_large (w->block_cap * sizeof (float));
-      if (w->block == NULL || w->block_fp == NULL)
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                       "not enough memory for a block");
-          w->block_cap = 0;
-          return FALSE;
-        }
-    }
-  /* The footprint is computed only when it is written. */
-  fp = w->layout.footprint_offset < 0 ? NULL : w->block_fp;
-  if (!tess_plan_compute_region (w->plan, r, w->block, fp, error))
-    return FALSE;
-  if (!tess__stream_write_block (&w->layout, &local, w->block, fp,
-                                 "the output", error))
-    return FALSE;
-  /* Keep the resident set small on large inputs: what the next block needs
-   * comes back from the page cache. */
-  tess__image_drop_pages (w->input);
-  return TRUE;
-}
-
 gboolean
 tess_worker_serve (int fd, GError **error)
 {
@@ -176,7 +127,14 @@ tess_worker_serve (int fd, GError **error)
   char *input_path = NULL, *target_path = NULL;
   TessOptions opt;
   TessWcs *target = NULL;
-  Worker w = { 0 };
+  TessPlan *plan = NULL;
+  TessImage *input = NULL;
+  TessRect out = { 0, 0, 0, 0 };
+  TessRunOptions run;
+  TessStreamLayout layout = { 0 };
+  TessBlockSource *source = NULL;
+  TessBlockSink sink = { 0 };
+  TessBlockRunner *runner = NULL;
   gboolean use_coeffs = FALSE, input_data = FALSE, ok = FALSE;
   GError *local = NULL;
 
@@ -185,13 +143,14 @@ tess_worker_serve (int fd, GError **error)
    * size, rather than each reading a copy. */
   g_setenv ("TESSERA_MAP_MIN_BYTES", "0", FALSE);
   line = read_line (&rd);
-  if (line == NULL || strcmp (line, "tessera-worker 5") != 0)
+  if (line == NULL || strcmp (line, "tessera-worker 6") != 0)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
                    "unknown worker protocol");
       return FALSE;
     }
-  w.layout.fd = OUTPUT_FD;
+  tess_run_options_init (&run);
+  layout.fd = OUTPUT_FD;
   while ((line = read_line (&rd)) != NULL && strcmp (line, "go") != 0)
     {
       char *space = strchr (line, ' ');
@@ -220,22 +179,31 @@ tess_worker_serve (int fd, GError **error)
           if (sscanf (v,
                       "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
                       " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
-                      &w.out.x0, &w.out.y0, &w.out.width, &w.out.height)
+                      &out.x0, &out.y0, &out.width, &out.height)
               != 4)
             break;
+        }
+      else if ((v = value (line, "blocks")))
+        {
+          gint64 bw, bh;
+          if (sscanf (v, "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT, &bw, &bh)
+              != 2)
+            break;
+          run.block_width = bw;
+          run.block_height = bh;
         }
       else if ((v = value (line, "layout")))
         {
           int be = 0;
           if (sscanf (v, "%" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %d",
-                      &w.layout.data_offset, &w.layout.footprint_offset, &be)
+                      &layout.data_offset, &layout.footprint_offset, &be)
               != 3)
             break;
-          w.layout.big_endian = be != 0;
+          layout.big_endian = be != 0;
         }
     }
   if (line == NULL || input_path == NULL || target_path == NULL
-      || w.out.width <= 0)
+      || out.width <= 0)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
                    "incomplete job for the worker");
@@ -245,59 +213,53 @@ tess_worker_serve (int fd, GError **error)
   target = tess_wcs_load (target_path, &local);
   if (target == NULL)
     goto out;
-  w.input = input_data
-                ? tess__image_open_on (input_path, INPUT_DATA_FD, &local)
-                : tess_image_load (input_path, &local);
-  if (w.input == NULL)
+  input = input_data ? tess__image_open_on (input_path, INPUT_DATA_FD, &local)
+                     : tess_image_load (input_path, &local);
+  if (input == NULL)
     goto out;
   if (!tess__method_is_spline (opt.method))
-    tess__image_populate (w.input);
-  w.plan = tess_plan_new (w.input, target, &opt, &local);
-  if (w.plan == NULL)
+    tess__image_populate (input);
+  plan = tess_plan_new (input, target, &opt, &local);
+  if (plan == NULL)
     goto out;
-  w.layout.width = w.out.width;
-  w.layout.height = w.out.height;
-  w.layout.nplanes = tess_plan_get_nplanes (w.plan);
-  w.layout.elem
-      = tess_plan_get_pixel_type (w.plan) == TESS_TYPE_DOUBLE ? 8 : 4;
   if (use_coeffs)
     {
       /* Each block reads the rows it needs from the file (into memory of
        * this process's own, reused): cheaper than faulting in pages of a
        * shared mapping. */
-      if (!tess__plan_use_coefficient_file (w.plan, COEFFS_FD, &local))
+      if (!tess__plan_use_coefficient_file (plan, COEFFS_FD, &local))
         goto out;
     }
+  /* The parent's blocks, cut again from their size. */
+  source = tess__plan_source_new (plan, &out, &run, &local);
+  if (source == NULL)
+    goto out;
+  layout.width = out.width;
+  layout.height = out.height;
+  layout.nplanes = source->nplanes;
+  layout.elem = source->elem;
+  sink.layout = &layout;
+  sink.what = "the output";
+  runner = tess__runner_new (source, &sink);
   say (fd, "ready\n");
 
   while ((line = read_line (&rd)) != NULL && strcmp (line, "quit") != 0)
     {
       char kind[8];
-      gint64 id, a, b, c = 0, d = 0;
-      int n = sscanf (line,
-                      "%7s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                      " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                      " %" G_GINT64_FORMAT,
-                      kind, &id, &a, &b, &c, &d);
-      if (n < 3)
+      gint64 id;
+      int n = sscanf (line, "%7s %" G_GINT64_FORMAT, kind, &id);
+
+      if (n == 2)
+        tess__worker_maybe_die (kind);
+      if (n != 2 || strcmp (kind, "block") != 0
+          || id >= source->funcs->n_blocks (source) || id < 0)
         {
           g_set_error (&local, TESS_ERROR, TESS_ERROR_INVALID, "bad task '%s'",
                        line);
           goto out;
         }
-      tess__worker_maybe_die (kind);
-      if (strcmp (kind, "block") == 0 && n == 6)
-        {
-          TessRect r = { a, b, c, d };
-          if (!do_block (&w, &r, &local))
-            goto out;
-        }
-      else
-        {
-          g_set_error (&local, TESS_ERROR, TESS_ERROR_INVALID, "bad task '%s'",
-                       line);
-          goto out;
-        }
+      if (!tess__runner_do (runner, id, &local))
+        goto out;
       say (fd, "done %" G_GINT64_FORMAT "\n", id);
     }
   ok = TRUE;
@@ -308,12 +270,12 @@ out:
       say (fd, "error %s\n", local->message);
       g_propagate_error (error, local);
     }
-  g_free (w.block);
-  g_free (w.block_fp);
-  if (w.plan)
-    tess_plan_unref (w.plan);
-  if (w.input)
-    tess_image_unref (w.input);
+  tess__runner_free (runner);
+  tess__block_source_free (source);
+  if (plan)
+    tess_plan_unref (plan);
+  if (input)
+    tess_image_unref (input);
   if (target)
     tess_wcs_unref (target);
   g_free (input_path);
