@@ -877,6 +877,18 @@ gboolean tess_block_job_compute (TessBlockJob *job, gint64 i, GError **error);
  * removes it. */
 gboolean tess_block_job_finish (TessBlockJob *job, gboolean commit,
                                 GError **error);
+/* Progress of the job, however its engine counts the blocks done: from
+ * tess_block_job_start_progress() (which reports none done) on, each
+ * tess_block_job_report_progress() passes the counts of all processes
+ * to @progress, at most ten times a second (and always once every block
+ * is done); tess_block_job_finish_progress() reports the end.  The time
+ * left is estimated once a tenth of the pixels are done. */
+void tess_block_job_start_progress (TessBlockJob *job,
+                                    TessProgressFunc progress,
+                                    gpointer user_data);
+void tess_block_job_report_progress (TessBlockJob *job, gint64 blocks_done,
+                                     gint64 pixels_done);
+void tess_block_job_finish_progress (TessBlockJob *job);
 
 /**
  * TessOptimalOptions:

@@ -124,12 +124,10 @@ run_job (TessBlockJob *job, GError *job_error, const char *path,
 {
   GError *local = NULL;
   gint64 n, *counters = NULL, one[2] = { 1, 0 }, got;
-  gint64 pixels_total;
   char *tmp = NULL;
   int len = 0, failing = fail_rank ();
   gboolean ok = TRUE, all;
   MPI_Win win;
-  gint64 t0 = g_get_monotonic_time (), last = 0;
 
   gate_passed = TRUE;
   if (!agree (job != NULL))
@@ -178,12 +176,8 @@ run_job (TessBlockJob *job, GError *job_error, const char *path,
 
   /* The blocks, one at a time from the counter. */
   n = tess_block_job_get_n_blocks (job);
-  pixels_total = 0;
-  for (gint64 i = 0; i < n; i++)
-    {
-      TessRect r = tess_block_job_get_block (job, i);
-      pixels_total += r.width * r.height;
-    }
+  if (rank == 0 && progress)
+    tess_block_job_start_progress (job, progress, user_data);
   MPI_Win_allocate (rank == 0 ? COUNTERS * (MPI_Aint)sizeof (gint64) : 0,
                     sizeof (gint64), MPI_INFO_NULL, MPI_COMM_WORLD, &counters,
                     &win);
@@ -236,23 +230,10 @@ run_job (TessBlockJob *job, GError *job_error, const char *path,
       MPI_Win_flush (0, win);
       if (rank == 0 && progress)
         {
-          gint64 now = g_get_monotonic_time ();
-          TessProgress pr = { 0 };
-
-          if (now - last < 100000)
-            continue;
-          last = now;
+          /* Every rank's counts so far. */
           MPI_Get (done, 2, MPI_INT64_T, 0, BLOCKS_DONE, 2, MPI_INT64_T, win);
           MPI_Win_flush (0, win);
-          pr.blocks_done = done[0];
-          pr.blocks_total = n;
-          pr.pixels_done = done[1];
-          pr.pixels_total = pixels_total;
-          pr.elapsed = (double)(now - t0) / 1e6;
-          pr.eta = done[1] > 0 ? pr.elapsed * (double)(pixels_total - done[1])
-                                     / (double)done[1]
-                               : -1.0;
-          progress (&pr, user_data);
+          tess_block_job_report_progress (job, done[0], done[1]);
         }
     }
   MPI_Win_unlock_all (win);
@@ -272,13 +253,7 @@ run_job (TessBlockJob *job, GError *job_error, const char *path,
   if (rank == 0)
     {
       if (all && progress)
-        {
-          TessProgress pr = { 0 };
-          pr.blocks_done = pr.blocks_total = n;
-          pr.pixels_done = pr.pixels_total = pixels_total;
-          pr.elapsed = (double)(g_get_monotonic_time () - t0) / 1e6;
-          progress (&pr, user_data);
-        }
+        tess_block_job_finish_progress (job);
       if (all)
         ok = tess_block_job_finish (job, TRUE, &local);
       else

@@ -30,7 +30,8 @@ run_pair (TessBlockJob *a, TessBlockJob *b, const char *path)
 {
   GError *error = NULL;
   char *tmp = tess_block_job_create (a, path, TESS_WRITE_OVERWRITE, &error);
-  gint64 n = tess_block_job_get_n_blocks (a);
+  gint64 n = tess_block_job_get_n_blocks (a), pixels = 0, total = 0;
+  TuProgress progress;
 
   tu_assert_no_error (error);
   ck_assert (g_file_test (tmp, G_FILE_TEST_EXISTS));
@@ -38,11 +39,24 @@ run_pair (TessBlockJob *a, TessBlockJob *b, const char *path)
   ck_assert (tess_block_job_attach (b, tmp, &error));
   tu_assert_no_error (error);
   ck_assert_int_eq (tess_block_job_get_n_blocks (b), n);
+  for (gint64 i = 0; i < n; i++)
+    {
+      TessRect r = tess_block_job_get_block (a, i);
+      total += r.width * r.height;
+    }
+  /* Progress as the engine counts it, the creator reporting. */
+  tu_progress_init (&progress);
+  tess_block_job_start_progress (a, tu_progress_record, &progress);
   for (gint64 i = n - 1; i >= 0; i--)
     {
+      TessRect r = tess_block_job_get_block (a, i);
       ck_assert (tess_block_job_compute (i % 3 ? b : a, i, &error));
       tu_assert_no_error (error);
+      pixels += r.width * r.height;
+      tess_block_job_report_progress (a, n - i, pixels);
     }
+  tess_block_job_finish_progress (a);
+  tu_progress_check (&progress, n, total);
   ck_assert (tess_block_job_finish (b, TRUE, &error));
   tu_assert_no_error (error);
   /* The attached job's finish does not publish. */

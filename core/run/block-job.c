@@ -17,6 +17,7 @@ struct _TessBlockJob
   TessStreamWriter *writer;
   TessBlockSink sink;
   TessBlockRunner *runner;
+  TessRunMeter meter;
   char *what; /* names the file in errors */
 };
 
@@ -161,4 +162,26 @@ tess_block_job_finish (TessBlockJob *job, gboolean commit, GError **error)
     return !commit;
   close_writer (job, commit, &ok, error);
   return ok;
+}
+
+void
+tess_block_job_start_progress (TessBlockJob *job, TessProgressFunc progress,
+                               gpointer user_data)
+{
+  tess__meter_start (&job->meter, progress, user_data,
+                     tess_block_job_get_n_blocks (job),
+                     tess__block_source_pixels (job->source));
+}
+
+void
+tess_block_job_report_progress (TessBlockJob *job, gint64 blocks_done,
+                                gint64 pixels_done)
+{
+  tess__meter_set (&job->meter, blocks_done, pixels_done);
+}
+
+void
+tess_block_job_finish_progress (TessBlockJob *job)
+{
+  tess__meter_finish (&job->meter);
 }

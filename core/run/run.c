@@ -29,7 +29,7 @@ struct _TessBlockRunner
   gboolean want_fp;
   gpointer block; /* a block's planes and footprint, computed aside */
   float *block_fp;
-  gsize cap; /* pixels they hold */
+  gsize cap;     /* pixels they hold */
   gpointer band; /* full rows being gathered (sink.gather) */
   float *band_fp;
   gsize band_cap;
@@ -61,8 +61,8 @@ tess__runner_free (TessBlockRunner *r)
 
 /* Room for @px pixels of every plane (and a footprint) in *@data, *@fp. */
 static gboolean
-ensure (const TessBlockSource *s, gboolean want_fp, gpointer *data,
-        float **fp, gsize *cap, gsize px, GError **error)
+ensure (const TessBlockSource *s, gboolean want_fp, gpointer *data, float **fp,
+        gsize *cap, gsize px, GError **error)
 {
   if (px <= *cap)
     return TRUE;
@@ -76,10 +76,9 @@ ensure (const TessBlockSource *s, gboolean want_fp, gpointer *data,
     *fp = tess__alloc_large (px * sizeof (float));
   if (*data == NULL || (want_fp && *fp == NULL))
     {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
-                   "not enough memory for a block of %" G_GSIZE_FORMAT
-                   " pixels",
-                   px);
+      g_set_error (
+          error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
+          "not enough memory for a block of %" G_GSIZE_FORMAT " pixels", px);
       return FALSE;
     }
   *cap = px;
@@ -131,14 +130,14 @@ put (TessBlockRunner *r, const TessRect *b, GError **error)
   if (!ensure (s, r->want_fp, &r->band, &r->band_fp, &r->band_cap,
                (gsize)s->width * (gsize)b->height, error))
     return FALSE;
-  copy_block (r->band, r->band_fp, s->width, b->height, b->x0, 0, r->block,
-              fp, b, s->nplanes, s->elem);
+  copy_block (r->band, r->band_fp, s->width, b->height, b->x0, 0, r->block, fp,
+              b, s->nplanes, s->elem);
   if (b->x0 + b->width == s->width)
     {
       TessRect whole = { 0, b->y0, s->width, b->height };
       return tess__stream_write_block (k->layout, &whole, r->band,
-                                       r->want_fp ? r->band_fp : NULL,
-                                       k->what, error);
+                                       r->want_fp ? r->band_fp : NULL, k->what,
+                                       error);
     }
   return TRUE;
 }
@@ -168,8 +167,8 @@ tess__runner_do (TessBlockRunner *r, gint64 i, GError **error)
   else
     ok = ensure (s, r->want_fp, &r->block, &r->block_fp, &r->cap,
                  (gsize)b.width * (gsize)b.height, error)
-         && s->funcs->compute (s, i, r->block,
-                               r->want_fp ? r->block_fp : NULL, error)
+         && s->funcs->compute (s, i, r->block, r->want_fp ? r->block_fp : NULL,
+                               error)
          && put (r, &b, error);
   /* Keep the resident set small on large inputs: what the next block
    * needs comes back from the page cache. */
@@ -229,7 +228,7 @@ tess__meter_set (TessRunMeter *m, gint64 blocks_done, gint64 pixels_done)
 {
   m->blocks_done = blocks_done;
   m->pixels_done = pixels_done;
-  meter_report (m, FALSE);
+  meter_report (m, blocks_done >= m->blocks_total);
 }
 
 void

@@ -95,7 +95,8 @@ void tess__meter_start (TessRunMeter *meter, TessProgressFunc func,
                         gint64 pixels_total);
 /* A block of @pixels done. */
 void tess__meter_add (TessRunMeter *meter, gint64 pixels);
-/* The counts so far, counted elsewhere (other processes). */
+/* The counts so far, counted elsewhere (other processes); reported
+ * whatever the time when all blocks are done. */
 void tess__meter_set (TessRunMeter *meter, gint64 blocks_done,
                       gint64 pixels_done);
 /* Reports all done. */
