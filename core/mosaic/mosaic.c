@@ -19,8 +19,6 @@
 #define BAND_BYTES ((gsize)96 << 20)
 /* Extra output pixels around an input's projected outline. */
 #define MARGIN 8
-/* Side of the coarse grid on which backgrounds are compared. */
-#define BACKGROUND_SIDE 1024
 
 static const char *const combine_names[]
     = { "mean", "sum", "median", "first", "last", "min", "max" };
@@ -35,24 +33,6 @@ tess_mosaic_options_init (TessMosaicOptions *o)
   o->background_reference = -1;
   o->blank = NAN;
 }
-
-struct _TessMosaic
-{
-  int n;
-  TessImage **inputs;
-  TessPlan **plans;  /* NULL for an input that misses the target */
-  TessPlan **wplans; /* the inputs' weight images, or NULL */
-  TessRect *boxes;   /* where each input lands on the target */
-  double *weights;
-  double *offsets; /* background offsets subtracted, or 0 */
-  TessWcs *target;
-  TessOptions options;
-  TessMosaicOptions mo;
-  gint64 width, height, nplanes;
-  TessPixelType type;
-  int used;
-  gboolean matched; /* offsets fitted (or given) */
-};
 
 /* The output pixels input @in may touch: its outline (and a grid inside),
  * carried to the target, with a margin; the whole target when a point has
@@ -291,262 +271,6 @@ tess_mosaic_get_offsets (const TessMosaic *m)
 /* ---------------------------------------------------------------------- */
 /* Backgrounds                                                             */
 
-static int
-compare_float (const void *a, const void *b)
-{
-  float x = *(const float *)a, y = *(const float *)b;
-  return (x > y) - (x < y);
-}
-
-/* Median of @v[0..n-1] (reordered). */
-static double
-median_f (float *v, gsize n)
-{
-  qsort (v, n, sizeof *v, compare_float);
-  return n % 2 ? v[n / 2] : 0.5 * ((double)v[n / 2 - 1] + v[n / 2]);
-}
-
-/* Solves A x = b (n × n, row-major, destroyed) by Gaussian elimination
- * with partial pivoting; FALSE when singular. */
-static gboolean
-solve (double *A, double *b, int n)
-{
-  for (int c = 0; c < n; c++)
-    {
-      int p = c;
-      for (int r = c + 1; r < n; r++)
-        if (fabs (A[r * n + c]) > fabs (A[p * n + c]))
-          p = r;
-      if (fabs (A[p * n + c]) < 1e-12)
-        return FALSE;
-      if (p != c)
-        {
-          for (int k = 0; k < n; k++)
-            {
-              double t = A[c * n + k];
-              A[c * n + k] = A[p * n + k];
-              A[p * n + k] = t;
-            }
-          double t = b[c];
-          b[c] = b[p];
-          b[p] = t;
-        }
-      for (int r = c + 1; r < n; r++)
-        {
-          double f = A[r * n + c] / A[c * n + c];
-          if (f == 0.0)
-            continue;
-          for (int k = c; k < n; k++)
-            A[r * n + k] -= f * A[c * n + k];
-          b[r] -= f * b[c];
-        }
-    }
-  for (int r = n - 1; r >= 0; r--)
-    {
-      double s = b[r];
-      for (int k = r + 1; k < n; k++)
-        s -= A[r * n + k] * b[k];
-      b[r] = s / A[r * n + r];
-    }
-  return TRUE;
-}
-
-gboolean
-tess_mosaic_match_backgrounds (TessMosaic *m, GCancellable *cancellable,
-                               GError **error)
-{
-  int n = m->n;
-  double f = MAX (1.0, (double)MAX (m->width, m->height) / BACKGROUND_SIDE);
-  TessWcs *coarse = NULL;
-  float **img = g_new0 (float *, n);
-  double *N = g_new0 (double, (gsize)n *n), *D = g_new0 (double, (gsize)n *n);
-  gint64 cw = 0, ch = 0;
-  int *comp = g_new (int, n);
-  gboolean ok = FALSE;
-  TessOptions o = m->options;
-
-  /* Every input on a coarse copy of the target (bilinear: backgrounds are
-   * smooth), the first plane. */
-  coarse = f > 1.0 ? tess_wcs_binned (m->target, f, error)
-                   : tess_wcs_ref (m->target);
-  if (coarse == NULL)
-    goto out;
-  cw = tess_wcs_get_width (coarse);
-  ch = tess_wcs_get_height (coarse);
-  if (o.method == TESS_METHOD_ADAPTIVE || o.method == TESS_METHOD_EXACT)
-    o.method = TESS_METHOD_BILINEAR;
-  for (int i = 0; i < n; i++)
-    {
-      TessPlan *p;
-      gpointer data;
-      GError *local = NULL;
-      TessRect all = { 0, 0, cw, ch };
-
-      if (m->plans[i] == NULL)
-        continue;
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
-          goto out;
-        }
-      p = tess_plan_new (m->inputs[i], coarse, &o, &local);
-      if (p == NULL)
-        {
-          g_error_free (local);
-          continue;
-        }
-      data = g_malloc (
-          (gsize)cw * ch * m->nplanes
-          * (tess_plan_get_pixel_type (p) == TESS_TYPE_DOUBLE ? 8 : 4));
-      if (!tess_plan_compute_region (p, &all, data, NULL, error))
-        {
-          g_free (data);
-          tess_plan_unref (p);
-          goto out;
-        }
-      img[i] = g_new (float, (gsize)cw *ch);
-      for (gsize k = 0; k < (gsize)cw * ch; k++)
-        img[i][k] = tess_plan_get_pixel_type (p) == TESS_TYPE_DOUBLE
-                        ? (float)((double *)data)[k]
-                        : ((float *)data)[k];
-      g_free (data);
-      tess_plan_unref (p);
-    }
-  /* Pairwise: the median difference on the overlap. */
-  {
-    float *diff = g_new (float, (gsize)cw *ch);
-    for (int i = 0; i < n; i++)
-      for (int j = i + 1; j < n; j++)
-        {
-          gsize c = 0;
-          if (img[i] == NULL || img[j] == NULL)
-            continue;
-          for (gsize k = 0; k < (gsize)cw * ch; k++)
-            if (isfinite (img[i][k]) && isfinite (img[j][k]))
-              diff[c++] = img[i][k] - img[j][k];
-          if (c < 10)
-            continue;
-          N[i * n + j] = N[j * n + i] = (double)c;
-          D[i * n + j] = median_f (diff, c);
-          D[j * n + i] = -D[i * n + j];
-        }
-    g_free (diff);
-  }
-  /* An input that overlaps no other has no offset to fit. */
-  {
-    int with_img = 0;
-    for (int i = 0; i < n; i++)
-      with_img += img[i] != NULL;
-    for (int i = 0; i < n && with_img > 1; i++)
-      {
-        gboolean any = FALSE;
-        if (img[i] == NULL)
-          continue;
-        for (int j = 0; j < n; j++)
-          any |= N[i * n + j] > 0;
-        if (!any)
-          {
-            g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                         "%s: overlaps no other input: its background "
-                         "cannot be matched",
-                         tess_image_get_source (m->inputs[i]));
-            goto out;
-          }
-      }
-  }
-  /* Connected groups of overlapping inputs; in each, least squares on
-   * c_i - c_j = D_ij weighted by the overlap, with the reference at 0 or
-   * the group's mean at 0. */
-  for (int i = 0; i < n; i++)
-    comp[i] = -1;
-  for (int s = 0; s < n; s++)
-    {
-      int *members, k = 0, head = 0;
-      double *A, *b;
-      gboolean has_ref = FALSE;
-
-      if (comp[s] >= 0 || img[s] == NULL)
-        continue;
-      members = g_new (int, n);
-      members[k++] = s;
-      comp[s] = s;
-      while (head < k)
-        {
-          int u = members[head++];
-          for (int v = 0; v < n; v++)
-            if (N[u * n + v] > 0 && comp[v] < 0)
-              {
-                comp[v] = s;
-                members[k++] = v;
-              }
-        }
-      A = g_new0 (double, (gsize)k *k);
-      b = g_new0 (double, k);
-      for (int a = 0; a < k; a++)
-        {
-          int i = members[a];
-          if (i == m->mo.background_reference)
-            has_ref = TRUE;
-          for (int c = 0; c < k; c++)
-            {
-              int j = members[c];
-              if (j == i || N[i * n + j] <= 0)
-                continue;
-              A[a * k + a] += N[i * n + j];
-              A[a * k + c] -= N[i * n + j];
-              b[a] += N[i * n + j] * D[i * n + j];
-            }
-        }
-      {
-        /* The gauge: c_ref = 0, or sum c = 0 (added as a rank-one term). */
-        double scale = 1.0;
-        for (int a = 0; a < k; a++)
-          scale = MAX (scale, A[a * k + a]);
-        for (int a = 0; a < k; a++)
-          {
-            if (has_ref && members[a] == m->mo.background_reference)
-              {
-                for (int c = 0; c < k; c++)
-                  A[a * k + c] = 0.0;
-                A[a * k + a] = 1.0;
-                b[a] = 0.0;
-              }
-            else if (!has_ref)
-              for (int c = 0; c < k; c++)
-                A[a * k + c] += scale;
-          }
-      }
-      if (!solve (A, b, k))
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                       "background matching: the overlaps do not determine "
-                       "the offsets");
-          g_free (A);
-          g_free (b);
-          g_free (members);
-          goto out;
-        }
-      for (int a = 0; a < k; a++)
-        m->offsets[members[a]] = b[a];
-      g_free (A);
-      g_free (b);
-      g_free (members);
-    }
-  ok = TRUE;
-  m->matched = TRUE;
-
-out:
-  for (int i = 0; i < n; i++)
-    g_free (img[i]);
-  g_free (img);
-  g_free (N);
-  g_free (D);
-  g_free (comp);
-  if (coarse)
-    tess_wcs_unref (coarse);
-  return ok;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Combining                                                               */
 
@@ -649,34 +373,22 @@ compute_piece (gpointer data, gpointer user_data)
   g_mutex_unlock (&band->lock);
 }
 
-static int
-compare_double (const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* A mosaic's bands: the inputs' parts of a band and the band's buffers,
  * reused from band to band. */
+typedef struct _TessMosaicBands TessMosaicBands;
 struct _TessMosaicBands
 {
   TessMosaic *m;
   gint64 bh;
   Piece *pieces;
-  double *acc, *wsum, *sorted;
+  TessMosaicPiece *parts; /* the active pieces, as combined */
+  double *acc, *wsum, *pwsum, *sorted;
   GThreadPool *pool;
   Band band;
 };
 
-void
-tess__mosaic_get_size (const TessMosaic *m, gint64 *width, gint64 *height)
-{
-  *width = m->width;
-  *height = m->height;
-}
-
-gint64
-tess__mosaic_band_height (const TessMosaic *m, const TessRunOptions *run)
+static gint64
+mosaic_band_height (const TessMosaic *m, const TessRunOptions *run)
 {
   gint64 P = m->nplanes, widths = 0, bh;
   gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
@@ -688,7 +400,7 @@ tess__mosaic_band_height (const TessMosaic *m, const TessRunOptions *run)
     if (m->plans[i])
       widths += m->boxes[i].width * (m->wplans[i] ? 2 : 1);
   per_row = (gsize)widths * ((gsize)P * 8 + 4)
-            + (gsize)m->width * ((gsize)P * (8 + elem) + 12);
+            + (gsize)m->width * ((gsize)P * (16 + elem) + 12);
   bh = CLAMP ((gint64)(BAND_BYTES / MAX (per_row, 1)), 1, m->height);
   /* A block height given caps the band. */
   if (run && run->block_height > 0)
@@ -696,8 +408,8 @@ tess__mosaic_band_height (const TessMosaic *m, const TessRunOptions *run)
   return bh;
 }
 
-TessImage *
-tess__mosaic_output_shell (const TessMosaic *m, GError **error)
+static TessImage *
+output_shell (const TessMosaic *m, GError **error)
 {
   /* The output: the target's WCS, the extra axes of the first input. */
   TessImage *shell = tess__image_alloc (m->target, m->type, m->width,
@@ -734,17 +446,16 @@ tess__mosaic_output_shell (const TessMosaic *m, GError **error)
   return shell;
 }
 
-gboolean
-tess__mosaic_ensure_matched (TessMosaic *m, GCancellable *cancellable,
-                             GError **error)
+static gboolean
+ensure_matched (TessMosaic *m, GCancellable *cancellable, GError **error)
 {
   return !m->mo.match_background || m->matched
          || tess_mosaic_match_backgrounds (m, cancellable, error);
 }
 
-TessMosaicBands *
-tess__mosaic_bands_new (TessMosaic *m, gint64 band_height, int jobs,
-                        GCancellable *cancellable)
+static TessMosaicBands *
+bands_new (TessMosaic *m, gint64 band_height, int jobs,
+           GCancellable *cancellable)
 {
   TessMosaicBands *b = g_new0 (TessMosaicBands, 1);
   gint64 W = m->width, P = m->nplanes, bh = band_height;
@@ -752,6 +463,7 @@ tess__mosaic_bands_new (TessMosaic *m, gint64 band_height, int jobs,
   b->m = m;
   b->bh = bh;
   b->pieces = g_new0 (Piece, m->n);
+  b->parts = g_new0 (TessMosaicPiece, MAX (m->n, 1));
   g_mutex_init (&b->band.lock);
   g_cond_init (&b->band.done);
   if (jobs <= 0)
@@ -776,14 +488,15 @@ tess__mosaic_bands_new (TessMosaic *m, gint64 band_height, int jobs,
       }
   b->acc = g_new (double, (gsize)W *bh *P);
   b->wsum = g_new (double, (gsize)W *bh);
+  b->pwsum = g_new (double, (gsize)W *bh *P);
   b->sorted = g_new (double, MAX (m->n, 1));
   if (jobs > 1)
     b->pool = g_thread_pool_new (compute_piece, &b->band, jobs, FALSE, NULL);
   return b;
 }
 
-void
-tess__mosaic_bands_free (TessMosaicBands *b)
+static void
+bands_free (TessMosaicBands *b)
 {
   if (b == NULL)
     return;
@@ -798,8 +511,10 @@ tess__mosaic_bands_free (TessMosaicBands *b)
       g_clear_error (&b->pieces[i].error);
     }
   g_free (b->pieces);
+  g_free (b->parts);
   g_free (b->acc);
   g_free (b->wsum);
+  g_free (b->pwsum);
   g_free (b->sorted);
   g_mutex_clear (&b->band.lock);
   g_cond_clear (&b->band.done);
@@ -812,11 +527,12 @@ bands_compute (TessMosaicBands *b, gint64 y0, gpointer out_band,
 {
   TessMosaic *m = b->m;
   gint64 W = m->width, H = m->height, P = m->nplanes, bh = b->bh;
-  gint64 rows = MIN (bh, H - y0), npx = W * rows;
+  gint64 rows = MIN (bh, H - y0);
   int n = m->n;
   gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
   Piece *pieces = b->pieces;
-  double *acc = b->acc, *wsum = b->wsum, *sorted = b->sorted;
+  double *acc = b->acc, *wsum = b->wsum, *pwsum = b->pwsum;
+  double *sorted = b->sorted;
 
   /* Every input's part of the band, in parallel. */
   b->band.pending = 0;
@@ -856,132 +572,27 @@ bands_compute (TessMosaicBands *b, gint64 y0, gpointer out_band,
         return FALSE;
       }
 
-  /* Combined pixel by pixel, inputs in the order given. */
-  for (gsize k = 0; k < (gsize)npx * P; k++)
-    acc[k] = m->mo.combine == TESS_COMBINE_MIN   ? INFINITY
-             : m->mo.combine == TESS_COMBINE_MAX ? -INFINITY
-                                                 : 0.0;
-  memset (wsum, 0, (gsize)npx * sizeof *wsum);
-  if (m->mo.combine != TESS_COMBINE_MEDIAN)
+  /* The active parts, in the order of the inputs, combined. */
+  {
+    int k = 0;
     for (int i = 0; i < n; i++)
       {
         Piece *pc = &pieces[i];
-        gsize plane = (gsize)(pc->r.width * pc->r.height);
         if (!pc->active)
           continue;
-        for (gint64 yy = 0; yy < pc->r.height; yy++)
-          for (gint64 xx = 0; xx < pc->r.width; xx++)
-            {
-              gsize src = (gsize)(yy * pc->r.width + xx);
-              gsize dst = (gsize)((pc->r.y0 - y0 + yy) * W + pc->r.x0 + xx);
-              double wt = pc->fp[src] * m->weights[i]
-                          * (pc->wdata ? ((float *)pc->wdata)[src] : 1.0);
-              gboolean any = FALSE;
-              if (!(wt > 0.0))
-                continue;
-              for (gint64 p = 0; p < P; p++)
-                {
-                  gsize s = (gsize)p * plane + src;
-                  gsize d = (gsize)p * (gsize)npx + dst;
-                  double v = (pc->dbl ? ((double *)pc->data)[s]
-                                      : ((float *)pc->data)[s])
-                             - m->offsets[i];
-                  if (!isfinite (v))
-                    continue;
-                  any = TRUE;
-                  switch (m->mo.combine)
-                    {
-                    case TESS_COMBINE_MEAN:
-                    case TESS_COMBINE_SUM:
-                      acc[d] += wt * v;
-                      break;
-                    case TESS_COMBINE_FIRST:
-                      if (wsum[dst] == 0.0)
-                        acc[d] = v;
-                      break;
-                    case TESS_COMBINE_LAST:
-                      acc[d] = v;
-                      break;
-                    case TESS_COMBINE_MIN:
-                      acc[d] = MIN (acc[d], v);
-                      break;
-                    case TESS_COMBINE_MAX:
-                      acc[d] = MAX (acc[d], v);
-                      break;
-                    default:
-                      break;
-                    }
-                }
-              if (any)
-                wsum[dst] += wt;
-            }
+        b->parts[k].r = pc->r;
+        b->parts[k].data = pc->data;
+        b->parts[k].dbl = pc->dbl;
+        b->parts[k].fp = pc->fp;
+        b->parts[k].weights = pc->wdata;
+        b->parts[k].weight = m->weights[i];
+        b->parts[k].offset = m->offsets[i];
+        k++;
       }
-  else
-    /* The median: every input's value at the pixel. */
-    for (gint64 yy = 0; yy < rows; yy++)
-      for (gint64 x = 0; x < W; x++)
-        {
-          gsize dst = (gsize)(yy * W + x);
-          for (gint64 p = 0; p < P; p++)
-            {
-              int c = 0;
-              double wt_sum = 0.0;
-              for (int i = 0; i < n; i++)
-                {
-                  Piece *pc = &pieces[i];
-                  gint64 lx = x - pc->r.x0, ly = y0 + yy - pc->r.y0;
-                  gsize src;
-                  double wt, v;
-                  if (!pc->active || lx < 0 || lx >= pc->r.width || ly < 0
-                      || ly >= pc->r.height)
-                    continue;
-                  src = (gsize)(ly * pc->r.width + lx);
-                  wt = pc->fp[src] * m->weights[i]
-                       * (pc->wdata ? ((float *)pc->wdata)[src] : 1.0);
-                  if (!(wt > 0.0))
-                    continue;
-                  src += (gsize)p * (gsize)(pc->r.width * pc->r.height);
-                  v = (pc->dbl ? ((double *)pc->data)[src]
-                               : ((float *)pc->data)[src])
-                      - m->offsets[i];
-                  if (!isfinite (v))
-                    continue;
-                  sorted[c++] = v;
-                  wt_sum += wt;
-                }
-              if (c > 0)
-                {
-                  qsort (sorted, (size_t)c, sizeof *sorted, compare_double);
-                  acc[(gsize)p * (gsize)npx + dst]
-                      = c % 2 ? sorted[c / 2]
-                              : 0.5 * (sorted[c / 2 - 1] + sorted[c / 2]);
-                }
-              if (p == 0)
-                wsum[dst] = wt_sum;
-            }
-        }
-
-  /* The band's values and coverage. */
-  for (gsize k = 0; k < (gsize)npx; k++)
-    {
-      if (fp_band)
-        fp_band[k] = (float)wsum[k];
-      for (gint64 p = 0; p < P; p++)
-        {
-          gsize d = (gsize)p * (gsize)npx + k;
-          double v;
-          if (wsum[k] == 0.0)
-            v = m->mo.blank;
-          else if (m->mo.combine == TESS_COMBINE_MEAN)
-            v = acc[d] / wsum[k];
-          else
-            v = acc[d];
-          if (elem == 8)
-            ((double *)out_band)[d] = v;
-          else
-            ((float *)out_band)[d] = (float)v;
-        }
-    }
+    tess__mosaic_combine (m->mo.combine, m->mo.blank, b->parts, k, W, y0, rows,
+                          P, acc, wsum, pwsum, sorted, out_band, elem,
+                          fp_band);
+  }
   return TRUE;
 }
 
@@ -1041,7 +652,7 @@ mosaic_release (TessBlockSource *s)
 static TessImage *
 mosaic_output_shell (TessBlockSource *s, GError **error)
 {
-  return tess__mosaic_output_shell (((MosaicSource *)s)->m, error);
+  return output_shell (((MosaicSource *)s)->m, error);
 }
 
 static void
@@ -1049,7 +660,7 @@ mosaic_free (TessBlockSource *s)
 {
   MosaicSource *ms = (MosaicSource *)s;
 
-  tess__mosaic_bands_free (ms->bands);
+  bands_free (ms->bands);
   g_free (ms);
 }
 
@@ -1069,7 +680,7 @@ tess__mosaic_source_new (TessMosaic *m, const TessRunOptions *run,
                    "the block size must be positive (or 0 for automatic)");
       return NULL;
     }
-  if (!tess__mosaic_ensure_matched (m, cancellable, error))
+  if (!ensure_matched (m, cancellable, error))
     return NULL;
   ms = g_new0 (MosaicSource, 1);
   ms->base.funcs = &mosaic_source_funcs;
@@ -1078,10 +689,9 @@ tess__mosaic_source_new (TessMosaic *m, const TessRunOptions *run,
   ms->base.nplanes = m->nplanes;
   ms->base.elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
   ms->m = m;
-  ms->band_height = tess__mosaic_band_height (m, run);
+  ms->band_height = mosaic_band_height (m, run);
   ms->nblocks = (m->height + ms->band_height - 1) / ms->band_height;
-  ms->bands = tess__mosaic_bands_new (m, ms->band_height, run ? run->jobs : 1,
-                                      cancellable);
+  ms->bands = bands_new (m, ms->band_height, run ? run->jobs : 1, cancellable);
   return &ms->base;
 }
 
@@ -1100,7 +710,7 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
 
   if (source == NULL)
     return FALSE;
-  shell = tess__mosaic_output_shell (m, error);
+  shell = output_shell (m, error);
   if (shell)
     w = tess__stream_writer_new (path, shell, flags, error);
   tess_image_unref (shell);

@@ -1,30 +1,28 @@
-/* tess-mosaic.h — a mosaic band by band, for tess_mosaic_write() and
- * block jobs (mosaic.c). */
+/* tess-mosaic.h — the mosaic object (mosaic.c), shared with its
+ * background matching (background.c). */
 #ifndef TESS_MOSAIC_H
 #define TESS_MOSAIC_H
 
 #include "base/tess-private.h"
 #include "io/tess-stream.h"
+#include "mosaic/tess-combine.h"
 
-typedef struct _TessMosaicBands TessMosaicBands;
-
-/* The size of the mosaic's output. */
-void tess__mosaic_get_size (const TessMosaic *m, gint64 *width,
-                            gint64 *height);
-/* The height of the mosaic's bands under @run (NULL: defaults). */
-gint64 tess__mosaic_band_height (const TessMosaic *m,
-                                 const TessRunOptions *run);
-/* The output image (no pixels): WCS, extra axes, HISTORY. */
-TessImage *tess__mosaic_output_shell (const TessMosaic *m, GError **error);
-/* Fits the background offsets unless they are fitted (or given) already
- * or not asked for. */
-gboolean tess__mosaic_ensure_matched (TessMosaic *m, GCancellable *cancellable,
-                                      GError **error);
-/* Buffers for bands of @band_height rows, the inputs' parts computed by
- * @jobs threads (0: one per core), @cancellable (nullable) checked every
- * few rows. */
-TessMosaicBands *tess__mosaic_bands_new (TessMosaic *m, gint64 band_height,
-                                         int jobs, GCancellable *cancellable);
-void tess__mosaic_bands_free (TessMosaicBands *b);
+struct _TessMosaic
+{
+  int n;
+  TessImage **inputs;
+  TessPlan **plans;  /* NULL for an input that misses the target */
+  TessPlan **wplans; /* the inputs' weight images, or NULL */
+  TessRect *boxes;   /* where each input lands on the target */
+  double *weights;
+  double *offsets; /* background offsets subtracted, or 0 */
+  TessWcs *target;
+  TessOptions options;
+  TessMosaicOptions mo;
+  gint64 width, height, nplanes;
+  TessPixelType type;
+  int used;
+  gboolean matched; /* offsets fitted (or given) */
+};
 
 #endif /* TESS_MOSAIC_H */
