@@ -780,6 +780,27 @@ START_TEST (test_workers_from_threads)
 }
 END_TEST
 
+/* An output too large for memory is TESS_ERROR_NO_MEMORY, found before
+ * anything is computed. */
+START_TEST (test_no_memory)
+{
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
+  TessWcs *huge = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, 1000000, 1000000,
+                          0.001, 0.0);
+  TessImage *in = tu_image (wcs, 1, 0);
+  GError *error = NULL;
+  TessPlan *plan = tess_plan_new (in, huge, NULL, &error);
+
+  tu_assert_no_error (error);
+  ck_assert (tess_plan_run (plan, NULL, NULL, NULL, &error) == NULL);
+  tu_assert_error (error, TESS_ERROR_NO_MEMORY);
+  tess_plan_unref (plan);
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+  tess_wcs_unref (huge);
+}
+END_TEST
+
 /* Every enumeration's names are read back one way: case and '-' versus
  * '_' do not matter, and an unknown name is an error naming it and the
  * choices. */
@@ -837,6 +858,7 @@ reproject_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_identity_exact);
   tcase_add_test (tc, test_enum_names);
+  tcase_add_test (tc, test_no_memory);
   tcase_add_test (tc, test_integer_shift);
   tcase_add_test (tc, test_regions_bit_identical);
   tcase_add_test (tc, test_grid_matches_exact);

@@ -452,7 +452,7 @@ tess_healpix_map_load (const char *path, int field, GError **error)
                     : NULL;
   if (values == NULL || (nvalues > 0 && buf == NULL))
     {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+      g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
                    "%s: not enough memory for the map", path);
       goto fail;
     }
@@ -1743,7 +1743,7 @@ tess_healpix_from_image_write (TessImage *image, const TessHealpixOptions *opt,
                                      * sizeof (double));
       if (src.omega == NULL)
         {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+          g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
                        "%s: not enough memory for the pixel areas",
                        image->source ? image->source : "input");
           return FALSE;

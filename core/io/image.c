@@ -78,7 +78,7 @@ tess__image_alloc (TessWcs *wcs, TessPixelType type, gint64 width,
     image->data = tess__alloc_large (npix * elem);
   if (with_data && image->data == NULL)
     {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+      g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
                    "not enough memory for an image of %" G_GSIZE_FORMAT " MiB",
                    npix * elem >> 20);
       tess_image_unref (image);
@@ -730,7 +730,7 @@ load (const char *path, guint64 map_min, const char *scratch_dir, int data_fd,
   goto out;
 
 no_memory:
-  g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+  g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
                "%s: not enough memory for an image of %" G_GSIZE_FORMAT " MiB",
                path, npix * elem >> 20);
 fail:
@@ -810,7 +810,7 @@ write_hdu (fitsfile *fptr, TessImage *image, gboolean primary, GError **error,
       gpointer data = tess_image_get_data (image);
       if (data == NULL)
         {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+          g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
                        "%s: not enough memory", path);
           return FALSE;
         }

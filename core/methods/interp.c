@@ -879,7 +879,7 @@ tess__plane_fetch (TessPlane *plane, gint64 r0, gint64 r1, GError **error)
       plane->window_bytes = plane->window ? bytes : 0;
       if (plane->window == NULL)
         {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+          g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
                        "not enough memory for the spline coefficients");
           plane->values = NULL;
           return FALSE;

@@ -813,7 +813,7 @@ make_output (TessPlan *plan, const TessRect *rect, gboolean with_data,
           = tess__alloc_large ((gsize)W * (gsize)H * sizeof (float));
       if (out->footprint == NULL)
         {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+          g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
                        "%s: output: not enough memory for the footprint",
                        plan->target->source);
           tess_image_unref (out);
