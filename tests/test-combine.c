@@ -236,9 +236,9 @@ START_TEST (test_float_out)
   for (int i = 0; i < NPARTS; i++)
     pieces[i] = parts[i].piece;
   run_combine (TESS_COMBINE_MEAN, parts, ref, fp);
-  tess__mosaic_combine (TESS_COMBINE_MEAN, -999.0, pieces, NPARTS, W, Y0,
-                        ROWS, P, acc, wsum, pwsum, sorted, out,
-                        sizeof (float), NULL);
+  tess__mosaic_combine (TESS_COMBINE_MEAN, -999.0, pieces, NPARTS, W, Y0, ROWS,
+                        P, acc, wsum, pwsum, sorted, out, sizeof (float),
+                        NULL);
   for (int k = 0; k < W * ROWS * P; k++)
     ck_assert (out[k] == (float)ref[k]);
 }
@@ -272,8 +272,7 @@ START_TEST (test_fit_exact)
 
   differences (4, c, chain, 3, N, D);
   /* No reference: the mean at 0. */
-  ck_assert (
-      tess__background_fit (4, all, N, D, -1, off, &isolated, &error));
+  ck_assert (tess__background_fit (4, all, N, D, -1, off, &isolated, &error));
   for (int i = 0; i < 4; i++)
     ck_assert (fabs (off[i] - (c[i] - 11.5)) < 1e-9);
   /* Input 2 the reference. */
@@ -312,8 +311,7 @@ START_TEST (test_fit_groups)
   int isolated;
 
   differences (5, c, pairs, 2, N, D);
-  ck_assert (
-      tess__background_fit (5, present, N, D, 0, off, &isolated, NULL));
+  ck_assert (tess__background_fit (5, present, N, D, 0, off, &isolated, NULL));
   ck_assert (fabs (off[0]) < 1e-9 && fabs (off[1] - 5) < 1e-9);
   ck_assert (fabs (off[2] + 1.5) < 1e-9 && fabs (off[3] - 1.5) < 1e-9);
   ck_assert (off[4] == 42);
@@ -324,7 +322,8 @@ START_TEST (test_fit_isolated)
 {
   const double c[3] = { 0, 1, 2 };
   const int pairs[1][2] = { { 0, 1 } };
-  const gboolean all[3] = { TRUE, TRUE, TRUE }, one[3] = { TRUE, FALSE, FALSE };
+  const gboolean all[3] = { TRUE, TRUE, TRUE },
+                 one[3] = { TRUE, FALSE, FALSE };
   double N[9], D[9], off[3];
   int isolated;
   GError *error = NULL;

@@ -118,8 +118,8 @@ tess_mosaic_match_backgrounds (TessMosaic *m, GCancellable *cancellable,
                                m->offsets, &isolated, error);
     g_free (present);
     if (!ok && isolated >= 0)
-      g_prefix_error (error, "%s: ",
-                      tess_image_get_source (m->inputs[isolated]));
+      g_prefix_error (error,
+                      "%s: ", tess_image_get_source (m->inputs[isolated]));
     if (!ok)
       goto out;
   }
@@ -136,4 +136,3 @@ out:
     tess_wcs_unref (coarse);
   return ok;
 }
-

@@ -31,7 +31,7 @@ tess__mosaic_combine (TessCombine combine, double blank,
   for (gsize k = 0; k < (gsize)npx * P; k++)
     acc[k] = combine == TESS_COMBINE_MIN   ? INFINITY
              : combine == TESS_COMBINE_MAX ? -INFINITY
-                                                 : 0.0;
+                                           : 0.0;
   memset (wsum, 0, (gsize)npx * sizeof *wsum);
   memset (pwsum, 0, (gsize)npx * (gsize)P * sizeof *pwsum);
   if (combine != TESS_COMBINE_MEDIAN)

@@ -17,9 +17,8 @@
  * when a present input overlaps none of the others while some do
  * (*@isolated is then its index, else -1), or when the overlaps do not
  * determine the offsets. */
-gboolean tess__background_fit (int n, const gboolean *present,
-                               const double *N, const double *D,
-                               int reference, double *offsets, int *isolated,
-                               GError **error);
+gboolean tess__background_fit (int n, const gboolean *present, const double *N,
+                               const double *D, int reference, double *offsets,
+                               int *isolated, GError **error);
 
 #endif /* TESS_BACKGROUND_H */
