@@ -751,85 +751,6 @@ out:
 /* ---------------------------------------------------------------------- */
 /* Writing                                                                 */
 
-static gboolean
-write_hdu (fitsfile *fptr, TessImage *image, gboolean primary, GError **error,
-           const char *path)
-{
-  int status = 0;
-  int naxis = 2 + image->n_extra;
-  LONGLONG naxes[9];
-  LONGLONG first[9] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
-  gsize npix = (gsize)image->width * (gsize)image->height;
-  int bitpix = image->type == TESS_TYPE_DOUBLE ? DOUBLE_IMG : FLOAT_IMG;
-  const TessWcs *wcs = image->wcs;
-
-  naxes[0] = image->width;
-  naxes[1] = image->height;
-  if (primary)
-    {
-      for (int i = 0; i < image->n_extra; i++)
-        naxes[2 + i] = image->extra[i];
-      npix *= (gsize)image->nplanes;
-    }
-  else
-    {
-      naxis = 2;
-      bitpix = FLOAT_IMG;
-    }
-  fits_create_imgll (fptr, bitpix, naxis, naxes, &status);
-
-  /* Keywords: the image's own (non-celestial-WCS) ones, then the WCS. */
-  if (primary)
-    for (gsize i = 0; i + 80 <= image->cards->len; i += 80)
-      {
-        char card[81];
-        memcpy (card, image->cards->str + i, 80);
-        card[80] = '\0';
-        if (!tess__is_celestial_wcs_key (card)
-            && !tess__is_structural_key (card))
-          fits_write_record (fptr, card, &status);
-      }
-  else
-    fits_write_key_str (fptr, "EXTNAME", "FOOTPRINT",
-                        "fraction of the pixel covered by the input", &status);
-  if (wcs)
-    for (int i = 0; i < wcs->ncards; i++)
-      {
-        char card[81];
-        memcpy (card, wcs->cards + (gsize)i * 80, 80);
-        card[80] = '\0';
-        /* WCSAXES only for a plane: a cube's keeps its third axis's WCS,
-         * which the target's WCSAXES = 2 would hide. */
-        if (tess__is_celestial_wcs_key (card)
-            && ((primary && image->n_extra == 0)
-                || strncmp (card, "WCSAXES", 7) != 0))
-          fits_write_record (fptr, card, &status);
-      }
-  if (primary)
-    {
-      gpointer data = tess_image_get_data (image);
-      if (data == NULL)
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
-                       "%s: not enough memory", path);
-          return FALSE;
-        }
-      if (image->type == TESS_TYPE_DOUBLE)
-        fits_write_pixll (fptr, TDOUBLE, first, (LONGLONG)npix, data, &status);
-      else
-        fits_write_pixll (fptr, TFLOAT, first, (LONGLONG)npix, data, &status);
-    }
-  else
-    fits_write_pixll (fptr, TFLOAT, first, (LONGLONG)npix, image->footprint,
-                      &status);
-  if (status)
-    {
-      tess__set_fits_error (error, status, path, "cannot write");
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* Renames @tmp to @path; without @overwrite, never replaces a file that
  * appeared meanwhile: renameat2(RENAME_NOREPLACE), or a hard link where
  * that is not supported, or (on file systems without either) a check
@@ -860,52 +781,59 @@ tess__publish (const char *tmp, const char *path, gboolean overwrite)
   return rename (tmp, path) == 0;
 }
 
+/* Rows written at a time by tess_image_save(): the samples are swapped to
+ * FITS order in a copy, never in the image. */
+#define SAVE_CHUNK_BYTES ((gsize)4 << 20)
+
 gboolean
 tess_image_save (TessImage *image, const char *path, TessWriteFlags flags,
                  GError **error)
 {
-  g_autofree char *tmp = NULL;
-  fitsfile *fptr = NULL;
-  int status = 0, fd;
-  gboolean ok;
+  gsize W = (gsize)image->width, H = (gsize)image->height;
+  gsize elem = image->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  gsize P = (gsize)image->nplanes, rows, plane = W * H;
+  const char *data = tess_image_get_data (image);
+  const TessStreamLayout *l;
+  TessStreamWriter *w;
+  char *chunk;
+  float *fp = NULL;
+  gboolean ok = TRUE;
 
-  if (!tess__output_check (path, flags, error))
-    return FALSE;
-  fd = tess__output_temp (path, &tmp, error);
-  if (fd < 0)
-    return FALSE;
-  close (fd);
-  /* The name must not go through cfitsio's parser ("[...]", "!", URLs):
-   * fits_create_diskfile takes it literally, but refuses an existing file,
-   * so the reserved one is removed first. */
-  g_unlink (tmp);
-  fits_create_diskfile (&fptr, tmp, &status);
-  if (status)
+  if (data == NULL)
     {
-      tess__set_fits_error (error, status, path, "cannot create");
-      g_unlink (tmp);
+      g_set_error (error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
+                   "%s: not enough memory", path);
       return FALSE;
     }
-  ok = write_hdu (fptr, image, TRUE, error, path);
-  if (ok && image->footprint && !(flags & TESS_WRITE_NO_FOOTPRINT))
-    ok = write_hdu (fptr, image, FALSE, error, path);
-  fits_close_file (fptr, &status);
-  if (ok && status)
+  /* The file the output of a run is written to (stream-writer.c), in one
+   * go: one header writer for every output. */
+  if (image->footprint == NULL)
+    flags |= TESS_WRITE_NO_FOOTPRINT;
+  w = tess__stream_writer_new (path, image, flags, error);
+  if (w == NULL)
+    return FALSE;
+  l = tess__stream_writer_layout (w);
+  rows = CLAMP (SAVE_CHUNK_BYTES / MAX (W * elem * P, 1), 1, H);
+  chunk = g_malloc (rows * W * elem * P);
+  if (l->footprint_offset >= 0)
+    fp = g_new (float, rows *W);
+  for (gsize y = 0; ok && y < H; y += rows)
     {
-      tess__set_fits_error (error, status, path, "cannot write");
-      ok = FALSE;
+      gsize h = MIN (rows, H - y);
+      TessRect r = { 0, (gint64)y, (gint64)W, (gint64)h };
+      for (gsize p = 0; p < P; p++)
+        memcpy (chunk + p * h * W * elem, data + (p * plane + y * W) * elem,
+                h * W * elem);
+      if (fp)
+        memcpy (fp, image->footprint + y * W, h * W * sizeof (float));
+      ok = tess__stream_write_block (l, &r, chunk, fp, path, error);
     }
-  if (ok)
-    {
-      /* Make the file visible only when complete. */
-      if (!tess__publish (tmp, path, (flags & TESS_WRITE_OVERWRITE) != 0))
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                       "%s: cannot write: %s", path, g_strerror (errno));
-          ok = FALSE;
-        }
-    }
+  g_free (chunk);
+  g_free (fp);
   if (!ok)
-    g_unlink (tmp);
-  return ok;
+    {
+      tess__stream_writer_abort (w);
+      return FALSE;
+    }
+  return tess__stream_writer_commit (w, error);
 }
