@@ -1090,17 +1090,6 @@ gboolean tess_healpix_from_image_write (TessImage *image,
                                         gpointer user_data, GError **error);
 
 /**
- * tess_worker_serve:
- * @fd: a socket to the parent process
- * @error: return location for an error
- *
- * The body of a worker process (tessera-worker): computes the tasks the
- * parent (a run with several jobs) sends on @fd, writing results into the
- * files it passed as descriptors 3 and 4.  Returns when told to stop.
- */
-gboolean tess_worker_serve (int fd, GError **error);
-
-/**
  * tess_reproject:
  * Convenience: tess_plan_new() then tess_plan_run().
  */

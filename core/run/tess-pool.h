@@ -40,4 +40,12 @@ gboolean tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
                          TessPoolBlockDone block_done, gpointer user_data,
                          GError **error);
 
+/* The body of a worker process (tessera-worker, the only caller; exported
+ * from libtessera for it, not part of the API): computes the tasks the
+ * parent (tess__pool_run()) sends on the socket @fd, writing results into
+ * the files it passed as descriptors 3 and 4.  Returns TRUE when told to
+ * stop, FALSE with @error set when the parent went away or a task failed
+ * (the parent has the message too). */
+gboolean tess__worker_serve (int fd, GError **error);
+
 #endif /* TESS_POOL_H */

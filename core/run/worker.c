@@ -9,6 +9,7 @@
 
 #include "io/tess-stream.h"
 #include "run/tess-plan.h"
+#include "run/tess-pool.h"
 #include "run/tess-run.h"
 
 #include <errno.h>
@@ -120,7 +121,7 @@ tess__worker_maybe_die (const char *kind)
 }
 
 gboolean
-tess_worker_serve (int fd, GError **error)
+tess__worker_serve (int fd, GError **error)
 {
   LineReader rd = { fd, { 0 }, 0 };
   char *line, *v;

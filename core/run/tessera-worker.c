@@ -1,10 +1,10 @@
-/* worker.c — tessera-worker: the process libtessera starts for each job of
- * a run with several (see core/pool.c and core/worker.c).  Not meant to be
+/* tessera-worker.c — tessera-worker: the process libtessera starts for
+ * each job of a run with several (see pool.c and worker.c).  Not meant to be
  * run by hand: it talks to its parent on its standard input, a socket.
  */
 #include "config.h"
 
-#include "tessera.h"
+#include "run/tess-pool.h"
 
 #include <stdio.h>
 
@@ -13,7 +13,7 @@ main (void)
 {
   GError *error = NULL;
 
-  if (!tess_worker_serve (0, &error))
+  if (!tess__worker_serve (0, &error))
     {
       /* The parent has the message too; this is for a human. */
       fprintf (stderr, "tessera-worker: %s\n", error->message);
