@@ -212,8 +212,10 @@ gboolean tess_nan_mode_from_name (const char *name, TessNanMode *mode,
  * Exact method:
  * @nan_mode: NaN input pixels (default TESS_NAN_SKIP)
  *
- * Initialise with tess_options_init() and change what you need: new fields
- * may be added at the end.
+ * Initialise with tess_options_init() and change what you need.  The
+ * structure's size is fixed (256 bytes): fields added later take the place
+ * of the reserved padding, which tess_options_init() zeroes, so a program
+ * built against this header keeps working with later libraries.
  */
 typedef struct
 {
@@ -237,6 +239,9 @@ typedef struct
   gboolean x_cyclic, y_cyclic;
 
   TessNanMode nan_mode;
+
+  /*< private >*/
+  guint64 _tess_reserved[18];
 } TessOptions;
 
 /* Fills @options with the defaults. */
@@ -346,6 +351,11 @@ TessWcs *tess_wcs_load (const char *path, GError **error);
  * the 0-based pixel position @crpix_x, @crpix_y, the pixel @scale in
  * degrees (square pixels), the @rotation of north from +y towards -x in
  * degrees (as CROTA2), and the image @width and @height.
+ *
+ * Zero the whole structure before filling it (memset, or "= { 0 }"), or
+ * fill it with tess_wcs_get_params(): its size is fixed (128 bytes), and
+ * fields added later take the place of the padding with 0 meaning what
+ * the structure meant before them.
  */
 typedef struct
 {
@@ -356,6 +366,9 @@ typedef struct
   double scale;
   double rotation;
   gint64 width, height;
+
+  /*< private >*/
+  guint64 _tess_reserved[7];
 } TessWcsParams;
 
 TessWcs *tess_wcs_new_from_params (const TessWcsParams *params,
@@ -683,12 +696,16 @@ TessImage *tess_plan_run (TessPlan *plan, GCancellable *cancellable,
  *   image not loaded from a file is computed in the calling thread).  The
  *   result is the same for any number.
  *
- * Initialise with tess_run_options_init(): new fields may be added.
+ * Initialise with tess_run_options_init().  Fixed size (64 bytes): later
+ * fields take the place of the zeroed padding.
  */
 typedef struct
 {
   gint64 block_width, block_height;
   int jobs;
+
+  /*< private >*/
+  guint64 _tess_reserved[5];
 } TessRunOptions;
 
 void tess_run_options_init (TessRunOptions *options);
@@ -763,6 +780,9 @@ gboolean tess_combine_from_name (const char *name, TessCombine *combine,
  * @background_reference: the input (0-based) whose offset is 0, or -1 for
  *   offsets of zero mean
  * @blank: the value of output pixels no input covers (NaN by default)
+ *
+ * Initialise with tess_mosaic_options_init().  Fixed size (64 bytes): later
+ * fields take the place of the zeroed padding.
  */
 typedef struct
 {
@@ -770,6 +790,9 @@ typedef struct
   gboolean match_background;
   int background_reference;
   double blank;
+
+  /*< private >*/
+  guint64 _tess_reserved[5];
 } TessMosaicOptions;
 
 void tess_mosaic_options_init (TessMosaicOptions *options);
@@ -897,6 +920,9 @@ void tess_block_job_finish_progress (TessBlockJob *job);
  * @resolution: its pixel scale in degrees, or 0 for the finest input's
  * @auto_rotate: turn the grid to the minimum-area rectangle around the
  *   inputs (else north up)
+ *
+ * Initialise with tess_optimal_options_init().  Fixed size (64 bytes):
+ * later fields take the place of the zeroed padding.
  */
 typedef struct
 {
@@ -904,6 +930,9 @@ typedef struct
   char projection[4];
   double resolution;
   gboolean auto_rotate;
+
+  /*< private >*/
+  guint64 _tess_reserved[5];
 } TessOptimalOptions;
 
 /* Defaults: the first input's frame (@first may be NULL: ICRS), TAN, the
@@ -1056,7 +1085,8 @@ gboolean tess_healpix_reproject_write (
  *   share with it; see README)
  *
  * Initialise with tess_healpix_options_init() (NSIDE 256, RING, Galactic,
- * bilinear): new fields may be added.
+ * bilinear).  Fixed size (64 bytes): later fields take the place of the
+ * zeroed padding.
  */
 typedef struct
 {
@@ -1064,6 +1094,9 @@ typedef struct
   TessHealpixOrder order;
   TessFrame frame;
   TessMethod method;
+
+  /*< private >*/
+  guint64 _tess_reserved[5];
 } TessHealpixOptions;
 
 void tess_healpix_options_init (TessHealpixOptions *options);

@@ -52,6 +52,18 @@ TESS__NAMED_ENUM (TessBadValueMode, tess_bad_value_mode, bad_value_names,
                   "bad-value mode")
 TESS__NAMED_ENUM (TessNanMode, tess_nan_mode, nan_names, "NaN mode")
 
+/* The public option structures keep their size from release to release
+ * (tessera.h): fields added later take the place of the padding.  The
+ * sizes as on LP64 systems (Linux, macOS on 64 bits). */
+#if GLIB_SIZEOF_VOID_P == 8 && GLIB_SIZEOF_LONG == 8
+G_STATIC_ASSERT (sizeof (TessOptions) == 256);
+G_STATIC_ASSERT (sizeof (TessRunOptions) == 64);
+G_STATIC_ASSERT (sizeof (TessMosaicOptions) == 64);
+G_STATIC_ASSERT (sizeof (TessOptimalOptions) == 64);
+G_STATIC_ASSERT (sizeof (TessHealpixOptions) == 64);
+G_STATIC_ASSERT (sizeof (TessWcsParams) == 128);
+#endif
+
 void
 tess_options_init (TessOptions *options)
 {
