@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "method-options.h"
+#include "mosaic-options.h"
 #include "target-options.h"
 
 #include <glib/gi18n.h>
@@ -203,11 +204,11 @@ tess_cmd_mosaic (int argc, char **argv)
 {
   OptimalArgs o = { 0 };
   TessMethodArgs m;
-  char *output = NULL, *target_path = NULL, *combine = NULL, *blank = NULL,
-       *scratch_dir = NULL, **rest = NULL, **weight_files = NULL;
-  gboolean match = FALSE, overwrite = FALSE, quiet = FALSE, verbose = FALSE,
+  TessMosaicArgs ma;
+  char *output = NULL, *target_path = NULL, *scratch_dir = NULL, **rest = NULL,
+       **weight_files = NULL;
+  gboolean overwrite = FALSE, quiet = FALSE, verbose = FALSE,
            no_footprint = FALSE;
-  int reference = G_MININT; /* G_MININT: not given (0 is a choice) */
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
       N_ ("Write the mosaic to FILE (FITS)"), N_ ("FILE") },
@@ -215,22 +216,10 @@ tess_cmd_mosaic (int argc, char **argv)
       N_ ("Target WCS and size: a FITS file or a text header (default: the "
           "optimal WCS)"),
       N_ ("FILE") },
-    { "combine", 'c', 0, G_OPTION_ARG_STRING, &combine,
-      N_ ("mean (default, weighted by the footprints), sum, median, first, "
-          "last, min or max"),
-      N_ ("HOW") },
-    { "match-background", 0, 0, G_OPTION_ARG_NONE, &match,
-      N_ ("Subtract from each input an offset fitted on the overlaps"), NULL },
-    { "background-reference", 0, 0, G_OPTION_ARG_INT, &reference,
-      N_ ("The input (counted from 0) whose offset is 0 (default: offsets "
-          "of zero mean)"),
-      N_ ("N") },
     { "weights", 'w', 0, G_OPTION_ARG_FILENAME_ARRAY, &weight_files,
       N_ ("A weight image for each INPUT, in the same order (give it once "
           "per input): its pixels weigh the input's"),
       N_ ("FILE") },
-    { "blank", 0, 0, G_OPTION_ARG_STRING, &blank,
-      N_ ("Value of pixels no input covers (default NaN)"), N_ ("VALUE") },
     { "scratch-dir", 0, 0, G_OPTION_ARG_FILENAME, &scratch_dir,
       N_ ("Where scratch copies of inputs go when their data cannot be "
           "mapped from the file; default $TMPDIR"),
@@ -266,6 +255,7 @@ tess_cmd_mosaic (int argc, char **argv)
   tess_run_options_init (&run);
   tess_mosaic_options_init (&mo);
   tess_method_args_init (&m);
+  tess_mosaic_args_init (&ma);
   tess_cli_set_prgname ("mosaic");
   ctx = g_option_context_new (_ ("INPUT... -o OUTPUT"));
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
@@ -281,6 +271,7 @@ tess_cmd_mosaic (int argc, char **argv)
               "one\nline per input.\n\nExit status: 0 success, 1 failure, "
               "2 bad command line, 130 cancelled.\n"));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  tess_mosaic_args_add (&ma, ctx, FALSE);
   add_optimal_entries (ctx, &o, TRUE);
   tess_method_args_add (&m, ctx);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
@@ -316,35 +307,11 @@ tess_cmd_mosaic (int argc, char **argv)
                        "--frame, ...) exclude each other"));
       goto out;
     }
-  if (combine && !tess_combine_from_name (combine, &mo.combine, &error))
+  if (!tess_mosaic_args_apply (&ma, &mo, &error)
+      || !tess_mosaic_args_apply_reference (&ma, n, &mo, &error))
     {
-      ret = tess_cli_usage_error ("mosaic", "--combine: %s", error->message);
+      ret = tess_cli_usage_error ("mosaic", "%s", error->message);
       goto out;
-    }
-  if (blank)
-    {
-      char *end;
-      mo.blank = g_ascii_strtod (blank, &end);
-      if (end == blank || *end != '\0')
-        {
-          ret = tess_cli_usage_error (
-              "mosaic", _ ("--blank '%s': expected a number or nan"), blank);
-          goto out;
-        }
-    }
-  mo.match_background = match;
-  if (reference != G_MININT)
-    {
-      if (!match || reference < 0 || reference >= n)
-        {
-          ret = tess_cli_usage_error (
-              "mosaic",
-              _ ("--background-reference %d: expected an input "
-                 "from 0 to %d, with --match-background"),
-              reference, n - 1);
-          goto out;
-        }
-      mo.background_reference = reference;
     }
   if (!tess_method_args_apply (&m, &opt, &error)
       || !tess_method_args_apply_run (&m, &run, &error))
@@ -425,7 +392,7 @@ tess_cmd_mosaic (int argc, char **argv)
       goto fail;
     }
   tess_progress_bar_free (bar);
-  if (match && verb >= TESS_VERBOSITY_NORMAL)
+  if (ma.match_background && verb >= TESS_VERBOSITY_NORMAL)
     {
       const double *off = tess_mosaic_get_offsets (mosaic);
       for (int i = 0; i < n; i++)
@@ -454,8 +421,7 @@ out:
   g_free (o.center);
   g_free (output);
   g_free (target_path);
-  g_free (combine);
-  g_free (blank);
+  tess_mosaic_args_clear (&ma);
   g_free (scratch_dir);
   g_strfreev (rest);
   g_strfreev (weight_files);

@@ -12,6 +12,7 @@
 #include "method-options.h"
 #include "mosaic-dialog.h"
 #include "mosaic-job.h"
+#include "mosaic-options.h"
 #include "reproject-dialog.h"
 #include "single-instance.h"
 #include "target-options.h"
@@ -40,10 +41,7 @@ typedef struct
   gboolean version;
   char *size;
   char *mosaic;
-  char *combine;
-  gboolean match_background;
-  int background_reference; /* G_MININT: not given */
-  char *blank;
+  TessMosaicArgs mosaic_args;
   gboolean auto_rotate;
   TessMethodArgs m;
   TessTargetArgs t;
@@ -247,9 +245,7 @@ run_batch_mosaic (Args *a)
   tess_optimal_options_init (&job.optimal, NULL);
   if (!tess_method_args_apply (&a->m, &job.options, &error)
       || !tess_method_args_apply_run (&a->m, &job.run, &error)
-      || (a->combine
-          && !tess_combine_from_name (a->combine, &job.mosaic.combine,
-                                      &error)))
+      || !tess_mosaic_args_apply (&a->mosaic_args, &job.mosaic, &error))
     {
       error_line (_ ("%s (see 'tessera-ds9 --help')"), error->message);
       return 2;
@@ -265,17 +261,6 @@ run_batch_mosaic (Args *a)
                      "--projection, --scale, --auto-rotate)"));
       return 2;
     }
-  if (a->blank)
-    {
-      char *end;
-      job.mosaic.blank = g_ascii_strtod (a->blank, &end);
-      if (end == a->blank || *end != '\0')
-        {
-          error_line (_ ("--blank '%s': expected a number or nan"), a->blank);
-          return 2;
-        }
-    }
-  job.mosaic.match_background = a->match_background;
   ds9 = tess_ds9_connect (a->xpa, &error);
   if (ds9 == NULL)
     goto out;
@@ -290,18 +275,13 @@ run_batch_mosaic (Args *a)
         }
       goto out;
     }
-  if (a->background_reference != G_MININT)
+  if (!tess_mosaic_args_apply_reference (&a->mosaic_args, n, &job.mosaic,
+                                         &error))
     {
-      if (!a->match_background || a->background_reference < 0
-          || a->background_reference >= n)
-        {
-          error_line (_ ("--background-reference %d: expected an input from "
-                         "0 to %d, with --match-background"),
-                      a->background_reference, n - 1);
-          ret = 2;
-          goto out;
-        }
-      job.mosaic.background_reference = a->background_reference;
+      error_line ("%s", error->message);
+      g_clear_error (&error);
+      ret = 2;
+      goto out;
     }
   if (a->target_frame > 0)
     {
@@ -348,7 +328,8 @@ run_batch_mosaic (Args *a)
   job.output = a->output;
   job.lock = a->lock;
   if (!tess_ds9_mosaic_run (&job, NULL, NULL, NULL, &frame,
-                            a->match_background ? &offsets : NULL, &error))
+                            a->mosaic_args.match_background ? &offsets : NULL,
+                            &error))
     goto out;
   printf ("%d\n", frame);
   if (offsets)
@@ -862,19 +843,6 @@ main (int argc, char **argv)
       N_ ("Combine these frames (1,2,3, or all) into a mosaic in a new frame, "
           "rather than reproject one"),
       N_ ("FRAMES") },
-    { "combine", 0, 0, G_OPTION_ARG_STRING, &a.combine,
-      N_ ("Mosaic: mean (default), sum, median, first, last, min or max"),
-      N_ ("HOW") },
-    { "match-background", 0, 0, G_OPTION_ARG_NONE, &a.match_background,
-      N_ ("Mosaic: subtract from each frame an offset fitted on the "
-          "overlaps"),
-      NULL },
-    { "background-reference", 0, 0, G_OPTION_ARG_INT, &a.background_reference,
-      N_ ("Mosaic: the frame (counted from 0 in --mosaic) whose offset is 0"),
-      N_ ("N") },
-    { "blank", 0, 0, G_OPTION_ARG_STRING, &a.blank,
-      N_ ("Mosaic: value of pixels no frame covers (default NaN)"),
-      N_ ("VALUE") },
     { "auto-rotate", 0, 0, G_OPTION_ARG_NONE, &a.auto_rotate,
       N_ ("Mosaic: turn the optimal WCS to the smallest rectangle around the "
           "frames"),
@@ -898,7 +866,7 @@ main (int argc, char **argv)
   signal (SIGPIPE, SIG_IGN);
   tess_method_args_init (&a.m);
   tess_target_args_init (&a.t);
-  a.background_reference = G_MININT; /* not given */
+  tess_mosaic_args_init (&a.mosaic_args);
   ctx = g_option_context_new (_ ("--xpa ADDRESS --batch"));
   g_option_context_set_summary (
       ctx,
@@ -907,6 +875,7 @@ main (int argc, char **argv)
          "It prints the new frame's id."));
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  tess_mosaic_args_add (&a.mosaic_args, ctx, TRUE);
   tess_method_args_add (&a.m, ctx);
   tess_target_args_add (&a.t, ctx);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
@@ -953,7 +922,6 @@ out:
   tess_target_args_clear (&a.t);
   g_free (a.size);
   g_free (a.mosaic);
-  g_free (a.combine);
-  g_free (a.blank);
+  tess_mosaic_args_clear (&a.mosaic_args);
   return ret;
 }
