@@ -22,8 +22,7 @@ tess_mosaic_args_clear (TessMosaicArgs *a)
 }
 
 void
-tess_mosaic_args_add (TessMosaicArgs *a, GOptionContext *ctx,
-                      gboolean frames)
+tess_mosaic_args_add (TessMosaicArgs *a, GOptionContext *ctx, gboolean frames)
 {
   GOptionEntry inputs[] = {
     { "combine", 'c', 0, G_OPTION_ARG_STRING, &a->combine,
@@ -32,8 +31,7 @@ tess_mosaic_args_add (TessMosaicArgs *a, GOptionContext *ctx,
       N_ ("HOW") },
     { "match-background", 0, 0, G_OPTION_ARG_NONE, &a->match_background,
       N_ ("Subtract from each input an offset fitted on the overlaps"), NULL },
-    { "background-reference", 0, 0, G_OPTION_ARG_INT,
-      &a->background_reference,
+    { "background-reference", 0, 0, G_OPTION_ARG_INT, &a->background_reference,
       N_ ("The input (counted from 0) whose offset is 0 (default: offsets "
           "of zero mean)"),
       N_ ("N") },
@@ -49,8 +47,7 @@ tess_mosaic_args_add (TessMosaicArgs *a, GOptionContext *ctx,
       N_ ("Mosaic: subtract from each frame an offset fitted on the "
           "overlaps"),
       NULL },
-    { "background-reference", 0, 0, G_OPTION_ARG_INT,
-      &a->background_reference,
+    { "background-reference", 0, 0, G_OPTION_ARG_INT, &a->background_reference,
       N_ ("Mosaic: the frame (counted from 0 in --mosaic) whose offset is 0"),
       N_ ("N") },
     { "blank", 0, 0, G_OPTION_ARG_STRING, &a->blank,
