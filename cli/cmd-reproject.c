@@ -336,12 +336,13 @@ tess_cmd_reproject (int argc, char **argv)
           tess_progress_bar_update, bar, &error);
       goto written;
     }
-  /* With workers (or other processes), they read the pixels: here they are
-   * only mapped (or converted once to a scratch file the workers share). */
-  input
-      = run.jobs == 1 && a.scratch_dir == NULL && !tess_cli_engine->map_inputs
-            ? tess_image_load (in_path, &error)
-            : tess_image_open (in_path, a.scratch_dir, &error);
+  /* With worker processes (or other processes), they read the pixels:
+   * here they are only mapped (or converted once to a scratch file the
+   * workers share). */
+  input = (run.jobs == 1 || run.engine != TESS_ENGINE_PROCESSES)
+                  && a.scratch_dir == NULL && !tess_cli_engine->map_inputs
+              ? tess_image_load (in_path, &error)
+              : tess_image_open (in_path, a.scratch_dir, &error);
   if (input == NULL)
     goto fail;
   if (verb >= TESS_VERBOSITY_VERBOSE)

@@ -34,9 +34,10 @@ tess_method_args_clear (TessMethodArgs *a)
   g_free (a->nan_mode);
   g_free (a->block);
   g_free (a->jobs);
+  g_free (a->engine);
   g_free (a->main_entries);
   a->method = a->kernel = a->boundary_mode = a->bad_value_mode = NULL;
-  a->nan_mode = a->block = a->jobs = NULL;
+  a->nan_mode = a->block = a->jobs = a->engine = NULL;
   a->main_entries = NULL;
 }
 
@@ -49,10 +50,15 @@ tess_method_args_add (TessMethodArgs *a, GOptionContext *ctx)
           "the result does not depend on it"),
       N_ ("WIDTHxHEIGHT|auto") },
     { "jobs", 'j', 0, G_OPTION_ARG_STRING, &a->jobs,
-      N_ ("Compute the blocks in N worker processes, or auto (one per core, "
-          "none for a job too small to gain); 1, the default, computes them "
-          "in this process"),
+      N_ ("Compute N blocks at once, or auto (one per core, one only for a "
+          "job too small to gain); 1, the default, computes them one after "
+          "the other"),
       N_ ("N|auto") },
+    { "engine", 0, 0, G_OPTION_ARG_STRING, &a->engine,
+      N_ ("What computes the blocks of --jobs: threads (the default) or "
+          "processes (tessera-worker processes, each reading the input again "
+          "from its file); auto is threads"),
+      N_ ("threads|processes|auto") },
     { "method", 'm', 0, G_OPTION_ARG_STRING, &a->method,
       N_ ("nearest, bilinear (default), biquadratic, bicubic, adaptive or "
           "exact"),
@@ -235,6 +241,13 @@ tess_method_args_apply_run (const TessMethodArgs *a, TessRunOptions *run,
         }
       else
         run->jobs = (int)n;
+    }
+  if (a->engine && !tess_engine_from_name (a->engine, &run->engine, NULL))
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   _ ("--engine '%s': expected threads, processes or auto"),
+                   a->engine);
+      return FALSE;
     }
   return TRUE;
 }

@@ -1,7 +1,7 @@
 /* method-options.h — the command-line options that choose and tune a
- * reprojection method (TessOptions) and how it runs (--block, --jobs:
- * TessRunOptions), shared by `tessera reproject` and `tessera-ds9` so that
- * both take the same ones. */
+ * reprojection method (TessOptions) and how it runs (--block, --jobs,
+ * --engine: TessRunOptions), shared by `tessera reproject` and `tessera-ds9`
+ * so that both take the same ones. */
 #ifndef TESS_METHOD_OPTIONS_H
 #define TESS_METHOD_OPTIONS_H
 
@@ -29,13 +29,15 @@ typedef struct
   char *nan_mode;
   char *block;
   char *jobs;
+  char *engine;
   GOptionEntry *main_entries;
 } TessMethodArgs;
 
 /* Defaults (those of tess_options_init()). */
 void tess_method_args_init (TessMethodArgs *a);
 void tess_method_args_clear (TessMethodArgs *a);
-/* Adds --method, the transform options, --block and --jobs to the main
+/* Adds --method, the transform options, --block, --jobs and --engine to
+ * the main
  * group, and groups
  * for the adaptive and exact methods' options (--help-adaptive,
  * --help-exact, --help-all). */
@@ -44,7 +46,8 @@ void tess_method_args_add (TessMethodArgs *a, GOptionContext *ctx);
  * usage error) when one is bad. */
 gboolean tess_method_args_apply (const TessMethodArgs *a, TessOptions *opt,
                                  GError **error);
-/* Fills @run (from tess_run_options_init()) from --block and --jobs. */
+/* Fills @run (from tess_run_options_init()) from --block, --jobs and
+ * --engine. */
 gboolean tess_method_args_apply_run (const TessMethodArgs *a,
                                      TessRunOptions *run, GError **error);
 

@@ -685,16 +685,38 @@ TessImage *tess_plan_run (TessPlan *plan, GCancellable *cancellable,
                           GError **error);
 
 /**
+ * TessEngine:
+ * What computes the blocks of a run of several jobs:
+ * @TESS_ENGINE_AUTO: threads (the default)
+ * @TESS_ENGINE_THREADS: threads of the calling process, sharing the plan
+ *   (its input, its spline coefficients): no start-up cost, any input
+ * @TESS_ENGINE_PROCESSES: worker processes, each reading the input again
+ *   from its file (an image not loaded from a file is an error); a worker
+ *   that dies has its blocks computed by another
+ */
+typedef enum
+{
+  TESS_ENGINE_AUTO,
+  TESS_ENGINE_THREADS,
+  TESS_ENGINE_PROCESSES
+} TessEngine;
+
+/* "auto", "threads", "processes". */
+const char *tess_engine_name (TessEngine engine);
+gboolean tess_engine_from_name (const char *name, TessEngine *engine,
+                                GError **error);
+
+/**
  * TessRunOptions:
  * @block_width, @block_height: the output is computed in blocks of this
  *   size (any size gives the same result); 0 for an automatic size
- * @jobs: worker processes computing the blocks: 1 (the default) computes
- *   them in the calling thread, 0 uses one per core, or the calling thread
- *   when the run is too small for workers to gain.  Workers are separate
- *   executables (tessera-worker, or $TESSERA_WORKER), safe to start from a
- *   multi-threaded program; they read the input again from its file (an
- *   image not loaded from a file is computed in the calling thread).  The
- *   result is the same for any number.
+ * @jobs: blocks computed at once: 1 (the default) computes them one after
+ *   the other in the calling thread, 0 one a core, or one only when the
+ *   run is too small for more to gain.  The result is the same for any
+ *   number.
+ * @engine: what computes them when @jobs is not 1: threads, or worker
+ *   processes (separate executables, tessera-worker or $TESSERA_WORKER,
+ *   safe to start from a multi-threaded program)
  *
  * Initialise with tess_run_options_init().  Fixed size (64 bytes): later
  * fields take the place of the zeroed padding.
@@ -703,6 +725,7 @@ typedef struct
 {
   gint64 block_width, block_height;
   int jobs;
+  TessEngine engine;
 
   /*< private >*/
   guint64 _tess_reserved[5];
@@ -727,6 +750,34 @@ TessImage *tess_plan_run_region (TessPlan *plan, const TessRect *rect,
                                  GError **error);
 
 /**
+ * tess_plan_run_into:
+ * @plan: a plan
+ * @rect: (nullable): the part of the output to compute, %NULL for all
+ * @run: (nullable): how to run, %NULL for the defaults
+ * @data: (out): nplanes × rect.height × rect.width pixels of the plan's
+ *   output type, where the result goes
+ * @footprint: (out) (nullable): rect.height × rect.width floats
+ * @cancellable: (nullable): cancels the run (TESS_ERROR_CANCELLED)
+ * @progress: (nullable): progress callback, called in this thread
+ * @user_data: for @progress
+ * @error: return location for an error
+ *
+ * As tess_plan_compute_region(), into the caller's memory, with the blocks
+ * and jobs of @run.  On error the contents of @data and @footprint are
+ * undefined.
+ *
+ * Returns: %TRUE, or %FALSE with @error set: TESS_ERROR_INVALID (@rect
+ * outside the output, bad @run), TESS_ERROR_CANCELLED, TESS_ERROR_NO_MEMORY,
+ * or TESS_ERROR_IO (an input that cannot be read, a worker process that
+ * failed).
+ */
+gboolean tess_plan_run_into (TessPlan *plan, const TessRect *rect,
+                             const TessRunOptions *run, gpointer data,
+                             float *footprint, GCancellable *cancellable,
+                             TessProgressFunc progress, gpointer user_data,
+                             GError **error);
+
+/**
  * tess_plan_write:
  * @rect: (nullable): the part of the output to compute, %NULL for all
  * @run: (nullable): how to run, %NULL for the defaults
@@ -735,9 +786,10 @@ TessImage *tess_plan_run_region (TessPlan *plan, const TessRect *rect,
  *
  * As tess_plan_run_region(), but the result goes to a FITS file (laid out
  * as tess_image_save() does) block by block as blocks are computed — by
- * the workers themselves when @run asks for several — so the output is
- * never held whole in memory.  The file is written under a temporary name
- * and renamed when complete: on error or cancellation no file is left.
+ * the threads or workers themselves when @run asks for several — so the
+ * output is never held whole in memory.  The file is written under a
+ * temporary name and renamed when complete: on error or cancellation no
+ * file is left.
  */
 gboolean tess_plan_write (TessPlan *plan, const TessRect *rect,
                           const TessRunOptions *run, const char *path,
@@ -841,7 +893,8 @@ gboolean tess_mosaic_set_offsets (TessMosaic *mosaic, const double *offsets);
  * Computes the mosaic band by band (memory: a band, whatever the number
  * of inputs; each input only where it lands; @run's jobs are threads
  * computing the inputs' parts of a band, its block height caps the band;
- * NULL: one thread) and writes it to @path: the
+ * NULL: one thread; its engine must not be TESS_ENGINE_PROCESSES:
+ * TESS_ERROR_UNSUPPORTED) and writes it to @path: the
  * image, and an extension FOOTPRINT with the sum of the weights that
  * contributed to each pixel.  Written under a temporary name, renamed
  * when complete.
@@ -1058,7 +1111,8 @@ TessWcs *tess_healpix_map_default_target (const TessHealpixMap *map,
  *   reproject_from_healpix), adaptive (its kernel, kernel width and sample
  *   region width are used) or exact (the footprint is then the covered
  *   fraction); see README for each.  Other fields are not used.
- * @run: (nullable): blocks, and @jobs threads computing them
+ * @run: (nullable): blocks, and @jobs threads computing them (the engine
+ *   TESS_ENGINE_PROCESSES is TESS_ERROR_UNSUPPORTED)
  * @path: the FITS file to write, laid out as tess_plan_write() does
  *
  * Reprojects a HEALPix map onto @target.  Output pixels with no world

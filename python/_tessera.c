@@ -229,128 +229,6 @@ parse_options (PyObject *dict, TessOptions *options)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Blocks in threads                                                       */
-
-typedef struct
-{
-  TessPlan *plan;
-  gint64 width, height, nplanes; /* of the whole output */
-  gsize elem;
-  char *data;       /* nplanes × height × width */
-  float *footprint; /* height × width, or NULL */
-  gint64 block_width, block_height, nbx, nblocks;
-  gint next; /* the next block to take */
-  GMutex lock;
-  GError *error; /* the first error */
-} Run;
-
-/* Computes the blocks it takes until none is left or one fails. */
-static gpointer
-run_blocks (gpointer data)
-{
-  Run *run = data;
-  gpointer buf = NULL;
-  float *buf_fp = NULL;
-
-  for (;;)
-    {
-      gint64 b = g_atomic_int_add (&run->next, 1);
-      TessRect r;
-      GError *error = NULL;
-      gboolean direct, failed;
-      gsize off;
-
-      g_mutex_lock (&run->lock);
-      failed = run->error != NULL;
-      g_mutex_unlock (&run->lock);
-      if (failed || b >= run->nblocks)
-        break;
-      r.x0 = (b % run->nbx) * run->block_width;
-      r.y0 = (b / run->nbx) * run->block_height;
-      r.width = MIN (run->block_width, run->width - r.x0);
-      r.height = MIN (run->block_height, run->height - r.y0);
-      off = (gsize)r.y0 * (gsize)run->width + (gsize)r.x0;
-      /* Whole rows of one plane go in place, others through a buffer. */
-      direct = r.width == run->width && run->nplanes == 1;
-      if (!direct && buf == NULL)
-        {
-          buf = g_try_malloc ((gsize)run->block_width
-                              * (gsize)run->block_height * run->elem
-                              * (gsize)run->nplanes);
-          buf_fp
-              = run->footprint ? g_try_new (
-                    float, (gsize)run->block_width *(gsize)run->block_height)
-                               : NULL;
-          if (buf == NULL || (run->footprint && buf_fp == NULL))
-            {
-              g_set_error (&error, TESS_ERROR, TESS_ERROR_NO_MEMORY,
-                           "not enough memory for a block");
-              goto failed;
-            }
-        }
-      if (direct)
-        {
-          if (!tess_plan_compute_region (
-                  run->plan, &r, run->data + off * run->elem,
-                  run->footprint ? run->footprint + off : NULL, &error))
-            goto failed;
-          continue;
-        }
-      if (!tess_plan_compute_region (run->plan, &r, buf, buf_fp, &error))
-        goto failed;
-      for (gint64 p = 0; p < run->nplanes; p++)
-        for (gint64 y = 0; y < r.height; y++)
-          memcpy (run->data
-                      + (((gsize)p * (gsize)run->height + (gsize)(r.y0 + y))
-                             * (gsize)run->width
-                         + (gsize)r.x0)
-                            * run->elem,
-                  (char *)buf
-                      + ((gsize)p * (gsize)r.height + (gsize)y)
-                            * (gsize)r.width * run->elem,
-                  (gsize)r.width * run->elem);
-      if (run->footprint)
-        for (gint64 y = 0; y < r.height; y++)
-          memcpy (run->footprint + off + (gsize)y * (gsize)run->width,
-                  buf_fp + (gsize)y * (gsize)r.width,
-                  (gsize)r.width * sizeof (float));
-      continue;
-    failed:
-      g_mutex_lock (&run->lock);
-      if (run->error == NULL)
-        run->error = error;
-      else
-        g_error_free (error);
-      g_mutex_unlock (&run->lock);
-      break;
-    }
-  g_free (buf);
-  g_free (buf_fp);
-  return NULL;
-}
-
-/* Computes every block of @run in @threads threads (this one included). */
-static void
-run_threads (Run *run, int threads)
-{
-  GThread **workers;
-  int n = 0;
-
-  threads = (int)MIN ((gint64)MAX (threads, 1), run->nblocks);
-  workers = g_new0 (GThread *, (gsize)threads);
-  for (int i = 1; i < threads; i++)
-    {
-      workers[n] = g_thread_try_new ("tessera-block", run_blocks, run, NULL);
-      if (workers[n])
-        n++;
-    }
-  run_blocks (run);
-  for (int i = 0; i < n; i++)
-    g_thread_join (workers[i]);
-  g_free (workers);
-}
-
-/* ---------------------------------------------------------------------- */
 /* reproject()                                                             */
 
 /* The header text as cards: its length must be a multiple of 80. */
@@ -459,8 +337,8 @@ py_reproject (PyObject *self, PyObject *args, PyObject *kwargs)
   GError *error = NULL;
   gint64 width, height, nplanes = 1;
   int ndim;
-  gboolean big_endian;
-  Run run;
+  gboolean big_endian, ok;
+  TessRunOptions run;
 
   if (!PyArg_ParseTupleAndKeywords (args, kwargs, "OUU(LL)|OOipO:reproject",
                                     kwlist, &data_obj, &header_in, &header_out,
@@ -553,33 +431,20 @@ py_reproject (PyObject *self, PyObject *args, PyObject *kwargs)
         if (fp == NULL)
           goto out;
       }
-    memset (&run, 0, sizeof run);
-    run.plan = plan;
-    run.width = out_w;
-    run.height = out_h;
-    run.nplanes = np;
-    run.elem = type == NPY_FLOAT32 ? 4 : 8;
-    run.data = PyArray_DATA (out);
-    run.footprint = fp ? PyArray_DATA (fp) : NULL;
-    /* By default whole rows (up to 2048 pixels), 256 rows a block. */
-    run.block_width = MIN (block_w > 0 ? block_w : 2048, out_w);
-    run.block_height = MIN (block_h > 0 ? block_h : 256, out_h);
-    run.nbx = (out_w + run.block_width - 1) / run.block_width;
-    run.nblocks
-        = run.nbx * ((out_h + run.block_height - 1) / run.block_height);
-    if (run.nblocks > G_MAXINT)
-      {
-        PyErr_SetString (PyExc_ValueError, "block_size is too small");
-        goto out;
-      }
-    g_mutex_init (&run.lock);
+    /* The blocks in threads of libtessera's engine. */
+    tess_run_options_init (&run);
+    run.block_width = block_w;
+    run.block_height = block_h;
+    run.jobs = threads;
+    run.engine = TESS_ENGINE_THREADS;
     Py_BEGIN_ALLOW_THREADS;
-    run_threads (&run, threads);
+    ok = tess_plan_run_into (plan, NULL, &run, PyArray_DATA (out),
+                             fp ? PyArray_DATA (fp) : NULL, NULL, NULL, NULL,
+                             &error);
     Py_END_ALLOW_THREADS;
-    g_mutex_clear (&run.lock);
-    if (run.error)
+    if (!ok)
       {
-        raise_gerror (run.error);
+        raise_gerror (error);
         goto out;
       }
     result = Py_BuildValue ("(OO)", (PyObject *)out,
@@ -663,8 +528,8 @@ py_reproject_file (PyObject *self, PyObject *args, PyObject *kwargs)
 {
   static char *kwlist[]
       = { "path", "header_out", "shape_out", "options", "block_size",
-          "jobs", "footprint",  "out",       NULL };
-  const char *path;
+          "jobs", "footprint",  "out",       "engine",  NULL };
+  const char *path, *engine = "processes";
   PyObject *header_out, *options_obj = NULL, *block_obj = Py_None;
   PyObject *out_obj = Py_None, *result = NULL;
   gint64 out_w, out_h, block_w = 0, block_h = 0;
@@ -678,9 +543,9 @@ py_reproject_file (PyObject *self, PyObject *args, PyObject *kwargs)
   GError *error = NULL;
 
   if (!PyArg_ParseTupleAndKeywords (
-          args, kwargs, "sU(LL)|OOipO:reproject_file", kwlist, &path,
+          args, kwargs, "sU(LL)|OOipOs:reproject_file", kwlist, &path,
           &header_out, &out_h, &out_w, &options_obj, &block_obj, &jobs,
-          &want_fp, &out_obj))
+          &want_fp, &out_obj, &engine))
     return NULL;
   if (!parse_sizes (out_h, out_w, block_obj, &block_h, &block_w))
     return NULL;
@@ -695,6 +560,11 @@ py_reproject_file (PyObject *self, PyObject *args, PyObject *kwargs)
   run.block_width = block_w;
   run.block_height = block_h;
   run.jobs = jobs;
+  if (!tess_engine_from_name (engine, &run.engine, &error))
+    {
+      raise_gerror (error);
+      return NULL;
+    }
 
   Py_BEGIN_ALLOW_THREADS;
   /* Mapped, or converted once into a scratch file: what workers share. */
@@ -1304,12 +1174,14 @@ static PyMethodDef methods[] = {
   { "reproject_file", (PyCFunction)(void (*) (void))py_reproject_file,
     METH_VARARGS | METH_KEYWORDS,
     "reproject_file(path, header_out, shape_out, options=None,\n"
-    "               block_size=None, jobs=1, footprint=True, out=None)\n"
+    "               block_size=None, jobs=1, footprint=True, out=None,\n"
+    "               engine='processes')\n"
     "--\n\n"
     "As reproject(), for the image of a FITS file (cfitsio's syntax names\n"
     "an HDU: 'f.fits[1]'), opened by libtessera: mapped, or converted once\n"
     "into a scratch file, so that jobs > 1 worker processes (tessera-worker,\n"
-    "or $TESSERA_WORKER) share it and compute the blocks." },
+    "or $TESSERA_WORKER) share it and compute the blocks; engine='threads'\n"
+    "computes them in threads of this process instead." },
   { "mosaic", (PyCFunction)(void (*) (void))py_mosaic,
     METH_VARARGS | METH_KEYWORDS,
     "mosaic(inputs, header_out, shape_out, path, options=None,\n"

@@ -665,6 +665,7 @@ write_thread (gpointer data)
 
   tess_run_options_init (&run);
   run.jobs = j->jobs;
+  run.engine = TESS_ENGINE_PROCESSES;
   run.block_width = 23;
   run.block_height = 17;
   j->ok = tess_plan_write (j->plan, NULL, &run, j->path, 0, NULL, NULL, NULL,
@@ -750,6 +751,7 @@ START_TEST (test_workers_from_threads)
     TessImage *a, *b;
     tess_run_options_init (&run);
     run.jobs = 2;
+    run.engine = TESS_ENGINE_PROCESSES;
     run.block_width = 16;
     run.block_height = 16;
     a = tess_plan_run_region (plan_bic, &r, &run, NULL, NULL, NULL, &error);
@@ -777,6 +779,188 @@ START_TEST (test_workers_from_threads)
   tu_rmdir (dir);
   g_free (dir);
   g_free (src);
+}
+END_TEST
+
+/* The engine of threads: any number of threads and any blocks give the
+ * bits of one region computed at once, for every method, a cube, into
+ * memory and into a file; progress comes in the calling thread, from
+ * none to all; cancelling stops the run; bad run options are refused. */
+typedef struct
+{
+  TuProgress p;
+  GThread *caller;
+  GCancellable *cancel; /* cancelled at the first report, the start's */
+} ThreadProgress;
+
+static void
+thread_progress (const TessProgress *report, gpointer data)
+{
+  ThreadProgress *tp = data;
+
+  ck_assert (g_thread_self () == tp->caller);
+  if (tp->cancel)
+    g_cancellable_cancel (tp->cancel);
+  if (tp->cancel == NULL)
+    tu_progress_record (report, &tp->p);
+}
+
+START_TEST (test_engine_threads)
+{
+  TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 150.0, 2.2, W, H, 1.0, 0.0);
+  TessWcs *t = awkward_target ();
+  TessImage *in = tu_image (wcs, 2, 13);
+  const TessMethod methods[] = { TESS_METHOD_BILINEAR, TESS_METHOD_BICUBIC,
+                                 TESS_METHOD_ADAPTIVE, TESS_METHOD_EXACT };
+  const gint64 blocks[][2] = { { 0, 0 }, { 16, 16 }, { 7, 300 }, { 90, 1 } };
+  gint64 tw = tess_wcs_get_width (t), th = tess_wcs_get_height (t);
+  gsize n = (gsize)(tw * th);
+  GError *error = NULL;
+
+  for (gsize m = 0; m < G_N_ELEMENTS (methods); m++)
+    {
+      TessOptions opt;
+      TessPlan *plan;
+      TessRect all = { 0, 0, tw, th };
+      float *ref = g_new (float, 2 * n), *ref_fp = g_new (float, n);
+      float *got = g_new (float, 2 * n), *got_fp = g_new (float, n);
+
+      test_options (&opt, methods[m], FALSE);
+      plan = tess_plan_new (in, t, &opt, &error);
+      tu_assert_no_error (error);
+      ck_assert (tess_plan_compute_region (plan, &all, ref, ref_fp, &error));
+      tu_assert_no_error (error);
+      for (int jobs = 0; jobs <= 4; jobs++)
+        for (gsize b = 0; b < G_N_ELEMENTS (blocks); b++)
+          {
+            TessRunOptions run;
+
+            tess_run_options_init (&run);
+            run.jobs = jobs;
+            run.engine = b % 2 ? TESS_ENGINE_THREADS : TESS_ENGINE_AUTO;
+            run.block_width = blocks[b][0];
+            run.block_height = blocks[b][1];
+            memset (got, 0xff, 2 * n * sizeof (float));
+            memset (got_fp, 0xff, n * sizeof (float));
+            ck_assert (tess_plan_run_into (plan, NULL, &run, got, got_fp, NULL,
+                                           NULL, NULL, &error));
+            tu_assert_no_error (error);
+            ck_assert_msg (memcmp (ref, got, 2 * n * sizeof (float)) == 0,
+                           "%s, %d jobs, blocks %" G_GINT64_FORMAT
+                           "x%" G_GINT64_FORMAT ": other values",
+                           tess_method_name (methods[m]), jobs, blocks[b][0],
+                           blocks[b][1]);
+            ck_assert (memcmp (ref_fp, got_fp, n * sizeof (float)) == 0);
+          }
+      /* No footprint asked for: the values alone. */
+      {
+        TessRunOptions run;
+        tess_run_options_init (&run);
+        run.jobs = 3;
+        ck_assert (tess_plan_run_into (plan, NULL, &run, got, NULL, NULL, NULL,
+                                       NULL, &error));
+        tu_assert_no_error (error);
+        ck_assert (memcmp (ref, got, 2 * n * sizeof (float)) == 0);
+      }
+      g_free (ref);
+      g_free (ref_fp);
+      g_free (got);
+      g_free (got_fp);
+      tess_plan_unref (plan);
+    }
+
+  /* Progress in this thread, from none to all a row at a time; and a
+   * region into a file, as with one job. */
+  {
+    TessPlan *plan = tess_plan_new (in, t, NULL, &error);
+    TessRunOptions run;
+    ThreadProgress tp = { 0 };
+    TessRect r = { 3, 5, tw - 10, th - 20 };
+    float *got = g_new (float, 2 * n);
+    char *dir = tu_tmpdir ();
+    char *one = g_build_filename (dir, "one.fits", NULL);
+    char *three = g_build_filename (dir, "three.fits", NULL);
+    char *a = NULL, *b = NULL;
+    gsize alen, blen;
+
+    tu_assert_no_error (error);
+    tess_run_options_init (&run);
+    run.jobs = 3;
+    run.block_height = 1;
+    tp.caller = g_thread_self ();
+    tu_progress_init (&tp.p);
+    ck_assert (tess_plan_run_into (plan, NULL, &run, got, NULL, NULL,
+                                   thread_progress, &tp, &error));
+    tu_assert_no_error (error);
+    tu_progress_check (&tp.p, th, tw * th);
+
+    ck_assert (
+        tess_plan_write (plan, &r, NULL, one, 0, NULL, NULL, NULL, &error));
+    tu_assert_no_error (error);
+    run.block_width = 11;
+    run.block_height = 7;
+    ck_assert (
+        tess_plan_write (plan, &r, &run, three, 0, NULL, NULL, NULL, &error));
+    tu_assert_no_error (error);
+    ck_assert (g_file_get_contents (one, &a, &alen, NULL));
+    ck_assert (g_file_get_contents (three, &b, &blen, NULL));
+    ck_assert (alen == blen && memcmp (a, b, alen) == 0);
+    g_free (a);
+    g_free (b);
+
+    /* Many short runs, threads done before others start: each returns. */
+    for (int k = 0; k < 300; k++)
+      {
+        TessRect tiny = { k % 50, k % 40, 4, 2 };
+        TessRunOptions quick;
+        tess_run_options_init (&quick);
+        quick.jobs = 8;
+        quick.block_width = 1;
+        quick.block_height = 1;
+        ck_assert (tess_plan_run_into (plan, &tiny, &quick, got, NULL, NULL,
+                                       NULL, NULL, &error));
+        tu_assert_no_error (error);
+      }
+
+    /* Cancelled from the progress callback: stops with CANCELLED. */
+    tp.cancel = g_cancellable_new ();
+    run.block_width = 0;
+    run.block_height = 1;
+    ck_assert (!tess_plan_run_into (plan, NULL, &run, got, NULL, tp.cancel,
+                                    thread_progress, &tp, &error));
+    tu_assert_error (error, TESS_ERROR_CANCELLED);
+    g_object_unref (tp.cancel);
+
+    /* Worker processes need the input's file: this image has none. */
+    run.engine = TESS_ENGINE_PROCESSES;
+    ck_assert (!tess_plan_run_into (plan, NULL, &run, got, NULL, NULL, NULL,
+                                    NULL, &error));
+    tu_assert_error (error, TESS_ERROR_INVALID);
+    run.engine = (TessEngine)7;
+    ck_assert (!tess_plan_run_into (plan, NULL, &run, got, NULL, NULL, NULL,
+                                    NULL, &error));
+    tu_assert_error (error, TESS_ERROR_INVALID);
+    run.engine = TESS_ENGINE_THREADS;
+    run.jobs = -1;
+    ck_assert (!tess_plan_run_into (plan, NULL, &run, got, NULL, NULL, NULL,
+                                    NULL, &error));
+    tu_assert_error (error, TESS_ERROR_INVALID);
+    r.x0 = tw;
+    run.jobs = 2;
+    ck_assert (!tess_plan_run_into (plan, &r, &run, got, NULL, NULL, NULL,
+                                    NULL, &error));
+    tu_assert_error (error, TESS_ERROR_INVALID);
+
+    g_free (got);
+    tess_plan_unref (plan);
+    tu_rmdir (dir);
+    g_free (dir);
+    g_free (one);
+    g_free (three);
+  }
+  tess_image_unref (in);
+  tess_wcs_unref (wcs);
+  tess_wcs_unref (t);
 }
 END_TEST
 
@@ -846,6 +1030,17 @@ START_TEST (test_enum_names)
   ck_assert (!tess_boundary_mode_from_name ("grid", &b, &error));
   ck_assert (strstr (error->message, "boundary mode 'grid'") != NULL);
   g_clear_error (&error);
+
+  {
+    TessEngine e;
+    ck_assert (tess_engine_from_name ("Processes", &e, NULL));
+    ck_assert_int_eq (e, TESS_ENGINE_PROCESSES);
+    ck_assert_str_eq (tess_engine_name (TESS_ENGINE_THREADS), "threads");
+    ck_assert (!tess_engine_from_name ("mpi", &e, &error));
+    ck_assert_str_eq (error->message, "unknown engine 'mpi' (expected auto, "
+                                      "threads or processes)");
+    g_clear_error (&error);
+  }
 }
 END_TEST
 
@@ -872,6 +1067,7 @@ reproject_suite (void)
   tcase_add_test (tc, test_plan_write);
   tcase_add_test (tc, test_workers_from_threads);
   tcase_add_test (tc, test_threads);
+  tcase_add_test (tc, test_engine_threads);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -52,6 +52,21 @@ TESS__NAMED_ENUM (TessBadValueMode, tess_bad_value_mode, bad_value_names,
                   "bad-value mode")
 TESS__NAMED_ENUM (TessNanMode, tess_nan_mode, nan_names, "NaN mode")
 
+static const char *const engine_names[] = {
+  [TESS_ENGINE_AUTO] = "auto",
+  [TESS_ENGINE_THREADS] = "threads",
+  [TESS_ENGINE_PROCESSES] = "processes",
+};
+
+TESS__NAMED_ENUM (TessEngine, tess_engine, engine_names, "engine")
+
+void
+tess_run_options_init (TessRunOptions *options)
+{
+  memset (options, 0, sizeof *options);
+  options->jobs = 1;
+}
+
 /* The public option structures keep their size from release to release
  * (tessera.h): fields added later take the place of the padding.  The
  * sizes as on LP64 systems (Linux, macOS on 64 bits). */

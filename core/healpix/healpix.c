@@ -755,6 +755,13 @@ tess_healpix_reproject_write (TessHealpixMap *map, TessWcs *target,
     }
   if (!check_method (map, options->method, error))
     return FALSE;
+  if (run && run->engine == TESS_ENGINE_PROCESSES && jobs != 1)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
+                   "a HEALPix map is reprojected in threads, not in worker "
+                   "processes");
+      return FALSE;
+    }
   if (!tess_wcs_is_celestial (target))
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_WCS,

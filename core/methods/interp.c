@@ -729,6 +729,24 @@ maker_need (TessBandMaker *m, gint64 r0, gint64 r1, GError **error)
   for (gsize b = b0; b < b1; b++)
     if (!maker_take (m, b, FALSE, error))
       return FALSE;
+  /* Rather than wait for a band another is making, make one that blocks
+   * to come will need: the next one either side of the range, where
+   * blocks are going (the bands behind them are made). */
+  for (gsize b = b0; b < b1; b++)
+    if (g_atomic_int_get (&m->words[b]) != BAND_MADE)
+      {
+        if (b1 < m->nbands && g_atomic_int_get (&m->words[b1]) == 0)
+          {
+            if (!maker_take (m, b1, FALSE, error))
+              return FALSE;
+          }
+        else if (b0 > 0 && g_atomic_int_get (&m->words[b0 - 1]) == 0)
+          {
+            if (!maker_take (m, b0 - 1, FALSE, error))
+              return FALSE;
+          }
+        break;
+      }
   for (gsize b = b0; b < b1; b++)
     if (!maker_take (m, b, TRUE, error))
       return FALSE;

@@ -680,6 +680,13 @@ tess__mosaic_source_new (TessMosaic *m, const TessRunOptions *run,
                    "the block size must be positive (or 0 for automatic)");
       return NULL;
     }
+  if (run && run->engine == TESS_ENGINE_PROCESSES && run->jobs != 1)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
+                   "a mosaic computes its jobs in threads, not in worker "
+                   "processes");
+      return NULL;
+    }
   if (!ensure_matched (m, cancellable, error))
     return NULL;
   ms = g_new0 (MosaicSource, 1);

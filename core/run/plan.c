@@ -26,6 +26,11 @@
 #define TILE 128
 /* Rows of the output computed at a time by tess_plan_run(). */
 #define BLOCK_ROWS 256
+#define BLOCK_WIDTH 2048
+/* The fewest rows of an automatic block when several jobs share them. */
+#define MIN_JOB_ROWS 32
+/* Automatic blocks a job when several share them. */
+#define JOB_BLOCKS 8
 
 struct _TessPlan
 {
@@ -484,13 +489,6 @@ compute_input_planes (TessPlan *plan, const TessRect *rect, gpointer data,
   return TRUE;
 }
 
-void
-tess_run_options_init (TessRunOptions *options)
-{
-  memset (options, 0, sizeof *options);
-  options->jobs = 1;
-}
-
 const TessOptions *
 tess__plan_get_options (const TessPlan *plan)
 {
@@ -553,7 +551,7 @@ tess__plan_make_blocks (const TessRunOptions *run, const TessRect *rect,
                    "the block size must be positive (or 0 for automatic)");
       return NULL;
     }
-  bw = run && run->block_width > 0 ? run->block_width : 2048;
+  bw = run && run->block_width > 0 ? run->block_width : BLOCK_WIDTH;
   bh = run && run->block_height > 0 ? run->block_height : BLOCK_ROWS;
   bw = MIN (bw, W);
   bh = MIN (bh, H);
@@ -722,59 +720,111 @@ pool_block_done (gint64 block, gint64 ndone, gpointer data)
   tess__meter_add (meter, r.width * r.height);
 }
 
+/* The blocks of @source in worker processes, into @sink. */
+static gboolean
+run_processes (TessPlan *plan, TessBlockSource *source,
+               const TessBlockSink *sink, int jobs, GCancellable *cancellable,
+               TessProgressFunc progress, gpointer user_data, GError **error)
+{
+  TessImage *in = plan->input;
+  PlanSource *ps = (PlanSource *)source;
+  TessPoolJob job = { 0 };
+  TessRunMeter meter;
+  gboolean ok;
+
+  job.input_path = in->source;
+  job.input_data_fd = in->scratch_fd;
+  job.cards = plan->target->cards;
+  job.ncards = plan->target->ncards;
+  job.options = plan->options;
+  job.rect = ps->rect;
+  job.blocks = ps->blocks;
+  job.block_width = ps->blocks[0].width;
+  job.block_height = ps->blocks[0].height;
+  job.nblocks = ps->nblocks;
+  job.jobs = jobs;
+  job.in_type = in->type;
+  job.in_width = in->width;
+  job.in_height = in->height;
+  job.nplanes = in->nplanes;
+  job.out_nplanes = plan->out_nplanes;
+  if (sink->layout)
+    job.layout = *sink->layout;
+  else
+    {
+      job.layout.fd = -1;
+      job.layout.elem = source->elem;
+      job.data = sink->data;
+      job.footprint = sink->footprint;
+    }
+  tess__meter_start (&meter, progress, user_data, ps->nblocks,
+                     tess__block_source_pixels (source));
+  ps->meter = &meter;
+  ok = tess__pool_run (&job, cancellable, pool_block_done, source, error);
+  if (ok)
+    tess__meter_finish (&meter);
+  return ok;
+}
+
 static gboolean
 run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
             const TessBlockSink *sink, GCancellable *cancellable,
             TessProgressFunc progress, gpointer user_data, GError **error)
 {
-  TessImage *in = plan->input;
-  TessBlockSource *source = tess__plan_source_new (plan, rect, run, error);
-  PlanSource *ps = (PlanSource *)source;
-  gboolean ok;
+  TessBlockSource *source;
+  TessRunOptions tuned;
+  TessEngine engine = run ? run->engine : TESS_ENGINE_AUTO;
   int jobs = run ? run->jobs : 1;
+  gboolean ok;
 
-  if (source == NULL)
-    return FALSE;
-  if (jobs <= 0)
+  if ((unsigned)engine > TESS_ENGINE_PROCESSES || jobs < 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "invalid run options: engine %d, %d jobs", (int)engine,
+                   jobs);
+      return FALSE;
+    }
+  if (engine == TESS_ENGINE_PROCESSES && jobs != 1
+      && plan->input->source == NULL)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "worker processes read the input from its file: this "
+                   "image has none (use threads)");
+      return FALSE;
+    }
+  if (jobs == 0)
     jobs = auto_jobs (plan, rect);
   jobs = MIN (jobs, 64);
-  if (jobs > 1 && ps->nblocks > 1 && in->source != NULL)
+  if (jobs > 1 && (run == NULL || run->block_height == 0))
     {
-      TessPoolJob job = { 0 };
-      TessRunMeter meter;
+      /* Automatic blocks for several jobs: whole rows (written in one
+       * piece, as blocks now come in any order), some eight blocks a job
+       * so that they end together (blocks differ in cost), no more pixels
+       * than an automatic block of one job, at least MIN_JOB_ROWS rows. */
+      gint64 rows = rect->height / (JOB_BLOCKS * jobs);
 
-      job.input_path = in->source;
-      job.input_data_fd = in->scratch_fd;
-      job.cards = plan->target->cards;
-      job.ncards = plan->target->ncards;
-      job.options = plan->options;
-      job.rect = *rect;
-      job.blocks = ps->blocks;
-      job.block_width = ps->blocks[0].width;
-      job.block_height = ps->blocks[0].height;
-      job.nblocks = ps->nblocks;
-      job.jobs = jobs;
-      job.in_type = in->type;
-      job.in_width = in->width;
-      job.in_height = in->height;
-      job.nplanes = in->nplanes;
-      job.out_nplanes = plan->out_nplanes;
-      if (sink->layout)
-        job.layout = *sink->layout;
+      if (run)
+        tuned = *run;
       else
+        tess_run_options_init (&tuned);
+      if (tuned.block_width == 0)
         {
-          job.layout.fd = -1;
-          job.layout.elem = source->elem;
-          job.data = sink->out->data;
-          job.footprint = sink->out->footprint;
+          tuned.block_width = rect->width;
+          rows = MIN (rows, BLOCK_WIDTH * BLOCK_ROWS / rect->width);
         }
-      tess__meter_start (&meter, progress, user_data, ps->nblocks,
-                         rect->width * rect->height);
-      ps->meter = &meter;
-      ok = tess__pool_run (&job, cancellable, pool_block_done, source, error);
-      if (ok)
-        tess__meter_finish (&meter);
+      tuned.block_height = CLAMP (rows, MIN_JOB_ROWS, BLOCK_ROWS);
+      run = &tuned;
     }
+  source = tess__plan_source_new (plan, rect, run, error);
+  if (source == NULL)
+    return FALSE;
+  jobs = (int)MIN ((gint64)jobs, ((PlanSource *)source)->nblocks);
+  if (jobs > 1 && engine == TESS_ENGINE_PROCESSES)
+    ok = run_processes (plan, source, sink, jobs, cancellable, progress,
+                        user_data, error);
+  else if (jobs > 1)
+    ok = tess__run_threads (source, sink, jobs, cancellable, progress,
+                            user_data, error);
   else
     ok = tess__run_here (source, sink, cancellable, progress, user_data,
                          error);
@@ -862,7 +912,8 @@ tess_plan_run_region (TessPlan *plan, const TessRect *rect,
   out = make_output (plan, rect, TRUE, error);
   if (out == NULL)
     return NULL;
-  sink.out = out;
+  sink.data = out->data;
+  sink.footprint = out->footprint;
   if (!run_blocks (plan, rect, run, &sink, cancellable, progress, user_data,
                    error))
     {
@@ -903,6 +954,25 @@ tess_plan_write (TessPlan *plan, const TessRect *rect,
     return tess__stream_writer_commit (w, error);
   tess__stream_writer_abort (w);
   return FALSE;
+}
+
+gboolean
+tess_plan_run_into (TessPlan *plan, const TessRect *rect,
+                    const TessRunOptions *run, gpointer data, float *footprint,
+                    GCancellable *cancellable, TessProgressFunc progress,
+                    gpointer user_data, GError **error)
+{
+  TessRect all = { 0, 0, plan->grid.width, plan->grid.height };
+  TessBlockSink sink = { 0 };
+
+  if (rect == NULL)
+    rect = &all;
+  if (!tess__plan_check_rect (plan, rect, error))
+    return FALSE;
+  sink.data = data;
+  sink.footprint = footprint;
+  return run_blocks (plan, rect, run, &sink, cancellable, progress, user_data,
+                     error);
 }
 
 TessImage *

@@ -42,8 +42,8 @@ tess__runner_new (TessBlockSource *source, const TessBlockSink *sink)
 
   r->source = source;
   r->sink = *sink;
-  r->want_fp = sink->out ? sink->out->footprint != NULL
-                         : sink->layout->footprint_offset >= 0;
+  r->want_fp = sink->layout ? sink->layout->footprint_offset >= 0
+                            : sink->footprint != NULL;
   return r;
 }
 
@@ -114,11 +114,10 @@ put (TessBlockRunner *r, const TessRect *b, GError **error)
   const TessBlockSink *k = &r->sink;
   float *fp = r->want_fp ? r->block_fp : NULL;
 
-  if (k->out)
+  if (k->layout == NULL)
     {
-      copy_block (k->out->data, fp ? k->out->footprint : NULL, s->width,
-                  s->height, b->x0, b->y0, r->block, fp, b, s->nplanes,
-                  s->elem);
+      copy_block (k->data, fp ? k->footprint : NULL, s->width, s->height,
+                  b->x0, b->y0, r->block, fp, b, s->nplanes, s->elem);
       return TRUE;
     }
   if (!k->gather || b->width == s->width)
@@ -156,13 +155,12 @@ tess__runner_do (TessBlockRunner *r, gint64 i, GError **error)
                    "no block %" G_GINT64_FORMAT, i);
       return FALSE;
     }
-  if (k->out && b.width == s->width && s->nplanes == 1)
+  if (k->layout == NULL && b.width == s->width && s->nplanes == 1)
     {
       /* Full rows of one plane: straight into place. */
       gsize off = (gsize)b.y0 * (gsize)s->width;
-      ok = s->funcs->compute (s, i, (char *)k->out->data + off * s->elem,
-                              r->want_fp ? k->out->footprint + off : NULL,
-                              error);
+      ok = s->funcs->compute (s, i, (char *)k->data + off * s->elem,
+                              r->want_fp ? k->footprint + off : NULL, error);
     }
   else
     ok = ensure (s, r->want_fp, &r->block, &r->block_fp, &r->cap,

@@ -56,14 +56,16 @@ TessBlockSource *tess__mosaic_source_new (TessMosaic *mosaic,
 void tess__block_source_free (TessBlockSource *source);
 gint64 tess__block_source_pixels (const TessBlockSource *source);
 
-/* Where blocks go: @out (an image of the source's output size, its
- * footprint written if it has one) or @layout's file (@what names it in
- * errors).  With @gather, blocks narrower than the output are gathered
- * into full rows written when complete (blocks then come row by row, in
- * order: one engine, this thread). */
+/* Where blocks go: @data (the source's planes, each width × height, one
+ * after the other) and @footprint (width × height, or NULL for none) in
+ * memory, or @layout's file (@what names it in errors).  With @gather,
+ * blocks narrower than the output are gathered into full rows written
+ * when complete (blocks then come row by row, in order: one engine, this
+ * thread). */
 typedef struct
 {
-  TessImage *out;
+  gpointer data;
+  float *footprint;
   const TessStreamLayout *layout;
   const char *what;
   gboolean gather;
@@ -107,5 +109,14 @@ void tess__meter_finish (TessRunMeter *meter);
 gboolean tess__run_here (TessBlockSource *source, const TessBlockSink *sink,
                          GCancellable *cancellable, TessProgressFunc progress,
                          gpointer user_data, GError **error);
+
+/* The engine of threads: @nthreads (this one among them) take the blocks
+ * of @source one at a time, compute them and put them into @sink;
+ * progress is reported in the calling thread, @cancellable checked before
+ * every block.  The first error stops the others. */
+gboolean tess__run_threads (TessBlockSource *source, const TessBlockSink *sink,
+                            int nthreads, GCancellable *cancellable,
+                            TessProgressFunc progress, gpointer user_data,
+                            GError **error);
 
 #endif /* TESS_RUN_H */

@@ -360,10 +360,6 @@ def _reproject(
         raise ValueError(f"input data must have 2 or more dimensions, not {len(in_shape)}")
     block = _block(block_size, shape_out)
     image_shape = shape_out[-2:]
-    if block is None and threads > 1:
-        # Enough blocks for every thread or worker (any blocks give the
-        # same result): about four each, of whole rows.
-        block = (max(16, -(-image_shape[0] // (4 * threads))), image_shape[1])
     # Planes: the target's own axes 3+ when it has them, else the input's.
     if len(shape_out) == 2 and len(in_shape) > 2:
         shape_out = tuple(in_shape[:-2]) + tuple(shape_out)
