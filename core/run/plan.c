@@ -677,15 +677,17 @@ tess__plan_release_pages (TessPlan *plan)
       tess__plane_drop_pages (&plan->planes[p]);
 }
 
-/* Work below which --jobs auto keeps to this process, in bilinear output
- * pixels: starting a worker (spawn, mapping, plan) costs some 20 ms, which
- * a 1024x1024 bilinear run does not win back (bench/jobs). */
-#define AUTO_JOBS_MIN_WORK 2e6
+/* Work below which --jobs auto keeps to one job, in bilinear output
+ * pixels: starting a worker process (spawn, mapping, plan) costs some
+ * 20 ms, which a 1024x1024 bilinear run does not win back; a thread costs
+ * next to nothing, and two gain from about 256x256 on (bench/jobs). */
+#define AUTO_PROCESSES_MIN_WORK 2e6
+#define AUTO_THREADS_MIN_WORK 6e4
 
-/* --jobs auto: a worker a core, or none when the work is too small to pay
- * for them. */
+/* --jobs auto: a job a core, or one when the work is too small to pay
+ * for more. */
 static int
-auto_jobs (const TessPlan *plan, const TessRect *rect)
+auto_jobs (const TessPlan *plan, const TessRect *rect, TessEngine engine)
 {
   double weight, work;
 
@@ -706,7 +708,10 @@ auto_jobs (const TessPlan *plan, const TessRect *rect)
     }
   work = weight * (double)rect->width * (double)rect->height
          * (double)plan->input->nplanes;
-  return work < AUTO_JOBS_MIN_WORK ? 1 : (int)g_get_num_processors ();
+  return work < (engine == TESS_ENGINE_PROCESSES ? AUTO_PROCESSES_MIN_WORK
+                                                 : AUTO_THREADS_MIN_WORK)
+             ? 1
+             : (int)g_get_num_processors ();
 }
 
 static void
@@ -793,7 +798,7 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
       return FALSE;
     }
   if (jobs == 0)
-    jobs = auto_jobs (plan, rect);
+    jobs = auto_jobs (plan, rect, engine);
   jobs = MIN (jobs, 64);
   if (jobs > 1 && (run == NULL || run->block_height == 0))
     {

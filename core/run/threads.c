@@ -19,7 +19,7 @@ typedef struct
   GCond changed;
   gint64 next; /* the next block to hand out */
   gint64 blocks_done, pixels_done;
-  int running; /* threads other than the caller still at work */
+  int running;   /* threads other than the caller still at work */
   GError *error; /* the first error, which stops every thread */
 } ThreadRun;
 
@@ -142,8 +142,8 @@ tess__run_threads (TessBlockSource *source, const TessBlockSink *sink,
     {
       /* A thread that cannot start leaves its share to the others (those
        * started may be done already: @running counts down). */
-      threads[started] = g_thread_try_new ("tessera-block", thread_main, &t,
-                                           NULL);
+      threads[started]
+          = g_thread_try_new ("tessera-block", thread_main, &t, NULL);
       if (threads[started])
         started++;
       else
