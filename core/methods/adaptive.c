@@ -28,7 +28,7 @@
  */
 #include "config.h"
 
-#include "methods/tess-adaptive.h"
+#include "methods/tess-methods.h"
 
 #include <math.h>
 #include <string.h>
@@ -668,11 +668,12 @@ despike (const double *J, gsize w, gsize h, double *out)
       }
 }
 
-gboolean
-tess__adaptive_compute (TessTransform *t, const TessGrid *grid,
-                        const TessOptions *o, TessImage *in,
-                        TessPixelType out_type, const TessRect *rect,
-                        gpointer data, GError **error)
+/* Computes @rect of the output (all planes, @out_type, into @data) by
+ * anti-aliased resampling of @in, the map sampled as @grid says. */
+static gboolean
+adaptive_compute (TessTransform *t, const TessGrid *grid, const TessOptions *o,
+                  TessImage *in, TessPixelType out_type, const TessRect *rect,
+                  gpointer data, GError **error)
 {
   g_autoptr (TessGridMap) map = NULL;
   int pad = o->despike_jacobian ? 1 : 0; /* Jacobians beyond the tile */
@@ -814,4 +815,11 @@ tess__adaptive_compute (TessTransform *t, const TessGrid *grid,
   g_free (hx);
   g_free (sm.row);
   return TRUE;
+}
+
+gboolean
+tess__adaptive_compute (const TessMethodBlock *b, GError **error)
+{
+  return adaptive_compute (b->transform, b->grid, b->options, b->input,
+                           b->out_type, b->rect, b->data, error);
 }

@@ -33,7 +33,7 @@
  */
 #include "config.h"
 
-#include "methods/tess-exact.h"
+#include "methods/tess-methods.h"
 #include "methods/tess-overlap.h"
 
 #include <math.h>
@@ -802,11 +802,12 @@ compute_in_local_planes (TessTransform *t, const TessOptions *o, TessImage *in,
   g_free (sums.vs);
 }
 
-gboolean
-tess__exact_compute (TessTransform *t, const TessWcs *target,
-                     const TessOptions *o, TessImage *in,
-                     TessPixelType out_type, const TessRect *rect,
-                     gpointer data, float *footprint, GError **error)
+/* Computes @rect of the output (all planes, @out_type, into @data) and,
+ * if @footprint is not NULL, its summed overlap fractions. */
+static gboolean
+exact_compute (TessTransform *t, const TessWcs *target, const TessOptions *o,
+               TessImage *in, TessPixelType out_type, const TessRect *rect,
+               gpointer data, float *footprint, GError **error)
 {
   double k[4], p0[2];
 
@@ -842,4 +843,11 @@ tess__exact_compute (TessTransform *t, const TessWcs *target,
   else
     compute_in_local_planes (t, o, in, out_type, rect, data, footprint);
   return TRUE;
+}
+
+gboolean
+tess__exact_compute (const TessMethodBlock *b, GError **error)
+{
+  return exact_compute (b->transform, b->target, b->options, b->input,
+                        b->out_type, b->rect, b->data, b->footprint, error);
 }

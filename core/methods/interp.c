@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include "io/tess-stream.h"
+#include "methods/tess-methods.h"
 #include "wcs/tess-spectral.h"
 
 #include <errno.h>
@@ -494,12 +495,6 @@ tess__prefilter_source_rows (const TessPrefilter *pf, gsize y0, gsize y1,
    * FILL_PASSES rows further. */
   *s0 = y0 > FILL_PASSES + 1 ? y0 - FILL_PASSES - 1 : 0;
   *s1 = MIN (pf->height, y1 + FILL_PASSES);
-}
-
-gboolean
-tess__method_is_spline (TessMethod method)
-{
-  return method == TESS_METHOD_BIQUADRATIC || method == TESS_METHOD_BICUBIC;
 }
 
 gsize
@@ -1178,4 +1173,146 @@ tess__plane_sample (const TessPlane *plane, gsize n, const double *x,
     (be ? sample_bed : sample_d) (plane, n, x, y, out);
   else
     (be ? sample_bef : sample_f) (plane, n, x, y, out);
+}
+
+/* ---------------------------------------------------------------------- */
+/* A block of output                                                       */
+
+/* Tile side: the coordinate map of a tile (2 × 8 bytes a pixel) stays
+ * within a few hundred KiB. */
+#define TILE 128
+
+/* Widens [*ymin, *ymax] to the rows of the @n positions (x, y) that are
+ * defined. */
+static void
+y_range (const double *x, const double *y, gsize n, double *ymin, double *ymax)
+{
+  for (gsize k = 0; k < n; k++)
+    if (!isnan (x[k]) && !isnan (y[k]))
+      {
+        *ymin = MIN (*ymin, y[k]);
+        *ymax = MAX (*ymax, y[k]);
+      }
+}
+
+/* The coefficient rows samples of input rows [ymin, ymax] read, at hand
+ * in every plane (made, or read from their file). */
+static gboolean
+fetch_rows (TessPlane **planes, gint64 nplanes, double ymin, double ymax,
+            GError **error)
+{
+  gint64 r0, r1;
+
+  tess__plane_rows_for (planes[0], ymin, ymax, &r0, &r1);
+  for (gint64 p = 0; p < nplanes; p++)
+    if (!tess__plane_fetch (planes[p], r0, r1, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* Interpolation: the map computed a tile at a time, every plane sampled
+ * at its positions. */
+gboolean
+tess__interp_compute (const TessMethodBlock *block, GError **error)
+{
+  g_autoptr (TessGridMap) map = NULL;
+  TessTransform *t = block->transform;
+  TessImage *in = block->input;
+  const TessRect *rect = block->rect;
+  gpointer data = block->data;
+  g_autofree TessPlane **planes = NULL;
+  gsize rw, rh, oelem;
+  double *ix, *iy, *tmp = NULL;
+  gboolean convert;
+
+  planes = g_new (TessPlane *, (gsize)in->nplanes);
+  for (gint64 p = 0; p < in->nplanes; p++)
+    if ((planes[p] = block->get_plane (block->owner, p, error)) == NULL)
+      return FALSE;
+  map = tess__grid_map_new (t, block->grid, rect);
+
+  rw = (gsize)rect->width;
+  rh = (gsize)rect->height;
+  oelem = block->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
+  convert = in->type != block->out_type;
+  ix = g_new (double, TILE *TILE);
+  iy = g_new (double, TILE *TILE);
+  if (convert)
+    tmp = g_new (double, TILE);
+
+  /* Coefficients read from a file: the rows the region needs, read once
+   * (a first pass over its coordinates finds them). */
+  if (planes[0]->file_fd >= 0)
+    {
+      double ymin = G_MAXDOUBLE, ymax = -G_MAXDOUBLE;
+
+      for (gint64 ty = rect->y0; ty < rect->y0 + rect->height; ty += TILE)
+        for (gint64 tx = rect->x0; tx < rect->x0 + rect->width; tx += TILE)
+          {
+            TessRect tr = { tx, ty, MIN (TILE, rect->x0 + rect->width - tx),
+                            MIN (TILE, rect->y0 + rect->height - ty) };
+            gsize np = (gsize)tr.width * (gsize)tr.height;
+
+            tess__grid_map_fill (map, t, &tr, ix, iy);
+            y_range (ix, iy, np, &ymin, &ymax);
+          }
+      if (!fetch_rows (planes, in->nplanes, ymin, ymax, error))
+        {
+          g_free (ix);
+          g_free (iy);
+          g_free (tmp);
+          return FALSE;
+        }
+    }
+
+  for (gint64 ty = rect->y0; ty < rect->y0 + rect->height; ty += TILE)
+    for (gint64 tx = rect->x0; tx < rect->x0 + rect->width; tx += TILE)
+      {
+        TessRect tr = { tx, ty, MIN (TILE, rect->x0 + rect->width - tx),
+                        MIN (TILE, rect->y0 + rect->height - ty) };
+        gsize tw = (gsize)tr.width;
+
+        tess__grid_map_fill (map, t, &tr, ix, iy);
+        /* Coefficients in memory, made as needed: the rows this tile
+         * reads. */
+        if (planes[0]->maker && planes[0]->file_fd < 0)
+          {
+            double ymin = G_MAXDOUBLE, ymax = -G_MAXDOUBLE;
+            y_range (ix, iy, tw * (gsize)tr.height, &ymin, &ymax);
+            if (!fetch_rows (planes, in->nplanes, ymin, ymax, error))
+              {
+                g_free (ix);
+                g_free (iy);
+                g_free (tmp);
+                return FALSE;
+              }
+          }
+        for (gint64 p = 0; p < in->nplanes; p++)
+          {
+            const TessPlane *pl = planes[p];
+            char *plane_out = (char *)data + (gsize)p * rw * rh * oelem;
+            for (gint64 y = 0; y < tr.height; y++)
+              {
+                gsize o = ((gsize)(tr.y0 - rect->y0 + y) * rw
+                           + (gsize)(tr.x0 - rect->x0));
+                if (convert)
+                  {
+                    float *dst = (float *)plane_out + o;
+                    tess__plane_sample (pl, tw, ix + (gsize)y * tw,
+                                        iy + (gsize)y * tw, tmp);
+                    for (gsize k = 0; k < tw; k++)
+                      dst[k] = (float)tmp[k];
+                  }
+                else
+                  tess__plane_sample (pl, tw, ix + (gsize)y * tw,
+                                      iy + (gsize)y * tw,
+                                      plane_out + o * oelem);
+              }
+          }
+      }
+  g_free (ix);
+  g_free (iy);
+  g_free (tmp);
+
+  return TRUE;
 }

@@ -1,15 +1,14 @@
 /* plan.c — TessPlan: a validated reprojection whose output is computed
  * region by region, on demand.
  *
- * A region is computed in tiles: for each tile the output → input map
- * (transform.c), then every input plane is interpolated at the mapped
- * positions (interp.c).  Planes that need prefiltering (the B-spline
- * methods) are prepared once, when first needed, and shared.
+ * A region is computed by its method (the table of methods.c: interp.c,
+ * adaptive.c, exact.c) from the output → input map (transform.c); the
+ * input's planes that need prefiltering (the B-spline methods) are
+ * prepared once, when first needed, and shared.
  */
 #include "config.h"
 
-#include "methods/tess-adaptive.h"
-#include "methods/tess-exact.h"
+#include "methods/tess-methods.h"
 #include "run/tess-plan.h"
 #include "run/tess-pool.h"
 #include "run/tess-run.h"
@@ -21,9 +20,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* Tile side: the coordinate map of a tile (2 × 8 bytes a pixel) stays
- * within a few hundred KiB. */
-#define TILE 128
 /* Rows of the output computed at a time by tess_plan_run(). */
 #define BLOCK_ROWS 256
 #define BLOCK_WIDTH 2048
@@ -239,10 +235,10 @@ tess_plan_get_nplanes (const TessPlan *plan)
   return plan->out_nplanes;
 }
 
-static const TessPlane *
+static TessPlane *
 get_plane (TessPlan *plan, gint64 p, GError **error)
 {
-  const TessPlane *result = NULL;
+  TessPlane *result = NULL;
   TessImage *in = plan->input;
 
   g_mutex_lock (&plan->lock);
@@ -311,7 +307,8 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
 {
   gsize npix, oelem;
   gpointer planes;
-  gboolean exact = plan->options.method == TESS_METHOD_EXACT, ok;
+  gboolean own = tess__method_class (plan->options.method)->own_footprint;
+  gboolean ok;
 
   if (!tess__plan_check_rect (plan, rect, error))
     return FALSE;
@@ -320,7 +317,7 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
     {
       if (!compute_input_planes (plan, rect, data, footprint, error))
         return FALSE;
-      if (footprint && !exact)
+      if (footprint && !own)
         footprint_from_data (plan->out_type, data, plan->out_nplanes, npix,
                              footprint);
       return TRUE;
@@ -336,157 +333,48 @@ tess_plan_compute_region (TessPlan *plan, const TessRect *rect, gpointer data,
                    plan->target->source, plan->input->nplanes);
       return FALSE;
     }
-  ok = compute_input_planes (plan, rect, planes, exact ? footprint : NULL,
-                             error)
+  ok = compute_input_planes (plan, rect, planes, own ? footprint : NULL, error)
        && tess__spec_map_combine (plan->spec, plan->out_type, planes, npix,
                                   data, error);
   g_free (planes);
-  if (ok && footprint && !exact)
+  if (ok && footprint && !own)
     footprint_from_data (plan->out_type, data, plan->out_nplanes, npix,
                          footprint);
   return ok;
 }
 
-/* Widens [*ymin, *ymax] to the rows of the @n positions (x, y) that are
- * defined. */
-static void
-y_range (const double *x, const double *y, gsize n, double *ymin, double *ymax)
+static TessPlane *
+plan_plane (gpointer owner, gint64 p, GError **error)
 {
-  for (gsize k = 0; k < n; k++)
-    if (!isnan (x[k]) && !isnan (y[k]))
-      {
-        *ymin = MIN (*ymin, y[k]);
-        *ymax = MAX (*ymax, y[k]);
-      }
+  return get_plane (owner, p, error);
 }
 
-/* The coefficient rows samples of input rows [ymin, ymax] read, at hand
- * in every plane (made, or read from their file). */
-static gboolean
-fetch_rows (TessPlan *plan, double ymin, double ymax, GError **error)
-{
-  gint64 r0, r1;
-
-  tess__plane_rows_for (&plan->planes[0], ymin, ymax, &r0, &r1);
-  for (gint64 p = 0; p < plan->input->nplanes; p++)
-    if (!tess__plane_fetch (&plan->planes[p], r0, r1, error))
-      return FALSE;
-  return TRUE;
-}
-
-/* The input's planes over @rect (and, for the exact method, @footprint). */
+/* The input's planes over @rect (and, for a method with a footprint of
+ * its own, @footprint), as the method's entry says. */
 static gboolean
 compute_input_planes (TessPlan *plan, const TessRect *rect, gpointer data,
                       float *footprint, GError **error)
 {
+  const TessMethodClass *c = tess__method_class (plan->options.method);
   g_autoptr (TessTransform) t = NULL;
-  g_autoptr (TessGridMap) map = NULL;
-  TessImage *in = plan->input;
-  gsize rw, rh, oelem;
-  double *ix, *iy, *tmp = NULL;
-  gboolean convert;
+  TessMethodBlock b = { 0 };
 
-  t = tess__transform_new (plan->target, in->wcs, plan->options.roundtrip,
-                           error);
+  t = tess__transform_new (plan->target, plan->input->wcs,
+                           plan->options.roundtrip, error);
   if (t == NULL)
     return FALSE;
-  if (plan->options.method == TESS_METHOD_EXACT)
-    return tess__exact_compute (t, plan->target, &plan->options, in,
-                                plan->out_type, rect, data, footprint, error);
-  if (plan->options.method == TESS_METHOD_ADAPTIVE)
-    {
-      return tess__adaptive_compute (t, &plan->grid, &plan->options, in,
-                                     plan->out_type, rect, data, error);
-    }
-  for (gint64 p = 0; p < in->nplanes; p++)
-    if (get_plane (plan, p, error) == NULL)
-      return FALSE;
-  map = tess__grid_map_new (t, &plan->grid, rect);
-
-  rw = (gsize)rect->width;
-  rh = (gsize)rect->height;
-  oelem = plan->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
-  convert = in->type != plan->out_type;
-  ix = g_new (double, TILE *TILE);
-  iy = g_new (double, TILE *TILE);
-  if (convert)
-    tmp = g_new (double, TILE);
-
-  /* Coefficients read from a file: the rows the region needs, read once
-   * (a first pass over its coordinates finds them). */
-  if (plan->planes[0].file_fd >= 0)
-    {
-      double ymin = G_MAXDOUBLE, ymax = -G_MAXDOUBLE;
-
-      for (gint64 ty = rect->y0; ty < rect->y0 + rect->height; ty += TILE)
-        for (gint64 tx = rect->x0; tx < rect->x0 + rect->width; tx += TILE)
-          {
-            TessRect tr = { tx, ty, MIN (TILE, rect->x0 + rect->width - tx),
-                            MIN (TILE, rect->y0 + rect->height - ty) };
-            gsize np = (gsize)tr.width * (gsize)tr.height;
-
-            tess__grid_map_fill (map, t, &tr, ix, iy);
-            y_range (ix, iy, np, &ymin, &ymax);
-          }
-      if (!fetch_rows (plan, ymin, ymax, error))
-        {
-          g_free (ix);
-          g_free (iy);
-          g_free (tmp);
-          return FALSE;
-        }
-    }
-
-  for (gint64 ty = rect->y0; ty < rect->y0 + rect->height; ty += TILE)
-    for (gint64 tx = rect->x0; tx < rect->x0 + rect->width; tx += TILE)
-      {
-        TessRect tr = { tx, ty, MIN (TILE, rect->x0 + rect->width - tx),
-                        MIN (TILE, rect->y0 + rect->height - ty) };
-        gsize tw = (gsize)tr.width;
-
-        tess__grid_map_fill (map, t, &tr, ix, iy);
-        /* Coefficients in memory, made as needed: the rows this tile
-         * reads. */
-        if (plan->planes[0].maker && plan->planes[0].file_fd < 0)
-          {
-            double ymin = G_MAXDOUBLE, ymax = -G_MAXDOUBLE;
-            y_range (ix, iy, tw * (gsize)tr.height, &ymin, &ymax);
-            if (!fetch_rows (plan, ymin, ymax, error))
-              {
-                g_free (ix);
-                g_free (iy);
-                g_free (tmp);
-                return FALSE;
-              }
-          }
-        for (gint64 p = 0; p < in->nplanes; p++)
-          {
-            const TessPlane *pl = &plan->planes[p];
-            char *plane_out = (char *)data + (gsize)p * rw * rh * oelem;
-            for (gint64 y = 0; y < tr.height; y++)
-              {
-                gsize o = ((gsize)(tr.y0 - rect->y0 + y) * rw
-                           + (gsize)(tr.x0 - rect->x0));
-                if (convert)
-                  {
-                    float *dst = (float *)plane_out + o;
-                    tess__plane_sample (pl, tw, ix + (gsize)y * tw,
-                                        iy + (gsize)y * tw, tmp);
-                    for (gsize k = 0; k < tw; k++)
-                      dst[k] = (float)tmp[k];
-                  }
-                else
-                  tess__plane_sample (pl, tw, ix + (gsize)y * tw,
-                                      iy + (gsize)y * tw,
-                                      plane_out + o * oelem);
-              }
-          }
-      }
-  g_free (ix);
-  g_free (iy);
-  g_free (tmp);
-
-  return TRUE;
+  b.transform = t;
+  b.grid = &plan->grid;
+  b.target = plan->target;
+  b.options = &plan->options;
+  b.input = plan->input;
+  b.out_type = plan->out_type;
+  b.rect = rect;
+  b.data = data;
+  b.footprint = c->own_footprint ? footprint : NULL;
+  b.get_plane = plan_plane;
+  b.owner = plan;
+  return c->compute (&b, error);
 }
 
 const TessOptions *
@@ -689,23 +577,8 @@ tess__plan_release_pages (TessPlan *plan)
 static int
 auto_jobs (const TessPlan *plan, const TessRect *rect, TessEngine engine)
 {
-  double weight, work;
+  double weight = tess__method_class (plan->options.method)->weight, work;
 
-  switch (plan->options.method)
-    {
-    case TESS_METHOD_NEAREST:
-    case TESS_METHOD_BILINEAR:
-      weight = 1.0;
-      break;
-    case TESS_METHOD_BIQUADRATIC:
-    case TESS_METHOD_BICUBIC:
-    case TESS_METHOD_ADAPTIVE:
-      weight = 4.0;
-      break;
-    default:
-      weight = 8.0;
-      break;
-    }
   work = weight * (double)rect->width * (double)rect->height
          * (double)plan->input->nplanes;
   return work < (engine == TESS_ENGINE_PROCESSES ? AUTO_PROCESSES_MIN_WORK
