@@ -1160,8 +1160,9 @@ gboolean tess_mosaic_set_offsets (TessMosaic *mosaic, const double *offsets);
  * contributed to each pixel.  Written under a temporary name, renamed
  * when complete.
  *
- * @run (nullable): its jobs 0, or negative, for one a core; worker
- * processes are refused only for jobs other than 1.  The backgrounds are
+ * @run (nullable): its jobs 0 for one a core (negative:
+ * TESS_ERROR_INVALID); worker processes are refused only for jobs other
+ * than 1.  The backgrounds are
  * fitted first when the options ask for it and they are neither fitted
  * nor set.  @cancellable (nullable) is checked between bands and within
  * them; @progress (nullable) is called in this thread.  Changes the
@@ -1259,7 +1260,8 @@ gboolean tess_block_job_compute (TessBlockJob *job, gint64 i, GError **error);
  * removes it.  FALSE with TESS_ERROR_IO when the file cannot be written
  * through or closed, or cannot be renamed into place (a file there and no
  * TESS_WRITE_OVERWRITE): the creator's is then removed.  A job without a
- * file returns TRUE without @commit, and FALSE (no error set) with it. */
+ * file returns TRUE without @commit, and FALSE with TESS_ERROR_INVALID
+ * with it. */
 gboolean tess_block_job_finish (TessBlockJob *job, gboolean commit,
                                 GError **error);
 /* Progress of the job, however its engine counts the blocks done: from
@@ -1477,9 +1479,9 @@ TessWcs *tess_healpix_map_default_target (const TessHealpixMap *map,
  * block under a temporary name and renamed when complete.
  *
  * The output's type is the map's (tess_healpix_map_get_pixel_type()).
- * @run's jobs: 0, or negative, for one a core; worker processes are
- * refused only for jobs other than 1.  The map is only read: calls may
- * share it at once.
+ * @run's jobs: 0 for one a core (negative: TESS_ERROR_INVALID); worker
+ * processes are refused only for jobs other than 1.  The map is only read:
+ * calls may share it at once.
  *
  * Returns: %TRUE, or %FALSE with @error set: TESS_ERROR_UNSUPPORTED (the
  *   biquadratic or bicubic method, worker processes), TESS_ERROR_WCS (a

@@ -229,6 +229,10 @@ START_TEST (test_abort)
   ck_assert (tess_block_job_finish (a, FALSE, &error));
   ck_assert (!g_file_test (tmp, G_FILE_TEST_EXISTS));
   ck_assert (!g_file_test (out, G_FILE_TEST_EXISTS));
+  /* Finished already: nothing to commit, said so. */
+  ck_assert (!tess_block_job_finish (a, TRUE, &error));
+  tu_assert_error (error, TESS_ERROR_INVALID);
+  ck_assert (tess_block_job_finish (a, FALSE, &error));
   /* Not an output being written. */
   g_file_set_contents (junk, "SIMPLE  =                    T", -1, NULL);
   ck_assert (!tess_block_job_attach (b, junk, &error));

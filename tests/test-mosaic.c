@@ -291,6 +291,16 @@ START_TEST (test_progress)
                                 &error));
   tu_assert_no_error (error);
   tu_progress_check (&p, 300, 300 * 300);
+  /* Negative jobs, and worker processes, are refused; no file. */
+  run.jobs = -2;
+  ck_assert (!tess_mosaic_write (m, path, TESS_WRITE_OVERWRITE, &run, NULL,
+                                 NULL, NULL, &error));
+  tu_assert_error (error, TESS_ERROR_INVALID);
+  run.jobs = 2;
+  run.engine = TESS_ENGINE_PROCESSES;
+  ck_assert (!tess_mosaic_write (m, path, TESS_WRITE_OVERWRITE, &run, NULL,
+                                 NULL, NULL, &error));
+  tu_assert_error (error, TESS_ERROR_UNSUPPORTED);
   tess_mosaic_free (m);
   g_unlink (path);
   g_rmdir (dir);

@@ -646,6 +646,48 @@ START_TEST (test_frame_detection)
 }
 END_TEST
 
+/* A celestial system without a name in the library (supergalactic) goes
+ * onto itself, and onto any other system is an error, not a crash. */
+START_TEST (test_unnamed_system)
+{
+  GString *hs = image_cards (W, H), *hg = image_cards (W, H);
+  TessWcs *sg, *gal, *sg2;
+  TessImage *in;
+  TessPlan *plan;
+  GError *error = NULL;
+
+  wcs_cards (hs, "SLON", "SLAT", "TAN", FALSE);
+  wcs_cards (hg, "GLON", "GLAT", "TAN", FALSE);
+  sg = wcs_from (hs, "supergalactic.hdr");
+  gal = wcs_from (hg, "galactic.hdr");
+  ck_assert_int_lt ((int)tess_wcs_get_frame (sg), 0);
+  in = tess_image_new (sg, TESS_TYPE_FLOAT, W, H, 1, NULL, 0);
+  memset (tess_image_get_data (in), 0, (gsize)W * H * sizeof (float));
+
+  plan = tess_plan_new (in, gal, NULL, &error);
+  ck_assert_ptr_null (plan);
+  ck_assert (g_error_matches (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED));
+  ck_assert_msg (strstr (error->message, "supergalactic.hdr") != NULL
+                     && strstr (error->message, "SLON") != NULL
+                     && strstr (error->message, "GLON") != NULL,
+                 "%s", error->message);
+  g_clear_error (&error);
+
+  sg2 = tess_wcs_crop (sg, 3, 4, 50, 60);
+  plan = tess_plan_new (in, sg2, NULL, &error);
+  tu_assert_no_error (error);
+  ck_assert_ptr_nonnull (plan);
+  tess_plan_unref (plan);
+
+  tess_image_unref (in);
+  tess_wcs_unref (sg);
+  tess_wcs_unref (sg2);
+  tess_wcs_unref (gal);
+  g_string_free (hs, TRUE);
+  g_string_free (hg, TRUE);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* Resizing and cropping                                                   */
 
@@ -1799,6 +1841,7 @@ wcs_suite (void)
   tcase_add_test (tc, test_swapped_axes);
   tcase_add_test (tc, test_fk5_equinox_1975);
   tcase_add_test (tc, test_frame_detection);
+  tcase_add_test (tc, test_unnamed_system);
   tcase_add_test (tc, test_with_size);
   tcase_add_test (tc, test_crop);
   tcase_add_test (tc, test_params_basic);

@@ -48,6 +48,9 @@ tess__set_fits_error (GError **error, int status, const char *path,
     case URL_PARSE_ERROR:
       code = TESS_ERROR_IO;
       break;
+    case MEMORY_ALLOCATION:
+      code = TESS_ERROR_NO_MEMORY;
+      break;
     default:
       code = TESS_ERROR_FORMAT;
       break;

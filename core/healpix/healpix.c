@@ -755,11 +755,19 @@ tess_healpix_reproject_write (TessHealpixMap *map, TessWcs *target,
     }
   if (!check_method (map, options->method, error))
     return FALSE;
+  if (jobs < 0)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "the number of jobs must be positive (or 0 for one a "
+                   "core)");
+      return FALSE;
+    }
   if (run && run->engine == TESS_ENGINE_PROCESSES && jobs != 1)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
-                   "a HEALPix map is reprojected in threads, not in worker "
-                   "processes");
+                   "%s: a HEALPix map is reprojected in threads, not in "
+                   "worker processes",
+                   tess_healpix_map_get_source (map));
       return FALSE;
     }
   if (!tess_wcs_is_celestial (target))

@@ -159,7 +159,13 @@ tess_block_job_finish (TessBlockJob *job, gboolean commit, GError **error)
   gboolean ok = TRUE;
 
   if (job->writer == NULL)
-    return !commit;
+    {
+      /* Nothing to commit: not started, or already finished. */
+      if (commit)
+        g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                     "the block job has no output to commit");
+      return !commit;
+    }
   close_writer (job, commit, &ok, error);
   return ok;
 }

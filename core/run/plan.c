@@ -560,9 +560,12 @@ void
 tess__plan_release_pages (TessPlan *plan)
 {
   tess__image_drop_pages (plan->input);
+  /* (Planes are made ready under the lock, by other threads too.) */
+  g_mutex_lock (&plan->lock);
   for (gint64 p = 0; p < plan->input->nplanes; p++)
     if (plan->ready[p])
       tess__plane_drop_pages (&plan->planes[p]);
+  g_mutex_unlock (&plan->lock);
 }
 
 /* Work below which --jobs auto keeps to one job, in bilinear output

@@ -241,12 +241,19 @@ worker_start (Pool *pool, Worker *w, GError **error)
 static gboolean
 write_header (Pool *pool, GError **error)
 {
-  GString *text = g_string_new (NULL);
+  GString *text;
+  GError *local = NULL;
   gboolean ok;
 
-  pool->tmpdir = g_dir_make_tmp ("tessera-XXXXXX", error);
+  pool->tmpdir = g_dir_make_tmp ("tessera-XXXXXX", &local);
   if (pool->tmpdir == NULL)
-    return FALSE;
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                   "cannot make a folder for the workers: %s", local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  text = g_string_new (NULL);
   for (int i = 0; i < pool->job->ncards; i++)
     {
       g_string_append_len (text, pool->job->cards + (gsize)i * 80, 80);
@@ -255,8 +262,13 @@ write_header (Pool *pool, GError **error)
   g_string_append (text, "END\n");
   pool->header_path = g_build_filename (pool->tmpdir, "target.hdr", NULL);
   ok = g_file_set_contents (pool->header_path, text->str, (gssize)text->len,
-                            error);
+                            &local);
   g_string_free (text, TRUE);
+  if (!ok)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s", local->message);
+      g_error_free (local);
+    }
   return ok;
 }
 

@@ -344,7 +344,23 @@ tess__wcs_compatible (const TessWcs *target, const TessWcs *input,
   const struct wcsprm *t = target->cel, *i = input->cel;
 
   if (!target->linear && !input->linear)
-    return TRUE;
+    {
+      /* A celestial system without a name here (supergalactic,
+       * planetary, ...) goes only onto itself: there is no conversion. */
+      const TessWcs *odd = (int)input->frame < 0 ? input : target;
+      if (((int)input->frame < 0 || (int)target->frame < 0)
+          && !tess__wcs_same_frame (target, input))
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
+                       "%s: the celestial system %s can only be reprojected "
+                       "onto itself, not onto the %s's %s",
+                       odd->source, odd->lngtyp,
+                       odd == input ? "target" : "input",
+                       odd == input ? target->lngtyp : input->lngtyp);
+          return FALSE;
+        }
+      return TRUE;
+    }
   if (target->linear != input->linear)
     {
       /* Named: the file whose WCS is not celestial. */
