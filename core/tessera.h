@@ -817,9 +817,10 @@ gboolean tess_plan_compute_region (TessPlan *plan, const TessRect *rect,
                                    gpointer data, float *footprint,
                                    GError **error);
 
-/* The type of the output: TESS_TYPE_DOUBLE for an input of (equivalent)
- * BITPIX -64 or a double image made in memory, TESS_TYPE_FLOAT otherwise
- * (integer inputs held as double included).  Never fails. */
+/* The type of the output, the input's (tess_image_get_pixel_type()):
+ * TESS_TYPE_DOUBLE for BITPIX -64, 32 and 64 (integers wider than a
+ * float's 24 bits) and for a double image made in memory,
+ * TESS_TYPE_FLOAT otherwise.  Never fails. */
 TessPixelType tess_plan_get_pixel_type (const TessPlan *plan);
 /* The number of output planes: the input's, or the target's axis-3
  * length when axis 3 is reprojected.  Never fails. */

@@ -150,7 +150,7 @@ tess_plan_new (TessImage *input, TessWcs *target, const TessOptions *options,
                    target->source);
       return NULL;
     }
-  elem = input->bitpix == DOUBLE_IMG ? sizeof (double) : sizeof (float);
+  elem = input->type == TESS_TYPE_DOUBLE ? sizeof (double) : sizeof (float);
   if ((guint64)target->width * (guint64)target->height
       > G_MAXSIZE / elem / (guint64)input->nplanes / 2)
     {
@@ -189,8 +189,9 @@ tess_plan_new (TessImage *input, TessWcs *target, const TessOptions *options,
   plan->grid.step = options->grid_step;
   plan->grid.tolerance = options->transform_tolerance;
   plan->grid.exact = options->exact_transform;
-  plan->out_type
-      = input->bitpix == DOUBLE_IMG ? TESS_TYPE_DOUBLE : TESS_TYPE_FLOAT;
+  /* The input's own type: double for BITPIX -64 and for integers wider
+   * than float's 24 bits (BITPIX 32 and 64), float otherwise. */
+  plan->out_type = input->type;
   g_mutex_init (&plan->lock);
   plan->planes = g_new0 (TessPlane, input->nplanes);
   plan->ready = g_new0 (gboolean, input->nplanes);
