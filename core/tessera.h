@@ -1468,8 +1468,8 @@ TessWcs *tess_healpix_map_default_target (const TessHealpixMap *map,
  * @flags: TessWriteFlags
  * @cancellable: (nullable): cancels the run, checked between blocks
  *   (TESS_ERROR_CANCELLED)
- * @progress: (nullable): progress callback, called in this thread (with
- *   one job, only at the end)
+ * @progress: (nullable): progress callback, called in this thread, at
+ *   most ten times a second and at the start and the end, as for plans
  * @user_data: for @progress
  * @error: return location for an error
  *
@@ -1487,7 +1487,7 @@ TessWcs *tess_healpix_map_default_target (const TessHealpixMap *map,
  * Returns: %TRUE, or %FALSE with @error set: TESS_ERROR_UNSUPPORTED (the
  *   biquadratic or bicubic method, worker processes), TESS_ERROR_WCS (a
  *   target that is not celestial), TESS_ERROR_INVALID (a target without
- *   size, @rect not inside it, a negative block size),
+ *   size, @rect not inside it, a negative block size or number of jobs),
  *   TESS_ERROR_CANCELLED, TESS_ERROR_IO (the file, as for
  *   tess_plan_write())
  */

@@ -7,6 +7,7 @@
 
 #include "testutil.h"
 
+#include <fitsio.h>
 #include <glib/gstdio.h>
 
 #include <math.h>
@@ -964,6 +965,112 @@ START_TEST (test_engine_threads)
 }
 END_TEST
 
+/* A HEALPix map onto a target: every engine of blocks (one job, threads)
+ * gives the same file; progress from none to all in this thread with one
+ * job too; cancelling leaves no file. */
+static char *
+write_healpix_map (const char *dir, long nside)
+{
+  char *path = g_build_filename (dir, "map.fits", NULL);
+  char *ttype[] = { "T" }, *tform[] = { "1E" };
+  long npix = 12 * nside * nside;
+  float *v = g_new (float, (gsize)npix);
+  fitsfile *f = NULL;
+  int status = 0;
+
+  for (long i = 0; i < npix; i++)
+    v[i] = (float)(i % 97) + 0.25f;
+  fits_create_file (&f, path, &status);
+  fits_create_tbl (f, BINARY_TBL, npix, 1, ttype, tform, NULL, "MAP", &status);
+  fits_write_key_str (f, "PIXTYPE", "HEALPIX", NULL, &status);
+  fits_write_key_str (f, "ORDERING", "RING", NULL, &status);
+  fits_write_key_lng (f, "NSIDE", nside, NULL, &status);
+  fits_write_key_str (f, "COORDSYS", "C", NULL, &status);
+  fits_write_key_str (f, "INDXSCHM", "IMPLICIT", NULL, &status);
+  fits_write_col (f, TFLOAT, 1, 1, 1, npix, v, &status);
+  fits_close_file (f, &status);
+  ck_assert_int_eq (status, 0);
+  g_free (v);
+  return path;
+}
+
+START_TEST (test_healpix_engines)
+{
+  char *dir = tu_tmpdir ();
+  char *map_path = write_healpix_map (dir, 16);
+  char *one = g_build_filename (dir, "one.fits", NULL);
+  char *two = g_build_filename (dir, "two.fits", NULL);
+  char *gone = g_build_filename (dir, "gone.fits", NULL);
+  TessWcs *t = tu_wcs (TESS_FRAME_ICRS, "CAR", 40.0, 10.0, 90, 70, 1800.0, 0);
+  GError *error = NULL;
+  TessHealpixMap *map = tess_healpix_map_load (map_path, 0, &error);
+  TessRunOptions run;
+  ThreadProgress tp = { 0 };
+  char *a = NULL, *b = NULL;
+  gsize alen, blen;
+
+  tu_assert_no_error (error);
+  tess_run_options_init (&run);
+  run.block_height = 1;
+  tp.caller = g_thread_self ();
+  tu_progress_init (&tp.p);
+  ck_assert (tess_healpix_reproject_write (
+      map, t, NULL, NULL, &run, one, 0, NULL, thread_progress, &tp, &error));
+  tu_assert_no_error (error);
+  tu_progress_check (&tp.p, 70, 90 * 70);
+  run.jobs = 3;
+  run.block_width = 32;
+  run.block_height = 9;
+  ck_assert (tess_healpix_reproject_write (map, t, NULL, NULL, &run, two, 0,
+                                           NULL, NULL, NULL, &error));
+  tu_assert_no_error (error);
+  ck_assert (g_file_get_contents (one, &a, &alen, NULL));
+  ck_assert (g_file_get_contents (two, &b, &blen, NULL));
+  ck_assert (alen == blen && memcmp (a, b, alen) == 0);
+
+  tp.cancel = g_cancellable_new ();
+  ck_assert (!tess_healpix_reproject_write (map, t, NULL, NULL, &run, gone, 0,
+                                            tp.cancel, thread_progress, &tp,
+                                            &error));
+  tu_assert_error (error, TESS_ERROR_CANCELLED);
+  ck_assert (!g_file_test (gone, G_FILE_TEST_EXISTS));
+  g_object_unref (tp.cancel);
+
+  /* An image onto a map: progress by chunks of pixels, none to all. */
+  {
+    TessHealpixOptions ho;
+    TessWcs *wcs = tu_wcs (TESS_FRAME_ICRS, "TAN", 40.0, 10.0, 60, 50, 60, 0);
+    TessImage *img = tu_image (wcs, 1, 3);
+    char *to = g_build_filename (dir, "to.fits", NULL);
+    gint64 npix;
+
+    tess_healpix_options_init (&ho);
+    ho.frame = TESS_FRAME_ICRS;
+    npix = 12 * ho.nside * ho.nside;
+    tu_progress_init (&tp.p);
+    tp.cancel = NULL;
+    ck_assert (tess_healpix_from_image_write (img, &ho, to, 0, NULL,
+                                              thread_progress, &tp, &error));
+    tu_assert_no_error (error);
+    tu_progress_check (&tp.p, (npix + (1 << 18) - 1) / (1 << 18), npix);
+    tess_image_unref (img);
+    tess_wcs_unref (wcs);
+    g_free (to);
+  }
+
+  g_free (a);
+  g_free (b);
+  tess_healpix_map_unref (map);
+  tess_wcs_unref (t);
+  tu_rmdir (dir);
+  g_free (dir);
+  g_free (map_path);
+  g_free (one);
+  g_free (two);
+  g_free (gone);
+}
+END_TEST
+
 /* An output too large for memory is TESS_ERROR_NO_MEMORY, found before
  * anything is computed. */
 START_TEST (test_no_memory)
@@ -1068,6 +1175,7 @@ reproject_suite (void)
   tcase_add_test (tc, test_workers_from_threads);
   tcase_add_test (tc, test_threads);
   tcase_add_test (tc, test_engine_threads);
+  tcase_add_test (tc, test_healpix_engines);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -10,6 +10,7 @@
 #include "healpix/tess-healpix.h"
 #include "io/tess-stream.h"
 #include "run/tess-plan.h"
+#include "run/tess-run.h"
 
 #include <chealpix.h>
 #include <errno.h>
@@ -650,82 +651,71 @@ from_healpix_block (const TessHealpixMap *map, TessWcs *target,
   return ok;
 }
 
+/* A map reprojected onto a target's region, as a source of blocks
+ * (tess-run.h): any engine of run.c runs them. */
 typedef struct
 {
+  TessBlockSource base;
   const TessHealpixMap *map;
   TessWcs *target;
   const TessOptions *opt;
-  const TessStreamLayout *layout;
-  const char *path;
-  TessRect rect; /* the part of the target the file holds */
-  TessRect *blocks;
+  TessRect rect;    /* the part of the target computed */
+  TessRect *blocks; /* in target coordinates */
   gint64 nblocks;
-  TessPixelType type;
-  gboolean want_fp;
-  gint next;   /* atomic: next block to take */
-  gint done;   /* atomic: blocks done */
-  gint failed; /* atomic */
-  GCancellable *cancellable;
-  GMutex lock;
-  GError *error;
-} FromJob;
+  TessImage *shell; /* the output, without pixels */
+} HealpixSource;
 
-static gpointer
-from_worker (gpointer data)
+static gint64
+healpix_n_blocks (const TessBlockSource *s)
 {
-  FromJob *job = data;
-  gsize elem = job->type == TESS_TYPE_DOUBLE ? 8 : 4;
-  gsize cap = 0;
-  gpointer buf = NULL;
-  float *fp = NULL;
-
-  for (;;)
-    {
-      gint b = g_atomic_int_add (&job->next, 1);
-      GError *local = NULL;
-      const TessRect *r;
-      gsize n;
-
-      if (b >= job->nblocks || g_atomic_int_get (&job->failed)
-          || g_cancellable_is_cancelled (job->cancellable))
-        break;
-      r = &job->blocks[b];
-      n = (gsize)r->width * (gsize)r->height;
-      if (n > cap)
-        {
-          g_free (buf);
-          g_free (fp);
-          buf = g_malloc (n * elem);
-          fp = g_new (float, n);
-          cap = n;
-        }
-      if (from_healpix_block (job->map, job->target, job->opt, r, job->type,
-                              buf, fp, &local))
-        {
-          /* In the file's coordinates: the region's. */
-          TessRect fr = { r->x0 - job->rect.x0, r->y0 - job->rect.y0, r->width,
-                          r->height };
-          tess__stream_write_block (job->layout, &fr, buf,
-                                    job->want_fp ? fp : NULL, job->path,
-                                    &local);
-        }
-      if (local)
-        {
-          g_mutex_lock (&job->lock);
-          if (job->error == NULL)
-            job->error = local;
-          else
-            g_error_free (local);
-          g_mutex_unlock (&job->lock);
-          g_atomic_int_set (&job->failed, 1);
-          break;
-        }
-      g_atomic_int_inc (&job->done);
-    }
-  g_free (buf);
-  g_free (fp);
-  return NULL;
+  return ((const HealpixSource *)s)->nblocks;
 }
+
+static TessRect
+healpix_get_block (const TessBlockSource *s, gint64 i)
+{
+  const HealpixSource *hs = (const HealpixSource *)s;
+  TessRect r = { 0, 0, 0, 0 };
+
+  if (i < 0 || i >= hs->nblocks)
+    return r;
+  r = hs->blocks[i];
+  r.x0 -= hs->rect.x0;
+  r.y0 -= hs->rect.y0;
+  return r;
+}
+
+static gboolean
+healpix_compute (TessBlockSource *s, gint64 i, gpointer data, float *footprint,
+                 GError **error)
+{
+  HealpixSource *hs = (HealpixSource *)s;
+
+  return from_healpix_block (hs->map, hs->target, hs->opt, &hs->blocks[i],
+                             hs->map->type, data, footprint, error);
+}
+
+static TessImage *
+healpix_output_shell (TessBlockSource *s, GError **error)
+{
+  (void)error;
+  return tess_image_ref (((HealpixSource *)s)->shell);
+}
+
+static void
+healpix_free (TessBlockSource *s)
+{
+  HealpixSource *hs = (HealpixSource *)s;
+
+  g_free (hs->blocks);
+  if (hs->shell)
+    tess_image_unref (hs->shell);
+  g_free (hs);
+}
+
+static const TessBlockSourceFuncs healpix_source_funcs
+    = { healpix_n_blocks,     healpix_get_block, healpix_compute, NULL,
+        healpix_output_shell, healpix_free };
 
 gboolean
 tess_healpix_reproject_write (TessHealpixMap *map, TessWcs *target,
@@ -741,9 +731,8 @@ tess_healpix_reproject_write (TessHealpixMap *map, TessWcs *target,
   TessWcs *wcs;
   TessImage *shell;
   TessStreamWriter *w;
-  FromJob job = { 0 };
-  GThread **threads;
-  GTimer *timer;
+  HealpixSource *hs;
+  TessBlockSink sink = { 0 };
   char *history;
   int jobs = run ? run->jobs : 1;
   gboolean ok;
@@ -797,18 +786,30 @@ tess_healpix_reproject_write (TessHealpixMap *map, TessWcs *target,
                    all.width, all.height);
       return FALSE;
     }
-  job.blocks = tess__plan_make_blocks (run, rect, &job.nblocks, error);
-  if (job.blocks == NULL)
-    return FALSE;
+  hs = g_new0 (HealpixSource, 1);
+  hs->base.funcs = &healpix_source_funcs;
+  hs->base.width = rect->width;
+  hs->base.height = rect->height;
+  hs->base.nplanes = 1;
+  hs->base.elem = map->type == TESS_TYPE_DOUBLE ? 8 : 4;
+  hs->map = map;
+  hs->target = target;
+  hs->opt = options;
+  hs->rect = *rect;
+  hs->blocks = tess__plan_make_blocks (run, rect, &hs->nblocks, error);
+  if (hs->blocks == NULL)
+    {
+      tess__block_source_free (&hs->base);
+      return FALSE;
+    }
 
   wcs = tess_wcs_crop (target, rect->x0, rect->y0, rect->width, rect->height);
-  job.type = map->type;
   shell = tess__image_alloc (wcs, map->type, rect->width, rect->height, 0,
                              NULL, FALSE, error);
   tess_wcs_unref (wcs);
   if (shell == NULL)
     {
-      g_free (job.blocks);
+      tess__block_source_free (&hs->base);
       return FALSE;
     }
   history = g_strdup_printf (
@@ -823,75 +824,26 @@ tess_healpix_reproject_write (TessHealpixMap *map, TessWcs *target,
       = g_strdup_printf ("Target WCS from %s", tess_wcs_get_source (target));
   tess_image_add_history (shell, history);
   g_free (history);
+  hs->shell = shell;
   w = tess__stream_writer_new (path, shell, flags, error);
-  tess_image_unref (shell);
   if (w == NULL)
     {
-      g_free (job.blocks);
+      tess__block_source_free (&hs->base);
       return FALSE;
     }
 
-  job.map = map;
-  job.target = target;
-  job.opt = options;
-  job.layout = tess__stream_writer_layout (w);
-  job.path = path;
-  job.rect = *rect;
-  job.want_fp = !(flags & TESS_WRITE_NO_FOOTPRINT);
-  job.cancellable = cancellable;
-  g_mutex_init (&job.lock);
-  if (jobs <= 0)
+  sink.layout = tess__stream_writer_layout (w);
+  sink.what = path;
+  if (jobs == 0)
     jobs = (int)g_get_num_processors ();
-  jobs = (int)CLAMP (jobs, 1, MIN (64, job.nblocks));
-  timer = g_timer_new ();
-  threads = g_new0 (GThread *, jobs);
-  for (int t = 0; t < jobs && jobs > 1; t++)
-    threads[t] = g_thread_new ("healpix", from_worker, &job);
-  if (jobs == 1)
-    from_worker (&job);
+  jobs = (int)MIN (jobs, 64);
+  if (jobs > 1)
+    ok = tess__run_threads (&hs->base, &sink, jobs, cancellable, progress,
+                            user_data, error);
   else
-    {
-      double last = -1.0;
-      while (g_atomic_int_get (&job.done) < job.nblocks
-             && !g_atomic_int_get (&job.failed)
-             && !g_cancellable_is_cancelled (cancellable))
-        {
-          g_usleep (20000);
-          if (progress && g_timer_elapsed (timer, NULL) - last > 0.1)
-            {
-              gint d = g_atomic_int_get (&job.done);
-              TessProgress pr = { d, job.nblocks, 0, 0, 0, -1.0 };
-              last = g_timer_elapsed (timer, NULL);
-              pr.elapsed = last;
-              pr.pixels_total = rect->width * rect->height;
-              pr.pixels_done = pr.pixels_total * d / job.nblocks;
-              if (d > 0)
-                pr.eta = last * (job.nblocks - d) / d;
-              progress (&pr, user_data);
-            }
-        }
-      for (int t = 0; t < jobs; t++)
-        g_thread_join (threads[t]);
-    }
-  g_free (threads);
-  ok = job.error == NULL;
-  if (ok && g_cancellable_set_error_if_cancelled (cancellable, NULL))
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
-      ok = FALSE;
-    }
-  else if (!ok)
-    g_propagate_error (error, job.error);
-  if (ok && progress)
-    {
-      TessProgress pr = { job.nblocks, job.nblocks, 0, 0, 0, 0.0 };
-      pr.pixels_total = pr.pixels_done = rect->width * rect->height;
-      pr.elapsed = g_timer_elapsed (timer, NULL);
-      progress (&pr, user_data);
-    }
-  g_timer_destroy (timer);
-  g_mutex_clear (&job.lock);
-  g_free (job.blocks);
+    ok = tess__run_here (&hs->base, &sink, cancellable, progress, user_data,
+                         error);
+  tess__block_source_free (&hs->base);
   if (ok)
     return tess__stream_writer_commit (w, error);
   tess__stream_writer_abort (w);
@@ -1704,8 +1656,7 @@ tess_healpix_from_image_write (TessImage *image, const TessHealpixOptions *opt,
   char *tform[2] = { (char *)(dbl ? "D" : "E"), (char *)"E" };
   double *values = NULL;
   float *fp = NULL;
-  GTimer *timer = NULL;
-  double last = -1;
+  TessRunMeter meter;
   char *history;
 
   if (!tess_healpix_nside_valid (N))
@@ -1810,7 +1761,8 @@ tess_healpix_from_image_write (TessImage *image, const TessHealpixOptions *opt,
   chunk = MIN (npix, TO_HEALPIX_CHUNK);
   values = g_new (double, chunk);
   fp = g_new (float, chunk);
-  timer = g_timer_new ();
+  tess__meter_start (&meter, progress, user_data, (npix + chunk - 1) / chunk,
+                     npix);
   for (gint64 p0 = 0; p0 < npix; p0 += chunk)
     {
       gsize n = (gsize)MIN (chunk, npix - p0);
@@ -1829,21 +1781,7 @@ tess_healpix_from_image_write (TessImage *image, const TessHealpixOptions *opt,
           tess__set_fits_error (error, status, path, "cannot write the map");
           goto out;
         }
-      if (progress
-          && (g_timer_elapsed (timer, NULL) - last > 0.1
-              || p0 + (gint64)n == npix))
-        {
-          TessProgress pr = { 0 };
-          last = g_timer_elapsed (timer, NULL);
-          pr.blocks_done = (p0 + (gint64)n + chunk - 1) / chunk;
-          pr.blocks_total = (npix + chunk - 1) / chunk;
-          pr.pixels_done = p0 + (gint64)n;
-          pr.pixels_total = npix;
-          pr.elapsed = last;
-          pr.eta = last * (double)(npix - pr.pixels_done)
-                   / (double)pr.pixels_done;
-          progress (&pr, user_data);
-        }
+      tess__meter_add (&meter, (gint64)n);
     }
   fits_close_file (f, &status);
   f = NULL;
@@ -1860,6 +1798,7 @@ tess_healpix_from_image_write (TessImage *image, const TessHealpixOptions *opt,
       goto out;
     }
   g_clear_pointer (&tmp, g_free);
+  tess__meter_finish (&meter);
   ok = TRUE;
 out:
   if (f)
@@ -1869,8 +1808,6 @@ out:
     }
   if (tmp)
     g_unlink (tmp);
-  if (timer)
-    g_timer_destroy (timer);
   g_free (values);
   g_free (fp);
   g_free (src.omega);
