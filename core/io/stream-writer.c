@@ -58,7 +58,7 @@ tess__output_check (const char *path, TessWriteFlags flags, GError **error)
       && g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "%s: the file exists (use --overwrite to replace it)",
+                   "%s: the file exists (writing over it was not asked for)",
                    path);
       return FALSE;
     }
