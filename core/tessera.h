@@ -1182,6 +1182,36 @@ gboolean tess_mosaic_write (TessMosaic *mosaic, const char *path,
                             TessProgressFunc progress, gpointer user_data,
                             GError **error);
 
+/* The mosaic's pixel type (double when an input's plan's is) and its
+ * planes, those of its output.  Never fail. */
+TessPixelType tess_mosaic_get_pixel_type (const TessMosaic *mosaic);
+gint64 tess_mosaic_get_nplanes (const TessMosaic *mosaic);
+
+/**
+ * tess_mosaic_run_into:
+ * @mosaic: a mosaic
+ * @run: (nullable): as for tess_mosaic_write()
+ * @data: (out): tess_mosaic_get_nplanes() planes of the target's size, of
+ *   tess_mosaic_get_pixel_type(), where the mosaic goes
+ * @footprint: (out) (nullable): the target's size in floats: the sum of
+ *   the weights that contributed to each pixel
+ * @cancellable: (nullable): as for tess_mosaic_write()
+ * @progress: (nullable): progress callback, called in this thread
+ * @user_data: for @progress
+ * @error: return location for an error
+ *
+ * As tess_mosaic_write(), into the caller's memory: the same values.  On
+ * error the contents of @data and @footprint are undefined.
+ *
+ * Returns: %TRUE, or %FALSE with @error set, as tess_mosaic_write() but
+ *   for the file.
+ */
+gboolean tess_mosaic_run_into (TessMosaic *mosaic, const TessRunOptions *run,
+                               gpointer data, float *footprint,
+                               GCancellable *cancellable,
+                               TessProgressFunc progress, gpointer user_data,
+                               GError **error);
+
 /**
  * TessBlockJob:
  *

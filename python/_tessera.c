@@ -763,6 +763,7 @@ py_mosaic (PyObject *self, PyObject *args, PyObject *kwargs)
                             NULL };
   PyObject *inputs, *header_out, *options_obj = NULL, *weights = Py_None;
   PyObject *seq = NULL, *wseq = NULL, *result = NULL;
+  PyArrayObject *planes = NULL, *fp = NULL;
   const char *path, *combine = "mean", *cards_out;
   gint64 out_w, out_h, block_h = 0;
   int match = 0, reference = -1, jobs = 1, ncards_out, n = 0;
@@ -778,7 +779,7 @@ py_mosaic (PyObject *self, PyObject *args, PyObject *kwargs)
   gboolean ok = FALSE;
 
   if (!PyArg_ParseTupleAndKeywords (
-          args, kwargs, "OU(LL)s|OsOpidiL:mosaic", kwlist, &inputs,
+          args, kwargs, "OU(LL)z|OsOpidiL:mosaic", kwlist, &inputs,
           &header_out, &out_h, &out_w, &path, &options_obj, &combine, &weights,
           &match, &reference, &blank, &jobs, &block_h))
     goto out;
@@ -874,10 +875,32 @@ py_mosaic (PyObject *self, PyObject *args, PyObject *kwargs)
   tess_run_options_init (&run);
   run.jobs = jobs;
   run.block_height = block_h;
-  Py_BEGIN_ALLOW_THREADS;
-  ok = tess_mosaic_write (mosaic, path, TESS_WRITE_OVERWRITE, &run, NULL, NULL,
-                          NULL, &error);
-  Py_END_ALLOW_THREADS;
+  if (path == NULL)
+    {
+      /* Into arrays: the planes, and the footprint. */
+      npy_intp dims[3]
+          = { (npy_intp)tess_mosaic_get_nplanes (mosaic), out_h, out_w };
+      int type = tess_mosaic_get_pixel_type (mosaic) == TESS_TYPE_FLOAT
+                     ? NPY_FLOAT32
+                     : NPY_FLOAT64;
+      planes = (PyArrayObject *)PyArray_SimpleNew (3, dims, type);
+      fp = planes
+               ? (PyArrayObject *)PyArray_SimpleNew (2, dims + 1, NPY_FLOAT32)
+               : NULL;
+      if (fp == NULL)
+        goto out;
+      Py_BEGIN_ALLOW_THREADS;
+      ok = tess_mosaic_run_into (mosaic, &run, PyArray_DATA (planes),
+                                 PyArray_DATA (fp), NULL, NULL, NULL, &error);
+      Py_END_ALLOW_THREADS;
+    }
+  else
+    {
+      Py_BEGIN_ALLOW_THREADS;
+      ok = tess_mosaic_write (mosaic, path, TESS_WRITE_OVERWRITE, &run, NULL,
+                              NULL, NULL, &error);
+      Py_END_ALLOW_THREADS;
+    }
   if (!ok)
     {
       raise_gerror (error);
@@ -885,15 +908,23 @@ py_mosaic (PyObject *self, PyObject *args, PyObject *kwargs)
     }
   {
     const double *offsets = tess_mosaic_get_offsets (mosaic);
-    result = PyTuple_New (n);
-    for (int i = 0; result && i < n; i++)
+    PyObject *off = PyTuple_New (n);
+    for (int i = 0; off && i < n; i++)
       {
         PyObject *v = PyFloat_FromDouble (offsets[i]);
         if (v == NULL)
-          Py_CLEAR (result);
+          Py_CLEAR (off);
         else
-          PyTuple_SET_ITEM (result, i, v);
+          PyTuple_SET_ITEM (off, i, v);
       }
+    if (off && path == NULL)
+      {
+        result
+            = Py_BuildValue ("(OOO)", off, (PyObject *)planes, (PyObject *)fp);
+        Py_DECREF (off);
+      }
+    else
+      result = off;
   }
 
 out:
@@ -910,6 +941,8 @@ out:
   g_ptr_array_unref (keep);
   Py_XDECREF (seq);
   Py_XDECREF (wseq);
+  Py_XDECREF (planes);
+  Py_XDECREF (fp);
   return result;
 }
 
@@ -1193,7 +1226,10 @@ static PyMethodDef methods[] = {
     "FITS file path (the image, and an extension FOOTPRINT with the sum\n"
     "of the weights), band by band in jobs threads; weights: per input\n"
     "an array of its size or None.  Returns the background offsets\n"
-    "subtracted from the inputs." },
+    "subtracted from the inputs; with path None, computes the mosaic in\n"
+    "memory instead and returns (offsets, planes, footprint): arrays of\n"
+    "the mosaic's type (nplanes, height, width) and float32 (height,\n"
+    "width)." },
   { "optimal_wcs", (PyCFunction)(void (*) (void))py_optimal_wcs,
     METH_VARARGS | METH_KEYWORDS,
     "optimal_wcs(headers, frame=None, projection='TAN', resolution=0,\n"

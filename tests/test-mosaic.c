@@ -291,6 +291,38 @@ START_TEST (test_progress)
                                 &error));
   tu_assert_no_error (error);
   tu_progress_check (&p, 300, 300 * 300);
+  /* Into memory: the file's values and footprint, whatever the jobs. */
+  {
+    TessImage *file = tess_image_load (path, &error);
+    float *data = g_new (float, 300 * 300), *fp = g_new (float, 300 * 300);
+    TessRunOptions two;
+
+    tu_assert_no_error (error);
+    ck_assert_int_eq (tess_mosaic_get_pixel_type (m), TESS_TYPE_FLOAT);
+    ck_assert_int_eq (tess_mosaic_get_nplanes (m), 1);
+    tess_run_options_init (&two);
+    two.jobs = 2;
+    two.block_height = 7;
+    ck_assert (
+        tess_mosaic_run_into (m, &two, data, fp, NULL, NULL, NULL, &error));
+    tu_assert_no_error (error);
+    ck_assert (
+        memcmp (data, tess_image_get_data (file), 300 * 300 * sizeof (float))
+        == 0);
+    {
+      char *ext = g_strdup_printf ("%s[FOOTPRINT]", path);
+      TessImage *weights = tess_image_load (ext, &error);
+      tu_assert_no_error (error);
+      ck_assert (memcmp (fp, tess_image_get_data (weights),
+                         300 * 300 * sizeof (float))
+                 == 0);
+      tess_image_unref (weights);
+      g_free (ext);
+    }
+    g_free (data);
+    g_free (fp);
+    tess_image_unref (file);
+  }
   /* Negative jobs, and worker processes, are refused; no file. */
   run.jobs = -2;
   ck_assert (!tess_mosaic_write (m, path, TESS_WRITE_OVERWRITE, &run, NULL,

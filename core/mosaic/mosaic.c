@@ -753,3 +753,35 @@ tess_mosaic_set_offsets (TessMosaic *m, const double *offsets)
   m->matched = TRUE;
   return TRUE;
 }
+
+TessPixelType
+tess_mosaic_get_pixel_type (const TessMosaic *m)
+{
+  return m->type;
+}
+
+gint64
+tess_mosaic_get_nplanes (const TessMosaic *m)
+{
+  return m->nplanes;
+}
+
+gboolean
+tess_mosaic_run_into (TessMosaic *m, const TessRunOptions *run, gpointer data,
+                      float *footprint, GCancellable *cancellable,
+                      TessProgressFunc progress, gpointer user_data,
+                      GError **error)
+{
+  TessBlockSource *source
+      = tess__mosaic_source_new (m, run, cancellable, error);
+  TessBlockSink sink = { 0 };
+  gboolean ok;
+
+  if (source == NULL)
+    return FALSE;
+  sink.data = data;
+  sink.footprint = footprint;
+  ok = tess__run_here (source, &sink, cancellable, progress, user_data, error);
+  tess__block_source_free (source);
+  return ok;
+}

@@ -3,7 +3,6 @@
 # tess_optimal_wcs).
 
 import os
-import tempfile
 
 import numpy as np
 from astropy.io import fits
@@ -129,32 +128,28 @@ def reproject_and_coadd(
         raise ValueError(f"output_array has shape {output_array.shape}, not {shape_out}")
     if output_footprint is not None and output_footprint.shape != shape_out[-2:]:
         raise ValueError(f"output_footprint has shape {output_footprint.shape}, not {shape_out[-2:]}")
-    # libtessera writes the mosaic to a FITS file band by band: a
-    # temporary one, read back.
-    with tempfile.TemporaryDirectory(prefix="tessera-coadd-") as tmp:
-        path = os.path.join(tmp, "mosaic.fits")
-        try:
-            _tessera.mosaic(
-                inputs,
-                header_out,
-                tuple(shape_out[-2:]),
-                path,
-                options=options,
-                combine=combine_function,
-                weights=weights,
-                match_background=bool(match_background),
-                background_reference=int(background_reference),
-                blank=0.0 if combine_function == "sum" else np.nan,
-                jobs=threads,
-                block_height=band,
-            )
-        except _tessera.NoOverlapError:
-            array = np.full(shape_out, 0.0 if combine_function == "sum" else np.nan)
-            footprint = np.zeros(shape_out[-2:])
-        else:
-            with fits.open(path, memmap=False) as hdul:
-                array = np.asarray(hdul[0].data, dtype=np.float64)
-                footprint = np.asarray(hdul["FOOTPRINT"].data, dtype=np.float64)
+    # libtessera computes the mosaic band by band into arrays.
+    try:
+        _, planes, footprint = _tessera.mosaic(
+            inputs,
+            header_out,
+            tuple(shape_out[-2:]),
+            None,
+            options=options,
+            combine=combine_function,
+            weights=weights,
+            match_background=bool(match_background),
+            background_reference=int(background_reference),
+            blank=0.0 if combine_function == "sum" else np.nan,
+            jobs=threads,
+            block_height=band,
+        )
+    except _tessera.NoOverlapError:
+        array = np.full(shape_out, 0.0 if combine_function == "sum" else np.nan)
+        footprint = np.zeros(shape_out[-2:])
+    else:
+        array = planes.astype(np.float64, copy=False)
+        footprint = footprint.astype(np.float64)
     if array.size != int(np.prod(shape_out)):
         raise ValueError(f"the mosaic has {array.size} pixels, not those of shape_out {shape_out}")
     array = array.reshape(shape_out)
