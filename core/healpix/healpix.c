@@ -675,14 +675,8 @@ static TessRect
 healpix_get_block (const TessBlockSource *s, gint64 i)
 {
   const HealpixSource *hs = (const HealpixSource *)s;
-  TessRect r = { 0, 0, 0, 0 };
 
-  if (i < 0 || i >= hs->nblocks)
-    return r;
-  r = hs->blocks[i];
-  r.x0 -= hs->rect.x0;
-  r.y0 -= hs->rect.y0;
-  return r;
+  return tess__block_in_region (hs->blocks, hs->nblocks, &hs->rect, i);
 }
 
 static gboolean

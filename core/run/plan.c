@@ -480,14 +480,8 @@ static TessRect
 plan_get_block (const TessBlockSource *s, gint64 i)
 {
   const PlanSource *ps = (const PlanSource *)s;
-  TessRect r = { 0, 0, 0, 0 };
 
-  if (i < 0 || i >= ps->nblocks)
-    return r;
-  r = ps->blocks[i];
-  r.x0 -= ps->rect.x0;
-  r.y0 -= ps->rect.y0;
-  return r;
+  return tess__block_in_region (ps->blocks, ps->nblocks, &ps->rect, i);
 }
 
 static gboolean

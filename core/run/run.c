@@ -22,6 +22,20 @@ tess__block_source_pixels (const TessBlockSource *source)
   return source->width * source->height;
 }
 
+TessRect
+tess__block_in_region (const TessRect *blocks, gint64 n, const TessRect *rect,
+                       gint64 i)
+{
+  TessRect r = { 0, 0, 0, 0 };
+
+  if (i < 0 || i >= n)
+    return r;
+  r = blocks[i];
+  r.x0 -= rect->x0;
+  r.y0 -= rect->y0;
+  return r;
+}
+
 struct _TessBlockRunner
 {
   TessBlockSource *source;

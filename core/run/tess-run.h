@@ -55,6 +55,10 @@ TessBlockSource *tess__mosaic_source_new (TessMosaic *mosaic,
                                           GError **error);
 void tess__block_source_free (TessBlockSource *source);
 gint64 tess__block_source_pixels (const TessBlockSource *source);
+/* Block @i of @blocks (@n of them, in target coordinates) in those of
+ * the region @rect they cut; an empty rectangle for an @i out of range. */
+TessRect tess__block_in_region (const TessRect *blocks, gint64 n,
+                                const TessRect *rect, gint64 i);
 
 /* Where blocks go: @data (the source's planes, each width × height, one
  * after the other) and @footprint (width × height, or NULL for none) in
