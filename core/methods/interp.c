@@ -165,6 +165,8 @@ DEFINE_FILTER (double, d)
  * depends only on the pixels within FILL_PASSES of it: rows can be filled
  * in parts, each with that many rows of context on either side. */
 #define FILL_PASSES 16
+/* Samples looked at together for a NaN. */
+#define NAN_RUN 64
 
 #define DEFINE_FILL_NANS(T, SUFFIX)                                           \
   static void fill_nans_##SUFFIX (T *p, gsize w, gsize h)                     \
@@ -173,13 +175,26 @@ DEFINE_FILTER (double, d)
     GArray *next = g_array_new (FALSE, FALSE, sizeof (gsize));                \
     GArray *vals = g_array_new (FALSE, FALSE, sizeof (T));                    \
                                                                               \
-    for (gsize i = 0; i < w * h; i++)                                         \
+    /* The NaN, found a run of NAN_RUN samples at a time (a test the          \
+     * compiler can vectorise), then one by one in the runs that have         \
+     * any. */                                                                \
+    for (gsize i0 = 0; i0 < w * h; i0 += NAN_RUN)                             \
       {                                                                       \
-        if (G_UNLIKELY (isnan (p[i])))                                        \
-          {                                                                   \
-            gsize at = i; /* @i itself stays in a register */                 \
-            g_array_append_val (todo, at);                                    \
-          }                                                                   \
+        gsize e = MIN (w * h, i0 + NAN_RUN);                                  \
+        int any = 0;                                                          \
+        if (e - i0 == NAN_RUN)                                                \
+          for (gsize k = 0; k < NAN_RUN; k++)                                 \
+            any |= p[i0 + k] != p[i0 + k];                                    \
+        else                                                                  \
+          any = 1;                                                            \
+        if (G_LIKELY (!any))                                                  \
+          continue;                                                           \
+        for (gsize i = i0; i < e; i++)                                        \
+          if (isnan (p[i]))                                                   \
+            {                                                                 \
+              gsize at = i; /* @i itself stays in a register */               \
+              g_array_append_val (todo, at);                                  \
+            }                                                                 \
       }                                                                       \
     for (int pass = 0; pass < FILL_PASSES && todo->len > 0; pass++)           \
       {                                                                       \
@@ -379,17 +394,48 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
         gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
         const T *src = in + (sy - iy0) * w;                                   \
         T *dst = c + (y - cy) * pw;                                           \
-        for (gsize x = 0; x < pw; x++)                                        \
+        /* Padded column x is input column x - 1, clamped. */                 \
+        if (swapped)                                                          \
           {                                                                   \
-            gsize sx = x == 0 ? 0 : (x > w ? w - 1 : x - 1);                  \
-            T v = src[sx];                                                    \
-            if (swapped)                                                      \
-              tess__swap_to_native (&v, 1, sizeof (T));                       \
-            if (!isfinite (v))                                                \
-              dst[x] = (T)NAN;                                                \
+            for (gsize x = 0; x < w; x++)                                     \
+              if (!finite_##SUFFIX (src + x, TRUE))                           \
+                dst[x + 1] = (T)NAN;                                          \
           }                                                                   \
+        else                                                                  \
+          for (gsize x = 0; x < w; x++)                                       \
+            if (!finite_##SUFFIX (src + x, FALSE))                            \
+              dst[x + 1] = (T)NAN;                                            \
+        if (!finite_##SUFFIX (src, swapped))                                  \
+          dst[0] = (T)NAN;                                                    \
+        if (!finite_##SUFFIX (src + w - 1, swapped))                          \
+          dst[pw - 1] = (T)NAN;                                               \
       }                                                                       \
   }
+
+/* Is the sample at @p (in FITS order when @swapped) finite?  Read off its
+ * exponent bits, without converting it. */
+static inline gboolean
+finite_f (const float *p, gboolean swapped)
+{
+  guint32 u;
+
+  memcpy (&u, p, sizeof u);
+  if (swapped)
+    u = GUINT32_FROM_BE (u);
+  return (u & 0x7f800000u) != 0x7f800000u;
+}
+
+static inline gboolean
+finite_d (const double *p, gboolean swapped)
+{
+  guint64 u;
+
+  memcpy (&u, p, sizeof u);
+  if (swapped)
+    u = GUINT64_FROM_BE (u);
+  return (u & G_GUINT64_CONSTANT (0x7ff0000000000000))
+         != G_GUINT64_CONSTANT (0x7ff0000000000000);
+}
 
 DEFINE_PHASES (float, f)
 DEFINE_PHASES (double, d)
