@@ -216,3 +216,20 @@ tess__options_from_text (TessOptions *o, const char *key, const char *value,
   *known = FALSE;
   return TRUE;
 }
+
+gboolean
+tess__run_options_check (const TessRunOptions *run, GError **error)
+{
+  if (run == NULL)
+    return TRUE;
+  if (run->block_width < 0 || run->block_height < 0)
+    return invalid (error,
+                    "the block size must be positive (or 0 for automatic)");
+  if (run->jobs < 0)
+    return invalid (error,
+                    "the number of jobs must be positive (or 0 for one a "
+                    "core)");
+  if ((unsigned)run->engine > TESS_ENGINE_PROCESSES)
+    return invalid (error, "unknown engine");
+  return TRUE;
+}

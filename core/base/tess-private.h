@@ -159,6 +159,10 @@ gboolean tess__enum_parse (const char *const *names, unsigned n,
 /* Appends the options as "key value" lines. */
 void tess__options_to_text (const TessOptions *options, GString *out);
 /* Reads one such line back (*known FALSE when @key is not an option). */
+/* Checks @run (nullable: the defaults, always good): block sizes and jobs
+ * not negative, a known engine; FALSE with TESS_ERROR_INVALID otherwise.
+ * The one check of every engine's entry (plans, mosaics, HEALPix maps). */
+gboolean tess__run_options_check (const TessRunOptions *run, GError **error);
 gboolean tess__options_from_text (TessOptions *options, const char *key,
                                   const char *value, gboolean *known,
                                   GError **error);

@@ -738,13 +738,8 @@ tess_healpix_reproject_write (TessHealpixMap *map, TessWcs *target,
     }
   if (!check_method (map, options->method, error))
     return FALSE;
-  if (jobs < 0)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "the number of jobs must be positive (or 0 for one a "
-                   "core)");
-      return FALSE;
-    }
+  if (!tess__run_options_check (run, error))
+    return FALSE;
   if (run && run->engine == TESS_ENGINE_PROCESSES && jobs != 1)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
@@ -830,13 +825,8 @@ tess_healpix_reproject_write (TessHealpixMap *map, TessWcs *target,
   sink.what = path;
   if (jobs == 0)
     jobs = (int)g_get_num_processors ();
-  jobs = (int)MIN (jobs, 64);
-  if (jobs > 1)
-    ok = tess__run_threads (&hs->base, &sink, jobs, cancellable, progress,
-                            user_data, error);
-  else
-    ok = tess__run_here (&hs->base, &sink, cancellable, progress, user_data,
-                         error);
+  ok = tess__run_threads (&hs->base, &sink, MIN (jobs, 64), cancellable,
+                          progress, user_data, error);
   tess__block_source_free (&hs->base);
   if (ok)
     return tess__stream_writer_commit (w, error);

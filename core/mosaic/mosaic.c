@@ -674,19 +674,8 @@ tess__mosaic_source_new (TessMosaic *m, const TessRunOptions *run,
 {
   MosaicSource *ms;
 
-  if (run && (run->block_width < 0 || run->block_height < 0))
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "the block size must be positive (or 0 for automatic)");
-      return NULL;
-    }
-  if (run && run->jobs < 0)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "the number of jobs must be positive (or 0 for one a "
-                   "core)");
-      return NULL;
-    }
+  if (!tess__run_options_check (run, error))
+    return NULL;
   if (run && run->engine == TESS_ENGINE_PROCESSES && run->jobs != 1)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,

@@ -653,13 +653,8 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
   int jobs = run ? run->jobs : 1;
   gboolean ok;
 
-  if ((unsigned)engine > TESS_ENGINE_PROCESSES || jobs < 0)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "invalid run options: engine %d, %d jobs", (int)engine,
-                   jobs);
-      return FALSE;
-    }
+  if (!tess__run_options_check (run, error))
+    return FALSE;
   if (engine == TESS_ENGINE_PROCESSES && jobs != 1
       && plan->input->source == NULL)
     {
@@ -698,12 +693,9 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
   if (jobs > 1 && engine == TESS_ENGINE_PROCESSES)
     ok = run_processes (plan, source, sink, jobs, cancellable, progress,
                         user_data, error);
-  else if (jobs > 1)
+  else
     ok = tess__run_threads (source, sink, jobs, cancellable, progress,
                             user_data, error);
-  else
-    ok = tess__run_here (source, sink, cancellable, progress, user_data,
-                         error);
   tess__block_source_free (source);
   return ok;
 }

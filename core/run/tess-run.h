@@ -114,10 +114,11 @@ gboolean tess__run_here (TessBlockSource *source, const TessBlockSink *sink,
                          GCancellable *cancellable, TessProgressFunc progress,
                          gpointer user_data, GError **error);
 
-/* The engine of threads: @nthreads (this one among them) take the blocks
- * of @source one at a time, compute them and put them into @sink;
- * progress is reported in the calling thread, @cancellable checked before
- * every block.  The first error stops the others. */
+/* The engine of threads: @nthreads (this one among them; no more than
+ * there are blocks) take the blocks of @source one at a time, compute
+ * them and put them into @sink; progress is reported in the calling
+ * thread, @cancellable checked before every block.  The first error stops
+ * the others.  One thread is tess__run_here(). */
 gboolean tess__run_threads (TessBlockSource *source, const TessBlockSink *sink,
                             int nthreads, GCancellable *cancellable,
                             TessProgressFunc progress, gpointer user_data,

@@ -124,15 +124,18 @@ tess__run_threads (TessBlockSource *source, const TessBlockSink *sink,
   int started = 0;
   gboolean ok;
 
+  t.nblocks = source->funcs->n_blocks (source);
+  nthreads = (int)MAX (1, MIN ((gint64)nthreads, t.nblocks));
+  if (nthreads == 1)
+    return tess__run_here (source, sink, cancellable, progress, user_data,
+                           error);
   t.source = source;
   t.sink = &k;
   t.cancellable = cancellable;
-  t.nblocks = source->funcs->n_blocks (source);
   /* Blocks come in any order: each goes straight to the sink. */
   k.gather = FALSE;
   g_mutex_init (&t.lock);
   g_cond_init (&t.changed);
-  nthreads = (int)MAX (1, MIN ((gint64)nthreads, t.nblocks));
   tess__meter_start (&meter, progress, user_data, t.nblocks,
                      tess__block_source_pixels (source));
 
