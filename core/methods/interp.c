@@ -384,6 +384,22 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
     g_free (buf);                                                             \
   }                                                                           \
                                                                               \
+  /* NaN into the padded row @dst where the input row @src (@w samples,       \
+   * in FITS order when @swapped) is not finite: padded column x is input     \
+   * column x - 1, clamped.  Called with a constant @swapped, so that the     \
+   * test is out of the loop. */                                              \
+  static inline void mask_row_##SUFFIX (const T *src, T *dst, gsize w,        \
+                                        gboolean swapped)                     \
+  {                                                                           \
+    for (gsize x = 0; x < w; x++)                                             \
+      if (!finite_##SUFFIX (src + x, swapped))                                \
+        dst[x + 1] = (T)NAN;                                                  \
+    if (!finite_##SUFFIX (src, swapped))                                      \
+      dst[0] = (T)NAN;                                                        \
+    if (!finite_##SUFFIX (src + w - 1, swapped))                              \
+      dst[w + 1] = (T)NAN;                                                    \
+  }                                                                           \
+                                                                              \
   static void mask_##SUFFIX (const T *in, gsize iy0, gboolean swapped,        \
                              gsize w, gsize h, T *c, gsize cy, gsize y0,      \
                              gsize y1)                                        \
@@ -394,21 +410,10 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
         gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
         const T *src = in + (sy - iy0) * w;                                   \
         T *dst = c + (y - cy) * pw;                                           \
-        /* Padded column x is input column x - 1, clamped. */                 \
         if (swapped)                                                          \
-          {                                                                   \
-            for (gsize x = 0; x < w; x++)                                     \
-              if (!finite_##SUFFIX (src + x, TRUE))                           \
-                dst[x + 1] = (T)NAN;                                          \
-          }                                                                   \
+          mask_row_##SUFFIX (src, dst, w, TRUE);                              \
         else                                                                  \
-          for (gsize x = 0; x < w; x++)                                       \
-            if (!finite_##SUFFIX (src + x, FALSE))                            \
-              dst[x + 1] = (T)NAN;                                            \
-        if (!finite_##SUFFIX (src, swapped))                                  \
-          dst[0] = (T)NAN;                                                    \
-        if (!finite_##SUFFIX (src + w - 1, swapped))                          \
-          dst[pw - 1] = (T)NAN;                                               \
+          mask_row_##SUFFIX (src, dst, w, FALSE);                             \
       }                                                                       \
   }
 
@@ -1268,8 +1273,7 @@ tess__interp_compute (const TessMethodBlock *block, GError **error)
   gpointer data = block->data;
   g_autofree TessPlane **planes = NULL;
   gsize rw, rh, oelem;
-  double *ix, *iy, *tmp = NULL;
-  gboolean convert;
+  double *ix, *iy;
 
   planes = g_new (TessPlane *, (gsize)in->nplanes);
   for (gint64 p = 0; p < in->nplanes; p++)
@@ -1279,12 +1283,11 @@ tess__interp_compute (const TessMethodBlock *block, GError **error)
 
   rw = (gsize)rect->width;
   rh = (gsize)rect->height;
+  /* Samples come out in the planes' own type: a plan's output type is
+   * its input's. */
   oelem = block->out_type == TESS_TYPE_DOUBLE ? 8 : 4;
-  convert = in->type != block->out_type;
   ix = g_new (double, TILE *TILE);
   iy = g_new (double, TILE *TILE);
-  if (convert)
-    tmp = g_new (double, TILE);
 
   /* Coefficients read from a file: the rows the region needs, read once
    * (a first pass over its coordinates finds them). */
@@ -1306,7 +1309,6 @@ tess__interp_compute (const TessMethodBlock *block, GError **error)
         {
           g_free (ix);
           g_free (iy);
-          g_free (tmp);
           return FALSE;
         }
     }
@@ -1329,7 +1331,6 @@ tess__interp_compute (const TessMethodBlock *block, GError **error)
               {
                 g_free (ix);
                 g_free (iy);
-                g_free (tmp);
                 return FALSE;
               }
           }
@@ -1341,24 +1342,12 @@ tess__interp_compute (const TessMethodBlock *block, GError **error)
               {
                 gsize o = ((gsize)(tr.y0 - rect->y0 + y) * rw
                            + (gsize)(tr.x0 - rect->x0));
-                if (convert)
-                  {
-                    float *dst = (float *)plane_out + o;
-                    tess__plane_sample (pl, tw, ix + (gsize)y * tw,
-                                        iy + (gsize)y * tw, tmp);
-                    for (gsize k = 0; k < tw; k++)
-                      dst[k] = (float)tmp[k];
-                  }
-                else
-                  tess__plane_sample (pl, tw, ix + (gsize)y * tw,
-                                      iy + (gsize)y * tw,
-                                      plane_out + o * oelem);
+                tess__plane_sample (pl, tw, ix + (gsize)y * tw,
+                                    iy + (gsize)y * tw, plane_out + o * oelem);
               }
           }
       }
   g_free (ix);
   g_free (iy);
-  g_free (tmp);
-
   return TRUE;
 }
