@@ -8,18 +8,12 @@
 #include "methods/tess-methods.h"
 
 static const TessMethodClass classes[] = {
-  [TESS_METHOD_NEAREST]
-  = { TESS_METHOD_NEAREST, 1.0, FALSE, FALSE, tess__interp_compute },
-  [TESS_METHOD_BILINEAR]
-  = { TESS_METHOD_BILINEAR, 1.0, FALSE, FALSE, tess__interp_compute },
-  [TESS_METHOD_BIQUADRATIC]
-  = { TESS_METHOD_BIQUADRATIC, 4.0, TRUE, FALSE, tess__interp_compute },
-  [TESS_METHOD_BICUBIC]
-  = { TESS_METHOD_BICUBIC, 4.0, TRUE, FALSE, tess__interp_compute },
-  [TESS_METHOD_ADAPTIVE]
-  = { TESS_METHOD_ADAPTIVE, 4.0, FALSE, FALSE, tess__adaptive_compute },
-  [TESS_METHOD_EXACT]
-  = { TESS_METHOD_EXACT, 8.0, FALSE, TRUE, tess__exact_compute },
+  [TESS_METHOD_NEAREST] = { 1.0, FALSE, FALSE, tess__interp_compute },
+  [TESS_METHOD_BILINEAR] = { 1.0, FALSE, FALSE, tess__interp_compute },
+  [TESS_METHOD_BIQUADRATIC] = { 4.0, TRUE, FALSE, tess__interp_compute },
+  [TESS_METHOD_BICUBIC] = { 4.0, TRUE, FALSE, tess__interp_compute },
+  [TESS_METHOD_ADAPTIVE] = { 4.0, FALSE, FALSE, tess__adaptive_compute },
+  [TESS_METHOD_EXACT] = { 8.0, FALSE, TRUE, tess__exact_compute },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (classes) == TESS_N_METHODS);

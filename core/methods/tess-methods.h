@@ -29,9 +29,9 @@ typedef struct
   gpointer owner;
 } TessMethodBlock;
 
+/* A method's entry; the table is indexed by TessMethod. */
 typedef struct
 {
-  TessMethod method;
   /* The work of an output pixel, relative to bilinear's (--jobs auto). */
   double weight;
   /* Interpolates spline coefficients made from the input first. */
