@@ -1226,7 +1226,10 @@ gboolean tess_mosaic_run_into (TessMosaic *mosaic, const TessRunOptions *run,
  * file.  When every block is done and every process has finished
  * (tess_block_job_finish()), the creator commits, renaming the file into
  * place, or aborts, removing it.  The result is bit-identical to
- * tess_plan_write() or tess_mosaic_write() with the same options.
+ * tess_plan_write() or tess_mosaic_write() with the same options.  Rather
+ * than making the plan or mosaic again, the other processes may rebuild
+ * the job from the text one of them describes it by
+ * (tess_block_job_describe(), tess_block_job_new_from_description()).
  */
 typedef struct _TessBlockJob TessBlockJob;
 
@@ -1238,20 +1241,40 @@ typedef struct _TessBlockJob TessBlockJob;
 TessBlockJob *tess_block_job_new_plan (TessPlan *plan, const TessRect *rect,
                                        const TessRunOptions *run,
                                        GError **error);
-/* The bands of @mosaic; @run's jobs are threads computing each band, its
- * block height caps the band.  Backgrounds, when the options match them,
- * are fitted unless they are already (or their offsets set, as another
- * process fitted them: see tess_mosaic_set_offsets()).  No reference is
- * taken: @mosaic must outlive the job, which uses it.  @run and
+/* The bands of @mosaic; @run's jobs are threads computing each band (its
+ * engine does not count), its block height caps the band.  Backgrounds, when
+ * the options match them, are fitted unless they are already (or their offsets
+ * set, as another process fitted them: see tess_mosaic_set_offsets()).  No
+ * reference is taken: @mosaic must outlive the job, which uses it.  @run and
  * @cancellable are nullable; @cancellable is checked by
  * tess_block_job_compute() too.  (transfer full), or NULL with @error:
- * TESS_ERROR_INVALID (a negative block size), TESS_ERROR_UNSUPPORTED
- * (worker processes for jobs other than 1), or the errors of
+ * TESS_ERROR_INVALID (a negative block size), or the errors of
  * tess_mosaic_match_backgrounds(). */
 TessBlockJob *tess_block_job_new_mosaic (TessMosaic *mosaic,
                                          const TessRunOptions *run,
                                          GCancellable *cancellable,
                                          GError **error);
+/* The text another process, on this machine or another, rebuilds @job
+ * from (tess_block_job_new_from_description()): the inputs' files (as
+ * they were opened), the target's header, the options, the blocks, and a
+ * mosaic's weights, weight images and background offsets.  (transfer
+ * full): free it with g_free(); @length (nullable) gets its bytes.  NULL
+ * with @error: TESS_ERROR_INVALID (an input made in memory, with no
+ * file).  Reentrant for different jobs. */
+char *tess_block_job_describe (TessBlockJob *job, gsize *length,
+                               GError **error);
+/* The job @text (@length bytes) describes: the same blocks, which compute
+ * the same values.  Its inputs are opened from their files, mapped, with
+ * the scratch copies of those that cannot be mapped in @scratch_dir
+ * (NULL: $TMPDIR), as tess_image_open() does; its spline coefficients
+ * are made by this process.  (transfer full): free it with
+ * tess_block_job_free(); NULL with @error: TESS_ERROR_INVALID (not the
+ * text of a job), or the errors of tess_image_open() and tess_plan_new()
+ * for its inputs and target.  Reentrant. */
+TessBlockJob *tess_block_job_new_from_description (const char *text,
+                                                   gsize length,
+                                                   const char *scratch_dir,
+                                                   GError **error);
 /* Frees @job (%NULL allowed): a file it created and did not commit is
  * removed, one it attached to is left to its creator; a plan's job drops
  * its reference to the plan.  Never fails. */

@@ -323,7 +323,9 @@ START_TEST (test_progress)
     g_free (fp);
     tess_image_unref (file);
   }
-  /* Negative jobs, and worker processes, are refused; no file. */
+  /* Negative jobs are refused, and worker processes for inputs with no
+   * file (workers read them from their files); no file. */
+  g_unlink (path);
   run.jobs = -2;
   ck_assert (!tess_mosaic_write (m, path, TESS_WRITE_OVERWRITE, &run, NULL,
                                  NULL, NULL, &error));
@@ -332,7 +334,8 @@ START_TEST (test_progress)
   run.engine = TESS_ENGINE_PROCESSES;
   ck_assert (!tess_mosaic_write (m, path, TESS_WRITE_OVERWRITE, &run, NULL,
                                  NULL, NULL, &error));
-  tu_assert_error (error, TESS_ERROR_UNSUPPORTED);
+  tu_assert_error (error, TESS_ERROR_INVALID);
+  ck_assert (!g_file_test (path, G_FILE_TEST_EXISTS));
   tess_mosaic_free (m);
   g_unlink (path);
   g_rmdir (dir);

@@ -80,12 +80,13 @@ int
 tess__shared_file (const char *name, guint64 bytes, GError **error)
 {
   int fd = -1;
+  const char *dir = NULL;
 
   if (bytes < tess__map_threshold ())
     fd = memfd_create (name, MFD_CLOEXEC);
   else
     {
-      const char *dir = g_get_tmp_dir ();
+      dir = g_get_tmp_dir ();
       fd = open (dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
       if (fd >= 0 && !tess__check_disk_space (fd, bytes, dir, error))
         {
@@ -96,8 +97,14 @@ tess__shared_file (const char *name, guint64 bytes, GError **error)
     }
   if (fd < 0 || ftruncate (fd, (off_t)bytes) != 0)
     {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "cannot make the shared %s: %s", name, g_strerror (errno));
+      if (dir)
+        g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                     "cannot make a file for the shared %s in %s: %s", name,
+                     dir, g_strerror (errno));
+      else
+        g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
+                     "cannot make the shared %s: %s", name,
+                     g_strerror (errno));
       if (fd >= 0)
         close (fd);
       return -1;

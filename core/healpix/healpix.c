@@ -708,8 +708,10 @@ healpix_free (TessBlockSource *s)
 }
 
 static const TessBlockSourceFuncs healpix_source_funcs
-    = { healpix_n_blocks,     healpix_get_block, healpix_compute, NULL,
-        healpix_output_shell, healpix_free };
+    = { healpix_n_blocks,     healpix_get_block,
+        healpix_compute,      NULL,
+        healpix_output_shell, NULL,
+        healpix_free };
 
 gboolean
 tess_healpix_reproject_write (TessHealpixMap *map, TessWcs *target,

@@ -9,6 +9,7 @@
 #include "base/tess-private.h"
 #include "mosaic/tess-mosaic.h"
 #include "run/tess-plan.h"
+#include "run/tess-pool.h"
 #include "run/tess-run.h"
 
 #include <math.h>
@@ -87,6 +88,58 @@ input_box (TessImage *in, TessWcs *target, gint64 W, gint64 H)
   return r;
 }
 
+/* A mosaic of @n inputs, none added yet. */
+static TessMosaic *
+mosaic_alloc (int n, TessWcs *target, const TessOptions *options,
+              const TessMosaicOptions *mo, gint64 nplanes)
+{
+  TessMosaic *m = g_new0 (TessMosaic, 1);
+
+  m->n = n;
+  m->inputs = g_new0 (TessImage *, n);
+  m->plans = g_new0 (TessPlan *, n);
+  m->wplans = g_new0 (TessPlan *, n);
+  m->boxes = g_new0 (TessRect, n);
+  m->weights = g_new (double, n);
+  m->offsets = g_new0 (double, n);
+  m->target = tess_wcs_ref (target);
+  m->options = *options;
+  m->mo = *mo;
+  m->width = tess_wcs_get_width (target);
+  m->height = tess_wcs_get_height (target);
+  m->type = TESS_TYPE_FLOAT;
+  m->nplanes = nplanes;
+  return m;
+}
+
+/* Input @i's plan (taken over): where it lands, or off the target. */
+static gboolean
+mosaic_add_plan (TessMosaic *m, int i, TessPlan *plan, GError **error)
+{
+  TessImage *in = tess__plan_get_input (plan);
+
+  if (tess_plan_get_nplanes (plan) != m->nplanes)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
+                   "%s: a mosaic keeps the inputs' planes: its target "
+                   "cannot have an axis 3 of its own",
+                   tess_wcs_get_source (m->target));
+      tess_plan_unref (plan);
+      return FALSE;
+    }
+  m->boxes[i] = input_box (in, m->target, m->width, m->height);
+  if (m->boxes[i].width <= 0 || m->boxes[i].height <= 0)
+    {
+      tess_plan_unref (plan);
+      return TRUE;
+    }
+  if (tess_plan_get_pixel_type (plan) == TESS_TYPE_DOUBLE)
+    m->type = TESS_TYPE_DOUBLE;
+  m->plans[i] = plan;
+  m->used++;
+  return TRUE;
+}
+
 TessMosaic *
 tess_mosaic_new (TessImage *const *inputs, int n, const double *weights,
                  TessWcs *target, const TessOptions *options,
@@ -111,24 +164,12 @@ tess_mosaic_new (TessImage *const *inputs, int n, const double *weights,
     }
   if (!tess_options_check (options, error))
     return NULL;
-  m = g_new0 (TessMosaic, 1);
-  m->n = n;
-  m->inputs = g_new0 (TessImage *, n);
-  m->plans = g_new0 (TessPlan *, n);
-  m->wplans = g_new0 (TessPlan *, n);
-  m->boxes = g_new0 (TessRect, n);
-  m->weights = g_new (double, n);
-  m->offsets = g_new0 (double, n);
-  m->target = tess_wcs_ref (target);
-  m->options = *options;
-  m->mo = *mo;
-  m->width = tess_wcs_get_width (target);
-  m->height = tess_wcs_get_height (target);
-  m->type = TESS_TYPE_FLOAT;
-  m->nplanes = tess_image_get_nplanes (inputs[0]);
+  m = mosaic_alloc (n, target, options, mo,
+                    tess_image_get_nplanes (inputs[0]));
   for (int i = 0; i < n; i++)
     {
       GError *local = NULL;
+      TessPlan *plan;
 
       m->inputs[i] = tess_image_ref (inputs[i]);
       m->weights[i] = weights ? weights[i] : 1.0;
@@ -151,8 +192,8 @@ tess_mosaic_new (TessImage *const *inputs, int n, const double *weights,
                        tess_image_get_source (inputs[0]), m->nplanes);
           goto fail;
         }
-      m->plans[i] = tess_plan_new (inputs[i], target, options, &local);
-      if (m->plans[i] == NULL)
+      plan = tess_plan_new (inputs[i], target, options, &local);
+      if (plan == NULL)
         {
           /* An input off the target adds nothing; other errors stop. */
           if (!g_error_matches (local, TESS_ERROR, TESS_ERROR_NO_OVERLAP))
@@ -163,21 +204,8 @@ tess_mosaic_new (TessImage *const *inputs, int n, const double *weights,
           g_error_free (local);
           continue;
         }
-      if (tess_plan_get_nplanes (m->plans[i]) != m->nplanes)
-        {
-          g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
-                       "%s: a mosaic keeps the inputs' planes: its target "
-                       "cannot have an axis 3 of its own",
-                       tess_wcs_get_source (target));
-          goto fail;
-        }
-      if (tess_plan_get_pixel_type (m->plans[i]) == TESS_TYPE_DOUBLE)
-        m->type = TESS_TYPE_DOUBLE;
-      m->boxes[i] = input_box (inputs[i], target, m->width, m->height);
-      if (m->boxes[i].width > 0 && m->boxes[i].height > 0)
-        m->used++;
-      else
-        g_clear_pointer (&m->plans[i], tess_plan_unref);
+      if (!mosaic_add_plan (m, i, plan, error))
+        goto fail;
     }
   if (m->used == 0)
     {
@@ -402,21 +430,31 @@ mosaic_band_height (const TessMosaic *m, const TessRunOptions *run)
   per_row = (gsize)widths * ((gsize)P * 8 + 4)
             + (gsize)m->width * ((gsize)P * (16 + elem) + 12);
   bh = CLAMP ((gint64)(BAND_BYTES / MAX (per_row, 1)), 1, m->height);
-  /* A block height given caps the band. */
+  /* A block height given caps the band; without one, worker processes
+   * get some eight bands each, so that they end together. */
   if (run && run->block_height > 0)
     bh = MIN (bh, run->block_height);
+  else if (run && run->engine == TESS_ENGINE_PROCESSES && run->jobs != 1)
+    {
+      gint64 jobs
+          = run->jobs > 0 ? run->jobs : (gint64)g_get_num_processors ();
+      bh = MIN (bh, MAX (m->height / (8 * jobs), 32));
+    }
   return bh;
 }
 
 static TessImage *
 output_shell (const TessMosaic *m, GError **error)
 {
-  /* The output: the target's WCS, the extra axes of the first input. */
-  TessImage *shell = tess__image_alloc (m->target, m->type, m->width,
-                                        m->height, m->inputs[0]->n_extra,
-                                        m->inputs[0]->extra, FALSE, error);
+  /* The output: the target's WCS, the extra axes of the first input (of
+   * the first one at hand in a mosaic rebuilt from its description). */
+  TessImage *first = NULL, *shell;
   char *h;
 
+  for (int i = 0; i < m->n && first == NULL; i++)
+    first = m->inputs[i];
+  shell = tess__image_alloc (m->target, m->type, m->width, m->height,
+                             first->n_extra, first->extra, FALSE, error);
   if (shell == NULL)
     return NULL;
   h = g_strdup_printf ("Mosaic by Tessera %s: %d of %d inputs, %s, %s%s",
@@ -429,7 +467,7 @@ output_shell (const TessMosaic *m, GError **error)
   for (int i = 0; i < m->n; i++)
     {
       h = g_strdup_printf ("Input %d: %s%s", i + 1,
-                           tess_image_get_source (m->inputs[i])
+                           m->inputs[i] && tess_image_get_source (m->inputs[i])
                                ? tess_image_get_source (m->inputs[i])
                                : "an image",
                            m->plans[i] ? "" : " (off the target)");
@@ -601,7 +639,10 @@ typedef struct
 {
   TessBlockSource base;
   TessMosaic *m;
-  TessMosaicBands *bands;
+  gboolean owns_m;        /* (rebuilt from a description) */
+  TessMosaicBands *bands; /* made when first needed */
+  int jobs;
+  GCancellable *cancellable;
   gint64 band_height, nblocks;
 } MosaicSource;
 
@@ -631,6 +672,10 @@ mosaic_compute (TessBlockSource *s, gint64 i, gpointer data, float *footprint,
 {
   MosaicSource *ms = (MosaicSource *)s;
 
+  /* (Not before: a source whose blocks other processes compute needs no
+   * buffers.) */
+  if (ms->bands == NULL)
+    ms->bands = bands_new (ms->m, ms->band_height, ms->jobs, ms->cancellable);
   return bands_compute (ms->bands, i * ms->band_height, data, footprint,
                         error);
 }
@@ -655,47 +700,206 @@ mosaic_output_shell (TessBlockSource *s, GError **error)
   return output_shell (((MosaicSource *)s)->m, error);
 }
 
+/* The groups of input @i's description (its own, its weights'). */
+static char *
+input_group (int i, gboolean weights)
+{
+  return g_strdup_printf ("%s %d", weights ? "weights" : "input", i + 1);
+}
+
+/* The mosaic: its target, options, inputs (with their weights, weight
+ * images and background offsets) and bands. */
+static gboolean
+mosaic_describe (TessBlockSource *s, TessDescription *d, GError **error)
+{
+  MosaicSource *ms = (MosaicSource *)s;
+  TessMosaic *m = ms->m;
+
+  tess__description_set_string (d, "source", "kind", "mosaic");
+  tess__description_set_wcs (d, "mosaic", "target", m->target);
+  tess__description_set_options (d, "mosaic options", &m->options);
+  tess__description_set_string (d, "mosaic", "combine",
+                                tess_combine_name (m->mo.combine));
+  tess__description_set_int64 (d, "mosaic", "match-background",
+                               m->mo.match_background != 0);
+  tess__description_set_int64 (d, "mosaic", "background-reference",
+                               m->mo.background_reference);
+  tess__description_set_double (d, "mosaic", "blank", m->mo.blank);
+  tess__description_set_int64 (d, "mosaic", "inputs", m->n);
+  tess__description_set_int64 (d, "mosaic", "planes", m->nplanes);
+  tess__description_set_int64 (d, "mosaic", "band-height", ms->band_height);
+  for (int i = 0; i < m->n; i++)
+    {
+      g_autofree char *g = input_group (i, FALSE);
+      g_autofree char *wg = input_group (i, TRUE);
+
+      tess__description_set_double (d, g, "weight", m->weights[i]);
+      tess__description_set_double (d, g, "offset", m->offsets[i]);
+      if (m->plans[i] == NULL)
+        {
+          /* Off the target: only its place in the list counts. */
+          tess__description_set_int64 (d, g, "used", 0);
+          continue;
+        }
+      tess__description_set_int64 (d, g, "used", 1);
+      if (!tess__plan_describe (m->plans[i], d, g, error)
+          || (m->wplans[i]
+              && !tess__plan_describe (m->wplans[i], d, wg, error)))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 mosaic_free (TessBlockSource *s)
 {
   MosaicSource *ms = (MosaicSource *)s;
 
   bands_free (ms->bands);
+  if (ms->owns_m)
+    tess_mosaic_free (ms->m);
   g_free (ms);
 }
 
 static const TessBlockSourceFuncs mosaic_source_funcs
-    = { mosaic_n_blocks, mosaic_get_block,    mosaic_compute,
-        mosaic_release,  mosaic_output_shell, mosaic_free };
+    = { mosaic_n_blocks,     mosaic_get_block, mosaic_compute, mosaic_release,
+        mosaic_output_shell, mosaic_describe,  mosaic_free };
 
-TessBlockSource *
-tess__mosaic_source_new (TessMosaic *m, const TessRunOptions *run,
-                         GCancellable *cancellable, GError **error)
+/* Bands of @band_height, the inputs' parts of each computed by @jobs
+ * threads. */
+static TessBlockSource *
+mosaic_source_make (TessMosaic *m, gint64 band_height, int jobs,
+                    GCancellable *cancellable)
 {
-  MosaicSource *ms;
+  MosaicSource *ms = g_new0 (MosaicSource, 1);
 
-  if (!tess__run_options_check (run, error))
-    return NULL;
-  if (run && run->engine == TESS_ENGINE_PROCESSES && run->jobs != 1)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_UNSUPPORTED,
-                   "a mosaic computes its jobs in threads, not in worker "
-                   "processes");
-      return NULL;
-    }
-  if (!ensure_matched (m, cancellable, error))
-    return NULL;
-  ms = g_new0 (MosaicSource, 1);
   ms->base.funcs = &mosaic_source_funcs;
   ms->base.width = m->width;
   ms->base.height = m->height;
   ms->base.nplanes = m->nplanes;
   ms->base.elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
   ms->m = m;
-  ms->band_height = mosaic_band_height (m, run);
+  ms->band_height = band_height;
   ms->nblocks = (m->height + ms->band_height - 1) / ms->band_height;
-  ms->bands = bands_new (m, ms->band_height, run ? run->jobs : 1, cancellable);
+  ms->jobs = jobs;
+  ms->cancellable = cancellable;
   return &ms->base;
+}
+
+TessBlockSource *
+tess__mosaic_source_new (TessMosaic *m, const TessRunOptions *run,
+                         GCancellable *cancellable, GError **error)
+{
+  if (!tess__run_options_check (run, error))
+    return NULL;
+  if (!ensure_matched (m, cancellable, error))
+    return NULL;
+  return mosaic_source_make (m, mosaic_band_height (m, run),
+                             run ? run->jobs : 1, cancellable);
+}
+
+TessBlockSource *
+tess__mosaic_source_rebuild (TessDescription *d, GError **error)
+{
+  TessMosaicOptions mo;
+  TessOptions opt;
+  TessWcs *target = NULL;
+  TessMosaic *m = NULL;
+  g_autofree char *combine = NULL;
+  gint64 n = 0, match = 0, ref = -1, band_height = 0, nplanes = 0;
+  TessBlockSource *source;
+
+  tess_mosaic_options_init (&mo);
+  if (!tess__description_get_options (d, "mosaic options", &opt, error)
+      || !(combine
+           = tess__description_get_string (d, "mosaic", "combine", error))
+      || !tess_combine_from_name (combine, &mo.combine, error)
+      || !tess__description_get_int64 (d, "mosaic", "match-background", &match,
+                                       error)
+      || !tess__description_get_int64 (d, "mosaic", "background-reference",
+                                       &ref, error)
+      || !tess__description_get_double (d, "mosaic", "blank", &mo.blank, error)
+      || !tess__description_get_int64 (d, "mosaic", "inputs", &n, error)
+      || !tess__description_get_int64 (d, "mosaic", "planes", &nplanes, error)
+      || !tess__description_get_int64 (d, "mosaic", "band-height",
+                                       &band_height, error))
+    return NULL;
+  if (n < 1 || n > G_MAXINT / 2 || band_height < 1 || nplanes < 1 || ref < -1
+      || ref >= n)
+    {
+      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                   "bad description of a job: a mosaic of %" G_GINT64_FORMAT
+                   " inputs in bands of %" G_GINT64_FORMAT " rows",
+                   n, band_height);
+      return NULL;
+    }
+  mo.match_background = match != 0;
+  mo.background_reference = (int)ref;
+  target = tess__description_get_wcs (d, "mosaic", "target", error);
+  if (target == NULL)
+    return NULL;
+  /* The inputs on the target, each in its place (those off it are not
+   * read again: they add nothing). */
+  m = mosaic_alloc ((int)n, target, &opt, &mo, nplanes);
+  tess_wcs_unref (target);
+  for (int i = 0; i < m->n; i++)
+    {
+      g_autofree char *g = input_group (i, FALSE);
+      g_autofree char *wg = input_group (i, TRUE);
+      gint64 used;
+      TessPlan *plan;
+
+      if (!tess__description_get_double (d, g, "weight", &m->weights[i], error)
+          || !tess__description_get_double (d, g, "offset", &m->offsets[i],
+                                            error)
+          || !tess__description_get_int64 (d, g, "used", &used, error))
+        goto fail;
+      if (!used)
+        continue;
+      plan = tess__plan_rebuild (d, g, error);
+      if (plan == NULL)
+        goto fail;
+      m->inputs[i] = tess_image_ref (tess__plan_get_input (plan));
+      if (!mosaic_add_plan (m, i, plan, error))
+        goto fail;
+      if (m->plans[i] == NULL)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+                       "bad description of a job: input %d is off the target",
+                       i + 1);
+          goto fail;
+        }
+      if (tess__description_has (d, wg, "input"))
+        {
+          m->wplans[i] = tess__plan_rebuild (d, wg, error);
+          if (m->wplans[i] == NULL)
+            goto fail;
+        }
+    }
+  m->matched = TRUE; /* the offsets described */
+  source = mosaic_source_make (m, band_height, 1, NULL);
+  ((MosaicSource *)source)->owns_m = TRUE;
+  return source;
+
+fail:
+  tess_mosaic_free (m);
+  return NULL;
+}
+
+/* The blocks of @source into @sink: in worker processes when @run asks
+ * for them, else here (the inputs' parts of a band computed by the jobs'
+ * threads). */
+static gboolean
+mosaic_run (TessBlockSource *source, const TessRunOptions *run,
+            const TessBlockSink *sink, GCancellable *cancellable,
+            TessProgressFunc progress, gpointer user_data, GError **error)
+{
+  if (run && run->engine == TESS_ENGINE_PROCESSES && run->jobs != 1)
+    return tess__run_processes (
+        source, sink, run->jobs > 0 ? run->jobs : (int)g_get_num_processors (),
+        cancellable, progress, user_data, error);
+  return tess__run_here (source, sink, cancellable, progress, user_data,
+                         error);
 }
 
 gboolean
@@ -721,8 +925,8 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
     {
       sink.layout = tess__stream_writer_layout (w);
       sink.what = path;
-      ok = tess__run_here (source, &sink, cancellable, progress, user_data,
-                           error);
+      ok = mosaic_run (source, run, &sink, cancellable, progress, user_data,
+                       error);
       if (ok)
         ok = tess__stream_writer_commit (w, error);
       else
@@ -770,7 +974,8 @@ tess_mosaic_run_into (TessMosaic *m, const TessRunOptions *run, gpointer data,
     return FALSE;
   sink.data = data;
   sink.footprint = footprint;
-  ok = tess__run_here (source, &sink, cancellable, progress, user_data, error);
+  ok = mosaic_run (source, run, &sink, cancellable, progress, user_data,
+                   error);
   tess__block_source_free (source);
   return ok;
 }

@@ -47,6 +47,37 @@ tess_block_job_new_mosaic (TessMosaic *mosaic, const TessRunOptions *run,
   return job_new (tess__mosaic_source_new (mosaic, run, cancellable, error));
 }
 
+char *
+tess_block_job_describe (TessBlockJob *job, gsize *length, GError **error)
+{
+  TessDescription *d = tess__description_new (TRUE);
+  char *text = NULL;
+  gsize len = 0;
+
+  if (tess__block_source_describe (job->source, d, error))
+    text = tess__description_to_text (d, &len);
+  tess__description_free (d);
+  if (length)
+    *length = len;
+  return text;
+}
+
+TessBlockJob *
+tess_block_job_new_from_description (const char *text, gsize length,
+                                     const char *scratch_dir, GError **error)
+{
+  TessDescription *d
+      = tess__description_from_text (text, length, NULL, 0, error);
+  TessBlockSource *source;
+
+  if (d == NULL)
+    return NULL;
+  tess__description_set_scratch_dir (d, scratch_dir);
+  source = tess__block_source_rebuild (d, error);
+  tess__description_free (d);
+  return job_new (source);
+}
+
 static void
 close_writer (TessBlockJob *job, gboolean commit, gboolean *ok, GError **error)
 {

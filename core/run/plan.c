@@ -16,9 +16,11 @@
 #include "wcs/tess-transform.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* Rows of the output computed at a time by tess_plan_run(). */
 #define BLOCK_ROWS 256
@@ -43,6 +45,7 @@ struct _TessPlan
   /* The bands' words of a shared coefficient file, mapped, or NULL. */
   gpointer states_map;
   gsize states_len;
+  int coeffs_fd; /* that file (the plan's own descriptor), or -1 */
   /* The output's planes: the input's, or (with @spec) made from them. */
   TessSpecMap *spec;
   gint64 out_nplanes;
@@ -181,6 +184,7 @@ tess_plan_new (TessImage *input, TessWcs *target, const TessOptions *options,
   if (spec)
     plan->out_extra[0] = plan->out_nplanes = tess__spec_map_nout (spec);
   plan->ref_count = 1;
+  plan->coeffs_fd = -1;
   plan->input = tess_image_ref (input);
   plan->target = tess_wcs_ref (target);
   plan->options = *options;
@@ -217,6 +221,8 @@ tess_plan_unref (TessPlan *plan)
   g_free (plan->ready);
   if (plan->states_map)
     munmap (plan->states_map, plan->states_len);
+  if (plan->coeffs_fd >= 0)
+    close (plan->coeffs_fd);
   tess__spec_map_free (plan->spec);
   g_mutex_clear (&plan->lock);
   tess_image_unref (plan->input);
@@ -384,6 +390,12 @@ tess__plan_get_options (const TessPlan *plan)
   return &plan->options;
 }
 
+TessImage *
+tess__plan_get_input (const TessPlan *plan)
+{
+  return plan->input;
+}
+
 gboolean
 tess__plan_use_coefficient_file (TessPlan *plan, int fd, GError **error)
 {
@@ -395,18 +407,26 @@ tess__plan_use_coefficient_file (TessPlan *plan, int fd, GError **error)
 
   total = tess__coeffs_file_bytes (in->type, in->width, in->height,
                                    in->nplanes, &states_offset);
-  map = mmap (NULL, (gsize)(total - states_offset), PROT_READ | PROT_WRITE,
-              MAP_SHARED, fd, (off_t)states_offset);
+  fd = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+  map = fd < 0 ? MAP_FAILED
+               : mmap (NULL, (gsize)(total - states_offset),
+                       PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                       (off_t)states_offset);
   if (map == MAP_FAILED)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
                    "cannot map the spline coefficients' bands: %s",
                    g_strerror (errno));
+      if (fd >= 0)
+        close (fd);
       return FALSE;
     }
   g_mutex_lock (&plan->lock);
   if (plan->states_map)
     munmap (plan->states_map, plan->states_len);
+  if (plan->coeffs_fd >= 0)
+    close (plan->coeffs_fd);
+  plan->coeffs_fd = fd;
   plan->states_map = map;
   plan->states_len = (gsize)(total - states_offset);
   for (gint64 p = 0; p < in->nplanes; p++)
@@ -467,7 +487,6 @@ typedef struct
   TessRect rect;
   TessRect *blocks; /* in target coordinates */
   gint64 nblocks;
-  TessRunMeter *meter; /* of a run in worker processes */
 } PlanSource;
 
 static gint64
@@ -508,6 +527,94 @@ plan_output_shell (TessBlockSource *s, GError **error)
   return tess__plan_output_shell (ps->plan, &ps->rect, error);
 }
 
+gboolean
+tess__plan_describe (TessPlan *plan, TessDescription *d, const char *group,
+                     GError **error)
+{
+  g_autofree char *og = g_strconcat (group, " options", NULL);
+
+  if (!tess__description_set_image (d, group, "input", plan->input, error))
+    return FALSE;
+  tess__description_set_wcs (d, group, "target", plan->target);
+  tess__description_set_options (d, og, &plan->options);
+  if (tess__method_is_spline (plan->options.method)
+      && !tess__description_is_portable (d))
+    {
+      /* The coefficients, shared: each band made once, by whichever
+       * process needs it first. */
+      TessImage *in = plan->input;
+      guint64 states_offset;
+      guint64 bytes = tess__coeffs_file_bytes (in->type, in->width, in->height,
+                                               in->nplanes, &states_offset);
+      int fd = tess__shared_file ("spline coefficients", bytes, error);
+
+      if (fd < 0)
+        return FALSE;
+      tess__description_set_fd (d, group, "coefficients", fd);
+    }
+  return TRUE;
+}
+
+TessPlan *
+tess__plan_rebuild (TessDescription *d, const char *group, GError **error)
+{
+  g_autofree char *og = g_strconcat (group, " options", NULL);
+  TessImage *input = NULL;
+  TessWcs *target = NULL;
+  TessPlan *plan = NULL;
+  TessOptions opt;
+
+  if (!tess__description_get_options (d, og, &opt, error))
+    return NULL;
+  target = tess__description_get_wcs (d, group, "target", error);
+  if (target)
+    input = tess__description_get_image (d, group, "input", error);
+  if (input)
+    {
+      if (!tess__method_is_spline (opt.method))
+        tess__image_populate (input);
+      plan = tess_plan_new (input, target, &opt, error);
+    }
+  if (plan && !tess__plan_rebuild_coefficients (plan, d, group, error))
+    g_clear_pointer (&plan, tess_plan_unref);
+  if (input)
+    tess_image_unref (input);
+  if (target)
+    tess_wcs_unref (target);
+  return plan;
+}
+
+gboolean
+tess__plan_rebuild_coefficients (TessPlan *plan, TessDescription *d,
+                                 const char *group, GError **error)
+{
+  int fd;
+
+  if (!tess__description_has (d, group, "coefficients"))
+    return TRUE; /* made by the plan itself */
+  fd = tess__description_get_fd (d, group, "coefficients", error);
+  /* Each block reads the rows it needs from the file (into memory of this
+   * process's own, reused): cheaper than faulting in pages of a shared
+   * mapping. */
+  return fd >= 0 && tess__plan_use_coefficient_file (plan, fd, error);
+}
+
+static gboolean
+plan_describe (TessBlockSource *s, TessDescription *d, GError **error)
+{
+  PlanSource *ps = (PlanSource *)s;
+
+  tess__description_set_string (d, "source", "kind", "plan");
+  if (!tess__plan_describe (ps->plan, d, "plan", error))
+    return FALSE;
+  tess__description_set_rect (d, "plan", "region", &ps->rect);
+  /* The blocks, which the rebuilt source cuts again from their size. */
+  tess__description_set_int64 (d, "plan", "block-width", ps->blocks[0].width);
+  tess__description_set_int64 (d, "plan", "block-height",
+                               ps->blocks[0].height);
+  return TRUE;
+}
+
 static void
 plan_free (TessBlockSource *s)
 {
@@ -519,8 +626,31 @@ plan_free (TessBlockSource *s)
 }
 
 static const TessBlockSourceFuncs plan_source_funcs
-    = { plan_n_blocks, plan_get_block,    plan_compute,
-        plan_release,  plan_output_shell, plan_free };
+    = { plan_n_blocks,     plan_get_block, plan_compute, plan_release,
+        plan_output_shell, plan_describe,  plan_free };
+
+TessBlockSource *
+tess__plan_source_rebuild (TessDescription *d, GError **error)
+{
+  TessBlockSource *source = NULL;
+  TessRunOptions run;
+  TessRect rect;
+  TessPlan *plan;
+
+  tess_run_options_init (&run);
+  if (!tess__description_get_rect (d, "plan", "region", &rect, error)
+      || !tess__description_get_int64 (d, "plan", "block-width",
+                                       &run.block_width, error)
+      || !tess__description_get_int64 (d, "plan", "block-height",
+                                       &run.block_height, error))
+    return NULL;
+  plan = tess__plan_rebuild (d, "plan", error);
+  if (plan == NULL)
+    return NULL;
+  source = tess__plan_source_new (plan, &rect, &run, error);
+  tess_plan_unref (plan);
+  return source;
+}
 
 TessBlockSource *
 tess__plan_source_new (TessPlan *plan, const TessRect *rect,
@@ -585,63 +715,6 @@ auto_jobs (const TessPlan *plan, const TessRect *rect, TessEngine engine)
              : (int)g_get_num_processors ();
 }
 
-static void
-pool_block_done (gint64 block, gint64 ndone, gpointer data)
-{
-  TessBlockSource *source = data;
-  TessRunMeter *meter = ((PlanSource *)source)->meter;
-  TessRect r = source->funcs->get_block (source, block);
-
-  (void)ndone;
-  tess__meter_add (meter, r.width * r.height);
-}
-
-/* The blocks of @source in worker processes, into @sink. */
-static gboolean
-run_processes (TessPlan *plan, TessBlockSource *source,
-               const TessBlockSink *sink, int jobs, GCancellable *cancellable,
-               TessProgressFunc progress, gpointer user_data, GError **error)
-{
-  TessImage *in = plan->input;
-  PlanSource *ps = (PlanSource *)source;
-  TessPoolJob job = { 0 };
-  TessRunMeter meter;
-  gboolean ok;
-
-  job.input_path = in->source;
-  job.input_data_fd = in->scratch_fd;
-  job.cards = plan->target->cards;
-  job.ncards = plan->target->ncards;
-  job.options = plan->options;
-  job.rect = ps->rect;
-  job.blocks = ps->blocks;
-  job.block_width = ps->blocks[0].width;
-  job.block_height = ps->blocks[0].height;
-  job.nblocks = ps->nblocks;
-  job.jobs = jobs;
-  job.in_type = in->type;
-  job.in_width = in->width;
-  job.in_height = in->height;
-  job.nplanes = in->nplanes;
-  job.out_nplanes = plan->out_nplanes;
-  if (sink->layout)
-    job.layout = *sink->layout;
-  else
-    {
-      job.layout.fd = -1;
-      job.layout.elem = source->elem;
-      job.data = sink->data;
-      job.footprint = sink->footprint;
-    }
-  tess__meter_start (&meter, progress, user_data, ps->nblocks,
-                     tess__block_source_pixels (source));
-  ps->meter = &meter;
-  ok = tess__pool_run (&job, cancellable, pool_block_done, source, error);
-  if (ok)
-    tess__meter_finish (&meter);
-  return ok;
-}
-
 static gboolean
 run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
             const TessBlockSink *sink, GCancellable *cancellable,
@@ -691,8 +764,8 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
     return FALSE;
   jobs = (int)MIN ((gint64)jobs, ((PlanSource *)source)->nblocks);
   if (jobs > 1 && engine == TESS_ENGINE_PROCESSES)
-    ok = run_processes (plan, source, sink, jobs, cancellable, progress,
-                        user_data, error);
+    ok = tess__run_processes (source, sink, jobs, cancellable, progress,
+                              user_data, error);
   else
     ok = tess__run_threads (source, sink, jobs, cancellable, progress,
                             user_data, error);

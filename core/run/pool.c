@@ -1,32 +1,33 @@
-/* pool.c — running a plan's work in worker processes.
+/* pool.c — the engine of worker processes: the blocks of any source
+ * that can be described (tess-run.h) computed by other processes.
  *
  * Workers are separate executables (tessera-worker, see worker.c),
  * started with posix_spawn(), which is safe from a multi-threaded
  * program: nothing of this process runs in the child before the exec.  Each
- * worker gets the job — the input file, the target header (written to a
- * temporary file), the options — on a socket that is its standard input and
- * output, then task after task.  Results go straight into shared files: the
- * output (its fd 3: the FITS file being written, or shared memory) and, for
- * the spline methods, the coefficients (fd 4), whose bands the workers
- * make as their blocks need them, each once (see interp.c).
- * The parent hands out tasks, reports progress, cancels (killing the
- * workers), and gives the task of a worker that dies to another one, once.
+ * worker gets the source's description on a socket that is its standard
+ * input and output, rebuilds the source from it, then computes block after
+ * block.  Results go straight into the output, a shared file (its fd 3:
+ * the FITS file being written, or shared memory copied out at the end);
+ * the files the description shares (spline coefficients whose bands the
+ * workers make as their blocks need them, each once; scratch copies of
+ * inputs) are its fds 4, 5, ... in the order of their indices.  The
+ * parent hands out block numbers, reports progress, cancels (killing the
+ * workers), and gives the block of a worker that dies to another one,
+ * once.
  *
  * Protocol (text lines), parent → worker:
- *   tessera-worker 6 / input PATH / target PATH / the options, a
- *   "key value" line each (tess__options_to_text) / output X0 Y0 W H /
- *   blocks WIDTH HEIGHT / layout DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN /
- *   coeffs 0|1 / input-data 0|1 / go, then tasks: block ID (the worker
- *   cuts the output into the same blocks), and quit.
+ *   tessera-worker 7 / layout DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN /
+ *   fds N / job LENGTH, then LENGTH bytes: the description; then tasks:
+ *   block ID, and quit.
  * worker → parent: ready / done ID / error MESSAGE
  */
 #include "config.h"
 
 #include "run/tess-pool.h"
+#include "run/tess-run.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glib/gstdio.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -50,18 +51,21 @@ typedef struct
 
 typedef struct
 {
-  const TessPoolJob *job;
+  TessBlockSource *source;
   Worker *workers;
   int nworkers, spawned, max_spawns;
   char *worker; /* its executable */
-  char *header_path;
-  char *tmpdir;
-  int output_fd, coeffs_fd;
+  char *text;   /* the source's description */
+  gsize text_len;
+  const int *fds; /* the descriptors it shares */
+  int nfds;
+  int output_fd;
   TessStreamLayout layout;
-  /* The blocks: next to hand out, done, to hand out again. */
-  gint64 next, ndone;
+  /* The blocks: how many, next to hand out, done, to hand out again. */
+  gint64 nblocks, next, ndone;
   gint64 *pending, npending;
   int *tries;
+  TessRunMeter meter;
 } Pool;
 
 /* The worker executable: $TESSERA_WORKER when set (tests name the one
@@ -93,9 +97,9 @@ find_worker (void)
 }
 
 static gboolean
-send_line (Worker *w, const char *text)
+send_all (Worker *w, const char *text, gsize len)
 {
-  gsize len = strlen (text), done = 0;
+  gsize done = 0;
 
   while (done < len)
     {
@@ -107,6 +111,12 @@ send_line (Worker *w, const char *text)
       done += (gsize)n;
     }
   return TRUE;
+}
+
+static gboolean
+send_line (Worker *w, const char *text)
+{
+  return send_all (w, text, strlen (text));
 }
 
 static void
@@ -131,8 +141,8 @@ worker_stop (Worker *w, gboolean kill_it)
 
 /* Starts a worker with posix_spawn(): safe in a multi-threaded program,
  * and cheap whatever the size of this process.  Its fds: 0 and 1 the
- * socket, 3 the output, 4 the coefficients, 5 a scratch copy of the
- * input's samples; default signal handling. */
+ * socket, 3 the output, 4, 5, ... the files the description shares;
+ * default signal handling. */
 static gboolean
 spawn_worker (Pool *pool, int sock, pid_t *pid, GError **error)
 {
@@ -141,24 +151,22 @@ spawn_worker (Pool *pool, int sock, pid_t *pid, GError **error)
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   sigset_t none, defaults;
-  int src[4], err;
+  int n = pool->nfds + 2, *src = g_new (int, n), err = 0;
 
   /* Duplicates above the targets, so that no dup2 overwrites a source. */
-  src[0] = fcntl (sock, F_DUPFD_CLOEXEC, 10);
-  src[1] = fcntl (pool->output_fd, F_DUPFD_CLOEXEC, 10);
-  src[2] = pool->coeffs_fd >= 0 ? fcntl (pool->coeffs_fd, F_DUPFD_CLOEXEC, 10)
-                                : -1;
-  src[3] = pool->job->input_data_fd >= 0
-               ? fcntl (pool->job->input_data_fd, F_DUPFD_CLOEXEC, 10)
-               : -1;
+  src[0] = fcntl (sock, F_DUPFD_CLOEXEC, n + 4);
+  src[1] = fcntl (pool->output_fd, F_DUPFD_CLOEXEC, n + 4);
+  for (int i = 0; i < pool->nfds; i++)
+    src[2 + i] = fcntl (pool->fds[i], F_DUPFD_CLOEXEC, n + 4);
+  for (int i = 0; i < n; i++)
+    if (src[i] < 0)
+      err = errno;
   posix_spawn_file_actions_init (&fa);
   posix_spawn_file_actions_adddup2 (&fa, src[0], 0);
   posix_spawn_file_actions_adddup2 (&fa, src[0], 1);
   posix_spawn_file_actions_adddup2 (&fa, src[1], 3);
-  if (src[2] >= 0)
-    posix_spawn_file_actions_adddup2 (&fa, src[2], 4);
-  if (src[3] >= 0)
-    posix_spawn_file_actions_adddup2 (&fa, src[3], 5);
+  for (int i = 0; i < pool->nfds; i++)
+    posix_spawn_file_actions_adddup2 (&fa, src[2 + i], 4 + i);
   posix_spawnattr_init (&attr);
   sigemptyset (&none);
   sigemptyset (&defaults);
@@ -169,12 +177,14 @@ spawn_worker (Pool *pool, int sock, pid_t *pid, GError **error)
   posix_spawnattr_setsigdefault (&attr, &defaults);
   posix_spawnattr_setflags (&attr,
                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  err = posix_spawn (pid, path, &fa, &attr, argv, environ);
+  if (err == 0)
+    err = posix_spawn (pid, path, &fa, &attr, argv, environ);
   posix_spawn_file_actions_destroy (&fa);
   posix_spawnattr_destroy (&attr);
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < n; i++)
     if (src[i] >= 0)
       close (src[i]);
+  g_free (src);
   if (err != 0)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
@@ -187,10 +197,8 @@ spawn_worker (Pool *pool, int sock, pid_t *pid, GError **error)
 static gboolean
 worker_start (Pool *pool, Worker *w, GError **error)
 {
-  const TessPoolJob *job = pool->job;
   int sv[2];
-  GString *text;
-  char *spec;
+  char *head;
   gboolean ok;
 
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -211,23 +219,14 @@ worker_start (Pool *pool, Worker *w, GError **error)
   w->busy = -1;
   w->ready = FALSE;
   w->line = g_string_new (NULL);
-  text = g_string_new (NULL);
-  g_string_append_printf (text, "tessera-worker 6\ninput %s\ntarget %s\n",
-                          job->input_path, pool->header_path);
-  tess__options_to_text (&job->options, text);
-  g_string_append_printf (
-      text,
-      "output %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-      " %" G_GINT64_FORMAT "\nblocks %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-      "\nlayout %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
-      " %d\ncoeffs %d\ninput-data %d\ngo\n",
-      job->rect.x0, job->rect.y0, job->rect.width, job->rect.height,
-      job->block_width, job->block_height, pool->layout.data_offset,
-      pool->layout.footprint_offset, pool->layout.big_endian ? 1 : 0,
-      pool->coeffs_fd < 0 ? 0 : 1, job->input_data_fd >= 0 ? 1 : 0);
-  spec = g_string_free (text, FALSE);
-  ok = send_line (w, spec);
-  g_free (spec);
+  head = g_strdup_printf (
+      "tessera-worker 7\nlayout %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT
+      " %d\nfds %d\njob %" G_GSIZE_FORMAT "\n",
+      pool->layout.data_offset, pool->layout.footprint_offset,
+      pool->layout.big_endian ? 1 : 0, pool->nfds, pool->text_len);
+  ok = send_all (w, head, strlen (head))
+       && send_all (w, pool->text, pool->text_len);
+  g_free (head);
   if (!ok)
     {
       worker_stop (w, TRUE);
@@ -237,53 +236,22 @@ worker_start (Pool *pool, Worker *w, GError **error)
   return ok;
 }
 
-/* Writes the target header as a text file for the workers. */
-static gboolean
-write_header (Pool *pool, GError **error)
+/* Block @t in the output's coordinates, for messages. */
+static char *
+block_name (Pool *pool, gint64 t)
 {
-  GString *text;
-  GError *local = NULL;
-  gboolean ok;
+  TessRect r = pool->source->funcs->get_block (pool->source, t);
 
-  pool->tmpdir = g_dir_make_tmp ("tessera-XXXXXX", &local);
-  if (pool->tmpdir == NULL)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "cannot make a folder for the workers: %s", local->message);
-      g_error_free (local);
-      return FALSE;
-    }
-  text = g_string_new (NULL);
-  for (int i = 0; i < pool->job->ncards; i++)
-    {
-      g_string_append_len (text, pool->job->cards + (gsize)i * 80, 80);
-      g_string_append_c (text, '\n');
-    }
-  g_string_append (text, "END\n");
-  pool->header_path = g_build_filename (pool->tmpdir, "target.hdr", NULL);
-  ok = g_file_set_contents (pool->header_path, text->str, (gssize)text->len,
-                            &local);
-  g_string_free (text, TRUE);
-  if (!ok)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s", local->message);
-      g_error_free (local);
-    }
-  return ok;
-}
-
-/* The text of block @t's task. */
-static void
-task_text (gint64 t, char *buf, gsize size)
-{
-  g_snprintf (buf, size, "block %" G_GINT64_FORMAT "\n", t);
+  return g_strdup_printf ("block %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
+                          ",%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                          "x%" G_GINT64_FORMAT ")",
+                          t, r.x0, r.y0, r.width, r.height);
 }
 
 /* A worker is gone: its task goes to another, once. */
 static gboolean
 worker_lost (Pool *pool, Worker *w, GError **error)
 {
-  const TessPoolJob *job = pool->job;
   gint64 t = w->busy;
 
   worker_stop (w, TRUE);
@@ -294,13 +262,9 @@ worker_lost (Pool *pool, Worker *w, GError **error)
        * same. */
       if (++pool->tries[t] > 1)
         {
-          const TessRect *r = &job->blocks[t];
+          g_autofree char *b = block_name (pool, t);
           g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                       "block %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
-                       ",%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                       "x%" G_GINT64_FORMAT ") failed twice: its workers "
-                       "died",
-                       t, r->x0, r->y0, r->width, r->height);
+                       "%s failed twice: its workers died", b);
           return FALSE;
         }
       pool->pending[pool->npending++] = t;
@@ -317,8 +281,7 @@ worker_lost (Pool *pool, Worker *w, GError **error)
 
 /* Handles the lines a worker sent. */
 static gboolean
-worker_lines (Pool *pool, Worker *w, TessPoolBlockDone block_done,
-              gpointer user_data, GError **error)
+worker_lines (Pool *pool, Worker *w, GError **error)
 {
   char *nl;
 
@@ -333,22 +296,19 @@ worker_lines (Pool *pool, Worker *w, TessPoolBlockDone block_done,
           gint64 t = g_ascii_strtoll (l + 5, NULL, 10);
           if (t == w->busy)
             {
+              TessRect r = pool->source->funcs->get_block (pool->source, t);
               w->busy = -1;
               pool->ndone++;
-              if (block_done)
-                block_done (t, pool->ndone, user_data);
+              tess__meter_add (&pool->meter, r.width * r.height);
             }
         }
       else if (g_str_has_prefix (l, "error "))
         {
           if (w->busy >= 0)
             {
-              const TessRect *r = &pool->job->blocks[w->busy];
-              g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                           "block %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
-                           ",%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                           "x%" G_GINT64_FORMAT "): %s",
-                           w->busy, r->x0, r->y0, r->width, r->height, l + 6);
+              g_autofree char *b = block_name (pool, w->busy);
+              g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: %s", b,
+                           l + 6);
             }
           else
             g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s", l + 6);
@@ -360,63 +320,58 @@ worker_lines (Pool *pool, Worker *w, TessPoolBlockDone block_done,
 }
 
 gboolean
-tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
-                TessPoolBlockDone block_done, gpointer user_data,
-                GError **error)
+tess__run_processes (TessBlockSource *source, const TessBlockSink *sink,
+                     int jobs, GCancellable *cancellable,
+                     TessProgressFunc progress, gpointer user_data,
+                     GError **error)
 {
   Pool pool = { 0 };
+  TessDescription *d = tess__description_new (FALSE);
   gboolean ok = FALSE;
   gsize data_bytes = 0, fp_bytes = 0, map_len = 0;
   gpointer map = MAP_FAILED;
-  gboolean spline = tess__method_is_spline (job->options.method);
 
-  pool.job = job;
+  pool.source = source;
+  pool.nblocks = source->funcs->n_blocks (source);
   pool.worker = find_worker ();
-  pool.output_fd = pool.coeffs_fd = -1;
-  pool.nworkers = (int)MIN ((gint64)job->jobs, MAX (job->nblocks, 2));
+  pool.output_fd = -1;
+  pool.nworkers = (int)MIN ((gint64)MAX (jobs, 1), MAX (pool.nblocks, 1));
   pool.max_spawns = pool.nworkers * 2 + 2;
   pool.workers = g_new0 (Worker, pool.nworkers);
   for (int i = 0; i < pool.nworkers; i++)
     pool.workers[i].fd = -1;
 
-  if (job->layout.fd >= 0)
+  if (!tess__block_source_describe (source, d, error))
+    goto out;
+  pool.text = tess__description_to_text (d, &pool.text_len);
+  pool.fds = tess__description_get_fds (d, &pool.nfds);
+  if (sink->layout)
     {
-      pool.layout = job->layout;
-      pool.output_fd = job->layout.fd;
+      pool.layout = *sink->layout;
+      pool.output_fd = sink->layout->fd;
     }
   else
     {
       /* Into shared memory, copied out at the end. */
-      gsize npix = (gsize)job->rect.width * (gsize)job->rect.height;
-      pool.layout.elem = job->layout.elem;
-      data_bytes = npix * (gsize)job->out_nplanes * pool.layout.elem;
-      fp_bytes = job->footprint ? npix * sizeof (float) : 0;
+      gsize npix = (gsize)source->width * (gsize)source->height;
+      data_bytes = npix * (gsize)source->nplanes * source->elem;
+      fp_bytes = sink->footprint ? npix * sizeof (float) : 0;
       map_len = data_bytes + fp_bytes;
       pool.layout.data_offset = 0;
-      pool.layout.footprint_offset = job->footprint ? (gint64)data_bytes : -1;
+      pool.layout.footprint_offset = sink->footprint ? (gint64)data_bytes : -1;
       pool.layout.big_endian = FALSE;
       pool.output_fd = tess__shared_file ("output", map_len, error);
       if (pool.output_fd < 0)
         goto out;
     }
-  if (spline)
-    {
-      guint64 states_offset;
-      guint64 bytes = tess__coeffs_file_bytes (job->in_type, job->in_width,
-                                               job->in_height, job->nplanes,
-                                               &states_offset);
-      pool.coeffs_fd = tess__shared_file ("spline coefficients", bytes, error);
-      if (pool.coeffs_fd < 0)
-        goto out;
-    }
-  if (!write_header (&pool, error))
-    goto out;
+  tess__meter_start (&pool.meter, progress, user_data, pool.nblocks,
+                     tess__block_source_pixels (source));
   for (int i = 0; i < pool.nworkers; i++)
     if (!worker_start (&pool, &pool.workers[i], error))
       goto out;
 
-  pool.pending = g_new (gint64, job->nblocks);
-  pool.tries = g_new0 (int, job->nblocks);
+  pool.pending = g_new (gint64, MAX (pool.nblocks, 1));
+  pool.tries = g_new0 (int, MAX (pool.nblocks, 1));
   for (;;)
     {
       struct pollfd fds[64];
@@ -427,14 +382,14 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
           g_set_error (error, TESS_ERROR, TESS_ERROR_CANCELLED, "cancelled");
           goto out;
         }
-      if (pool.ndone == job->nblocks)
+      if (pool.ndone == pool.nblocks)
         break;
       /* Hand out tasks: retried ones first. */
       for (int i = 0; i < pool.nworkers; i++)
         {
           Worker *w = &pool.workers[i];
           gint64 t;
-          char cmd[160];
+          char cmd[64];
 
           if (w->pid <= 0)
             continue;
@@ -443,11 +398,11 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
             continue;
           if (pool.npending > 0)
             t = pool.pending[--pool.npending];
-          else if (pool.next < job->nblocks)
+          else if (pool.next < pool.nblocks)
             t = pool.next++;
           else
             continue;
-          task_text (t, cmd, sizeof cmd);
+          g_snprintf (cmd, sizeof cmd, "block %" G_GINT64_FORMAT "\n", t);
           w->busy = t;
           send_line (w, cmd); /* a failure shows as the worker's end */
         }
@@ -489,11 +444,11 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
               continue;
             }
           g_string_append_len (w->line, buf, n);
-          if (!worker_lines (&pool, w, block_done, user_data, error))
+          if (!worker_lines (&pool, w, error))
             goto out;
         }
     }
-  if (job->layout.fd < 0)
+  if (sink->layout == NULL)
     {
       map = mmap (NULL, map_len, PROT_READ, MAP_SHARED, pool.output_fd, 0);
       if (map == MAP_FAILED)
@@ -502,11 +457,12 @@ tess__pool_run (const TessPoolJob *job, GCancellable *cancellable,
                        "cannot map the shared output: %s", g_strerror (errno));
           goto out;
         }
-      memcpy (job->data, map, data_bytes);
-      if (job->footprint)
-        memcpy (job->footprint, (char *)map + data_bytes, fp_bytes);
+      memcpy (sink->data, map, data_bytes);
+      if (sink->footprint)
+        memcpy (sink->footprint, (char *)map + data_bytes, fp_bytes);
       munmap (map, map_len);
     }
+  tess__meter_finish (&pool.meter);
   ok = TRUE;
 
 out:
@@ -521,17 +477,11 @@ out:
       }
   for (int i = 0; i < pool.nworkers; i++)
     worker_stop (&pool.workers[i], !ok);
-  if (job->layout.fd < 0 && pool.output_fd >= 0)
+  if (sink->layout == NULL && pool.output_fd >= 0)
     close (pool.output_fd);
-  if (pool.coeffs_fd >= 0)
-    close (pool.coeffs_fd);
-  if (pool.header_path)
-    g_unlink (pool.header_path);
-  if (pool.tmpdir)
-    g_rmdir (pool.tmpdir);
+  tess__description_free (d);
+  g_free (pool.text);
   g_free (pool.worker);
-  g_free (pool.header_path);
-  g_free (pool.tmpdir);
   g_free (pool.workers);
   g_free (pool.pending);
   g_free (pool.tries);

@@ -4,6 +4,7 @@
 #define TESS_PLAN_H
 
 #include "base/tess-private.h"
+#include "run/tess-run.h"
 
 const TessOptions *tess__plan_get_options (const TessPlan *plan);
 /* Samples the spline methods from coefficients in file @fd, laid out as
@@ -13,6 +14,21 @@ const TessOptions *tess__plan_get_options (const TessPlan *plan);
  * threads. */
 gboolean tess__plan_use_coefficient_file (TessPlan *plan, int fd,
                                           GError **error);
+
+/* Describes @plan under @group of @d (its input, target and options,
+ * and unless @d is portable a file its spline coefficients are shared
+ * in), for tess__plan_rebuild(). */
+gboolean tess__plan_describe (TessPlan *plan, TessDescription *d,
+                              const char *group, GError **error);
+/* The plan described under @group, sharing its coefficients. */
+TessPlan *tess__plan_rebuild (TessDescription *d, const char *group,
+                              GError **error);
+/* Makes @plan (another plan of the same input, method and target) share
+ * the coefficients described under @group, if any. */
+gboolean tess__plan_rebuild_coefficients (TessPlan *plan, TessDescription *d,
+                                          const char *group, GError **error);
+/* The input of @plan. */
+TessImage *tess__plan_get_input (const TessPlan *plan);
 
 /* The blocks @run cuts @rect into, row by row. */
 TessRect *tess__plan_make_blocks (const TessRunOptions *run,

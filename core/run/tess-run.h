@@ -15,6 +15,7 @@
 #include "io/tess-stream.h"
 
 typedef struct _TessBlockSource TessBlockSource;
+typedef struct _TessDescription TessDescription;
 
 typedef struct
 {
@@ -30,6 +31,11 @@ typedef struct
   void (*release) (TessBlockSource *source);
   /* The output image, without pixels: size, type, WCS, keywords. */
   TessImage *(*output_shell) (TessBlockSource *source, GError **error);
+  /* Writes into @d what another process needs to rebuild the source, the
+   * same blocks in the same order (tess__block_source_rebuild()); NULL
+   * for a source that cannot be described. */
+  gboolean (*describe) (TessBlockSource *source, TessDescription *d,
+                        GError **error);
   void (*free) (TessBlockSource *source);
 } TessBlockSourceFuncs;
 
@@ -59,6 +65,98 @@ gint64 tess__block_source_pixels (const TessBlockSource *source);
  * the region @rect they cut; an empty rectangle for an @i out of range. */
 TessRect tess__block_in_region (const TessRect *blocks, gint64 n,
                                 const TessRect *rect, gint64 i);
+
+/* Describes @source (TESS_ERROR_UNSUPPORTED for one that cannot be):
+ * see TessDescription. */
+gboolean tess__block_source_describe (TessBlockSource *source,
+                                      TessDescription *d, GError **error);
+/* The source @d describes, rebuilt (it needs @d no longer). */
+TessBlockSource *tess__block_source_rebuild (TessDescription *d,
+                                             GError **error);
+
+/* A source's description (description.c): text, groups of "key=value"
+ * lines, from which any process rebuilds the source — its inputs named
+ * by their files, its target by its header, its options, its blocks —
+ * and the files it shares with the processes that compute it, open
+ * descriptors the text names by their index (scratch copies of inputs,
+ * spline coefficients made once for all).  A portable description shares
+ * no descriptors (processes on other machines): the rebuilt source reads
+ * its inputs from their files and makes what it needs itself. */
+TessDescription *tess__description_new (gboolean portable);
+void tess__description_free (TessDescription *d);
+gboolean tess__description_is_portable (const TessDescription *d);
+/* The text (newly allocated, @length bytes). */
+char *tess__description_to_text (const TessDescription *d, gsize *length);
+/* The description in @text, sharing the @nfds descriptors @fds (in the
+ * order of their indices), which it takes over and closes when freed;
+ * NULL with TESS_ERROR_INVALID for text that is not a description. */
+TessDescription *tess__description_from_text (const char *text, gsize length,
+                                              const int *fds, int nfds,
+                                              GError **error);
+/* Where the inputs a portable description names put the scratch copies
+ * of their samples, when they need one (NULL: $TMPDIR). */
+void tess__description_set_scratch_dir (TessDescription *d, const char *dir);
+/* The descriptors shared, in the order of their indices. */
+const int *tess__description_get_fds (const TessDescription *d, int *nfds);
+
+/* For the sources' describe functions and their rebuilders: values under
+ * @group's @key.  The getters fail (TESS_ERROR_INVALID, naming the key)
+ * when the value is missing or malformed. */
+void tess__description_set_string (TessDescription *d, const char *group,
+                                   const char *key, const char *value);
+void tess__description_set_int64 (TessDescription *d, const char *group,
+                                  const char *key, gint64 value);
+/* Exactly (every double read back bit for bit, NaN and infinities too). */
+void tess__description_set_double (TessDescription *d, const char *group,
+                                   const char *key, double value);
+void tess__description_set_rect (TessDescription *d, const char *group,
+                                 const char *key, const TessRect *rect);
+/* Shares @fd (taken over) under @key: its index. */
+void tess__description_set_fd (TessDescription *d, const char *group,
+                               const char *key, int fd);
+gboolean tess__description_has (const TessDescription *d, const char *group,
+                                const char *key);
+char *tess__description_get_string (const TessDescription *d,
+                                    const char *group, const char *key,
+                                    GError **error);
+gboolean tess__description_get_int64 (const TessDescription *d,
+                                      const char *group, const char *key,
+                                      gint64 *value, GError **error);
+gboolean tess__description_get_double (const TessDescription *d,
+                                       const char *group, const char *key,
+                                       double *value, GError **error);
+gboolean tess__description_get_rect (const TessDescription *d,
+                                     const char *group, const char *key,
+                                     TessRect *rect, GError **error);
+/* The descriptor shared under @key (still the description's), or -1 with
+ * @error set. */
+int tess__description_get_fd (const TessDescription *d, const char *group,
+                              const char *key, GError **error);
+/* An image (its file, and the scratch copy of its samples unless
+ * portable; TESS_ERROR_INVALID for an image with no file), a WCS (its
+ * header) and options, and back. */
+gboolean tess__description_set_image (TessDescription *d, const char *group,
+                                      const char *key, TessImage *image,
+                                      GError **error);
+TessImage *tess__description_get_image (const TessDescription *d,
+                                        const char *group, const char *key,
+                                        GError **error);
+void tess__description_set_wcs (TessDescription *d, const char *group,
+                                const char *key, const TessWcs *wcs);
+TessWcs *tess__description_get_wcs (const TessDescription *d,
+                                    const char *group, const char *key,
+                                    GError **error);
+void tess__description_set_options (TessDescription *d, const char *group,
+                                    const TessOptions *options);
+gboolean tess__description_get_options (const TessDescription *d,
+                                        const char *group,
+                                        TessOptions *options, GError **error);
+
+/* The rebuilders of description.c's table, a kind of source each. */
+TessBlockSource *tess__plan_source_rebuild (TessDescription *d,
+                                            GError **error);
+TessBlockSource *tess__mosaic_source_rebuild (TessDescription *d,
+                                              GError **error);
 
 /* Where blocks go: @data (the source's planes, each width × height, one
  * after the other) and @footprint (width × height, or NULL for none) in

@@ -1,14 +1,13 @@
-/* worker.c — the worker side of pool.c: computes, in a process of its
- * own, the blocks of the output a parent hands out, writing results
- * straight into files the parent shares: the output (fd 3: a FITS file
- * being written, or shared memory) and the spline coefficients (fd 4),
- * whose bands the workers make together as their blocks need them (see
- * interp.c).  See pool.c for the protocol.
+/* worker.c — the worker side of pool.c: rebuilds, in a process of its
+ * own, the source of blocks the parent describes, and computes the
+ * blocks it hands out, writing them straight into the output the parent
+ * shares (fd 3: a FITS file being written, or shared memory); the files
+ * the description shares come as fds 4, 5, ...  See pool.c for the
+ * protocol.
  */
 #include "config.h"
 
 #include "io/tess-stream.h"
-#include "run/tess-plan.h"
 #include "run/tess-pool.h"
 #include "run/tess-run.h"
 
@@ -22,8 +21,9 @@
 #include <unistd.h>
 
 #define OUTPUT_FD 3
-#define COEFFS_FD 4
-#define INPUT_DATA_FD 5
+#define SHARED_FDS 4 /* the first of the files the description shares */
+/* The longest description accepted (a sanity bound). */
+#define MAX_DESCRIPTION ((gsize)1 << 30)
 
 typedef struct
 {
@@ -63,6 +63,32 @@ read_line (LineReader *r)
     }
 }
 
+/* The next @len bytes (newly allocated), or NULL at the end. */
+static char *
+read_bytes (LineReader *r, gsize len)
+{
+  char *out = g_malloc (len + 1);
+  gsize have = MIN (len, r->len);
+
+  memcpy (out, r->buf, have);
+  memmove (r->buf, r->buf + have, r->len - have);
+  r->len -= have;
+  while (have < len)
+    {
+      ssize_t n = read (r->fd, out + have, len - have);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          g_free (out);
+          return NULL;
+        }
+      have += (gsize)n;
+    }
+  out[len] = '\0';
+  return out;
+}
+
 static gboolean say (int fd, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
 static gboolean
@@ -87,16 +113,6 @@ say (int fd, const char *fmt, ...)
     }
   g_free (text);
   return done == len;
-}
-
-static char *
-value (char *line, const char *key)
-{
-  gsize n = strlen (key);
-
-  if (strncmp (line, key, n) != 0 || line[n] != ' ')
-    return NULL;
-  return g_strchomp (line + n + 1);
 }
 
 /* For the tests: when TESSERA_WORKER_DIE names a file that does not exist
@@ -124,119 +140,58 @@ gboolean
 tess__worker_serve (int fd, GError **error)
 {
   LineReader rd = { fd, { 0 }, 0 };
-  char *line, *v;
-  char *input_path = NULL, *target_path = NULL;
-  TessOptions opt;
-  TessWcs *target = NULL;
-  TessPlan *plan = NULL;
-  TessImage *input = NULL;
-  TessRect out = { 0, 0, 0, 0 };
-  TessRunOptions run;
+  char *line, *text = NULL;
   TessStreamLayout layout = { 0 };
+  TessDescription *d = NULL;
   TessBlockSource *source = NULL;
   TessBlockSink sink = { 0 };
   TessBlockRunner *runner = NULL;
-  gboolean use_coeffs = FALSE, input_data = FALSE, ok = FALSE;
+  guint64 text_len = 0;
+  int be = 0, nfds = -1, *fds = NULL;
+  gboolean ok = FALSE;
   GError *local = NULL;
 
-  tess_options_init (&opt);
-  /* Workers share the input through the page cache: map it, whatever its
-   * size, rather than each reading a copy. */
+  /* Workers share the inputs through the page cache: map them, whatever
+   * their size, rather than each reading a copy. */
   g_setenv ("TESSERA_MAP_MIN_BYTES", "0", FALSE);
   line = read_line (&rd);
-  if (line == NULL || strcmp (line, "tessera-worker 6") != 0)
+  if (line == NULL || strcmp (line, "tessera-worker 7") != 0)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
                    "unknown worker protocol");
       return FALSE;
     }
-  tess_run_options_init (&run);
   layout.fd = OUTPUT_FD;
-  while ((line = read_line (&rd)) != NULL && strcmp (line, "go") != 0)
+  line = read_line (&rd);
+  if (line == NULL
+      || sscanf (line, "layout %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %d",
+                 &layout.data_offset, &layout.footprint_offset, &be)
+             != 3
+      || (line = read_line (&rd)) == NULL
+      || sscanf (line, "fds %d", &nfds) != 1 || nfds < 0 || nfds > 65536
+      || (line = read_line (&rd)) == NULL
+      || sscanf (line, "job %" G_GUINT64_FORMAT, &text_len) != 1
+      || text_len > MAX_DESCRIPTION
+      || (text = read_bytes (&rd, (gsize)text_len)) == NULL)
     {
-      char *space = strchr (line, ' ');
-      gboolean known = FALSE;
-
-      if (space)
-        {
-          *space = '\0';
-          if (!tess__options_from_text (&opt, line, g_strchomp (space + 1),
-                                        &known, &local))
-            goto out;
-          *space = ' ';
-        }
-      if (known)
-        continue;
-      if ((v = value (line, "input")))
-        input_path = g_strdup (v);
-      else if ((v = value (line, "target")))
-        target_path = g_strdup (v);
-      else if ((v = value (line, "coeffs")))
-        use_coeffs = atoi (v) != 0;
-      else if ((v = value (line, "input-data")))
-        input_data = atoi (v) != 0;
-      else if ((v = value (line, "output")))
-        {
-          if (sscanf (v,
-                      "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                      " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
-                      &out.x0, &out.y0, &out.width, &out.height)
-              != 4)
-            break;
-        }
-      else if ((v = value (line, "blocks")))
-        {
-          gint64 bw, bh;
-          if (sscanf (v, "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT, &bw, &bh)
-              != 2)
-            break;
-          run.block_width = bw;
-          run.block_height = bh;
-        }
-      else if ((v = value (line, "layout")))
-        {
-          int be = 0;
-          if (sscanf (v, "%" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %d",
-                      &layout.data_offset, &layout.footprint_offset, &be)
-              != 3)
-            break;
-          layout.big_endian = be != 0;
-        }
-    }
-  if (line == NULL || input_path == NULL || target_path == NULL
-      || out.width <= 0)
-    {
-      g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
+      g_set_error (&local, TESS_ERROR, TESS_ERROR_INVALID,
                    "incomplete job for the worker");
       goto out;
     }
-
-  target = tess_wcs_load (target_path, &local);
-  if (target == NULL)
+  layout.big_endian = be != 0;
+  fds = g_new (int, MAX (nfds, 1));
+  for (int i = 0; i < nfds; i++)
+    fds[i] = SHARED_FDS + i;
+  d = tess__description_from_text (text, (gsize)text_len, fds, nfds, &local);
+  if (d == NULL)
     goto out;
-  input = input_data ? tess__image_open_on (input_path, INPUT_DATA_FD, &local)
-                     : tess_image_load (input_path, &local);
-  if (input == NULL)
-    goto out;
-  if (!tess__method_is_spline (opt.method))
-    tess__image_populate (input);
-  plan = tess_plan_new (input, target, &opt, &local);
-  if (plan == NULL)
-    goto out;
-  if (use_coeffs)
-    {
-      /* Each block reads the rows it needs from the file (into memory of
-       * this process's own, reused): cheaper than faulting in pages of a
-       * shared mapping. */
-      if (!tess__plan_use_coefficient_file (plan, COEFFS_FD, &local))
-        goto out;
-    }
-  /* The parent's blocks, cut again from their size. */
-  source = tess__plan_source_new (plan, &out, &run, &local);
+  source = tess__block_source_rebuild (d, &local);
+  /* What the source keeps of the shared files it has made its own. */
+  g_clear_pointer (&d, tess__description_free);
   if (source == NULL)
     goto out;
-  layout.width = out.width;
-  layout.height = out.height;
+  layout.width = source->width;
+  layout.height = source->height;
   layout.nplanes = source->nplanes;
   layout.elem = source->elem;
   sink.layout = &layout;
@@ -273,13 +228,8 @@ out:
     }
   tess__runner_free (runner);
   tess__block_source_free (source);
-  if (plan)
-    tess_plan_unref (plan);
-  if (input)
-    tess_image_unref (input);
-  if (target)
-    tess_wcs_unref (target);
-  g_free (input_path);
-  g_free (target_path);
+  tess__description_free (d);
+  g_free (fds);
+  g_free (text);
   return ok;
 }
