@@ -415,31 +415,30 @@ struct _TessMosaicBands
   Band band;
 };
 
+/* The height of a mosaic's bands when @at_once of them are computed at a
+ * time (by threads or processes), each within @budget bytes. */
 static gint64
-mosaic_band_height (const TessMosaic *m, const TessRunOptions *run)
+mosaic_band_height (const TessMosaic *m, const TessRunOptions *run,
+                    gint64 at_once, gsize budget)
 {
   gint64 P = m->nplanes, widths = 0, bh;
   gsize elem = m->type == TESS_TYPE_DOUBLE ? 8 : 4;
   gsize per_row;
 
   /* The inputs' parts of a band and the band's own buffers fit in
-   * BAND_BYTES, whatever the number of inputs. */
+   * @budget, whatever the number of inputs. */
   for (int i = 0; i < m->n; i++)
     if (m->plans[i])
       widths += m->boxes[i].width * (m->wplans[i] ? 2 : 1);
   per_row = (gsize)widths * ((gsize)P * 8 + 4)
             + (gsize)m->width * ((gsize)P * (16 + elem) + 12);
-  bh = CLAMP ((gint64)(BAND_BYTES / MAX (per_row, 1)), 1, m->height);
-  /* A block height given caps the band; without one, worker processes
-   * get some eight bands each, so that they end together. */
+  bh = CLAMP ((gint64)(budget / MAX (per_row, 1)), 1, m->height);
+  /* A block height given caps the band; without one, several at once
+   * make some eight bands each, so that they end together. */
   if (run && run->block_height > 0)
     bh = MIN (bh, run->block_height);
-  else if (run && run->engine == TESS_ENGINE_PROCESSES && run->jobs != 1)
-    {
-      gint64 jobs
-          = run->jobs > 0 ? run->jobs : (gint64)g_get_num_processors ();
-      bh = MIN (bh, MAX (m->height / (8 * jobs), 32));
-    }
+  else if (at_once > 1)
+    bh = MIN (bh, MAX (m->height / (8 * at_once), 32));
   return bh;
 }
 
@@ -639,9 +638,12 @@ typedef struct
 {
   TessBlockSource base;
   TessMosaic *m;
-  gboolean owns_m;        /* (rebuilt from a description) */
-  TessMosaicBands *bands; /* made when first needed */
-  int jobs;
+  gboolean owns_m; /* (rebuilt from a description) */
+  /* The buffers of bands not being computed, made when first needed (a
+   * set a thread computing bands at once). */
+  GMutex lock;
+  GPtrArray *free_bands;
+  int jobs; /* threads computing the inputs' parts of a band */
   GCancellable *cancellable;
   gint64 band_height, nblocks;
 } MosaicSource;
@@ -671,13 +673,22 @@ mosaic_compute (TessBlockSource *s, gint64 i, gpointer data, float *footprint,
                 GError **error)
 {
   MosaicSource *ms = (MosaicSource *)s;
+  TessMosaicBands *b = NULL;
+  gboolean ok;
 
-  /* (Not before: a source whose blocks other processes compute needs no
-   * buffers.) */
-  if (ms->bands == NULL)
-    ms->bands = bands_new (ms->m, ms->band_height, ms->jobs, ms->cancellable);
-  return bands_compute (ms->bands, i * ms->band_height, data, footprint,
-                        error);
+  /* Buffers free, or new ones (not before: a source whose blocks other
+   * processes compute needs none). */
+  g_mutex_lock (&ms->lock);
+  if (ms->free_bands->len > 0)
+    b = g_ptr_array_steal_index_fast (ms->free_bands, ms->free_bands->len - 1);
+  g_mutex_unlock (&ms->lock);
+  if (b == NULL)
+    b = bands_new (ms->m, ms->band_height, ms->jobs, ms->cancellable);
+  ok = bands_compute (b, i * ms->band_height, data, footprint, error);
+  g_mutex_lock (&ms->lock);
+  g_ptr_array_add (ms->free_bands, b);
+  g_mutex_unlock (&ms->lock);
+  return ok;
 }
 
 static void
@@ -755,7 +766,8 @@ mosaic_free (TessBlockSource *s)
 {
   MosaicSource *ms = (MosaicSource *)s;
 
-  bands_free (ms->bands);
+  g_ptr_array_free (ms->free_bands, TRUE);
+  g_mutex_clear (&ms->lock);
   if (ms->owns_m)
     tess_mosaic_free (ms->m);
   g_free (ms);
@@ -783,6 +795,8 @@ mosaic_source_make (TessMosaic *m, gint64 band_height, int jobs,
   ms->nblocks = (m->height + ms->band_height - 1) / ms->band_height;
   ms->jobs = jobs;
   ms->cancellable = cancellable;
+  g_mutex_init (&ms->lock);
+  ms->free_bands = g_ptr_array_new_with_free_func ((GDestroyNotify)bands_free);
   return &ms->base;
 }
 
@@ -794,7 +808,7 @@ tess__mosaic_source_new (TessMosaic *m, const TessRunOptions *run,
     return NULL;
   if (!ensure_matched (m, cancellable, error))
     return NULL;
-  return mosaic_source_make (m, mosaic_band_height (m, run),
+  return mosaic_source_make (m, mosaic_band_height (m, run, 1, BAND_BYTES),
                              run ? run->jobs : 1, cancellable);
 }
 
@@ -886,20 +900,42 @@ fail:
   return NULL;
 }
 
-/* The blocks of @source into @sink: in worker processes when @run asks
- * for them, else here (the inputs' parts of a band computed by the jobs'
- * threads). */
+/* The bands of @m as @run computes them: @jobs at once (all cores for
+ * 0), in threads, one band each — their buffers within BAND_BYTES in all
+ * — or in worker processes. */
+static TessBlockSource *
+run_source (TessMosaic *m, const TessRunOptions *run,
+            GCancellable *cancellable, int *jobs, GError **error)
+{
+  gboolean threads = run == NULL || run->engine != TESS_ENGINE_PROCESSES;
+  int n = run ? run->jobs : 1;
+
+  if (!tess__run_options_check (run, error)
+      || !ensure_matched (m, cancellable, error))
+    return NULL;
+  if (n == 0)
+    n = (int)g_get_num_processors ();
+  n = MIN (n, 64);
+  *jobs = n;
+  return mosaic_source_make (
+      m,
+      mosaic_band_height (m, run, n,
+                          threads ? BAND_BYTES / (gsize)n : BAND_BYTES),
+      1, cancellable);
+}
+
+/* The blocks of @source into @sink, @jobs at once: in worker processes
+ * when @run asks for them, else in threads. */
 static gboolean
-mosaic_run (TessBlockSource *source, const TessRunOptions *run,
+mosaic_run (TessBlockSource *source, const TessRunOptions *run, int jobs,
             const TessBlockSink *sink, GCancellable *cancellable,
             TessProgressFunc progress, gpointer user_data, GError **error)
 {
-  if (run && run->engine == TESS_ENGINE_PROCESSES && run->jobs != 1)
-    return tess__run_processes (
-        source, sink, run->jobs > 0 ? run->jobs : (int)g_get_num_processors (),
-        cancellable, progress, user_data, error);
-  return tess__run_here (source, sink, cancellable, progress, user_data,
-                         error);
+  if (jobs > 1 && run->engine == TESS_ENGINE_PROCESSES)
+    return tess__run_processes (source, sink, jobs, cancellable, progress,
+                                user_data, error);
+  return tess__run_threads (source, sink, jobs, cancellable, progress,
+                            user_data, error);
 }
 
 gboolean
@@ -908,8 +944,8 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
                    TessProgressFunc progress, gpointer user_data,
                    GError **error)
 {
-  TessBlockSource *source
-      = tess__mosaic_source_new (m, run, cancellable, error);
+  int jobs = 1;
+  TessBlockSource *source = run_source (m, run, cancellable, &jobs, error);
   TessStreamWriter *w = NULL;
   TessBlockSink sink = { 0 };
   TessImage *shell;
@@ -925,8 +961,8 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
     {
       sink.layout = tess__stream_writer_layout (w);
       sink.what = path;
-      ok = mosaic_run (source, run, &sink, cancellable, progress, user_data,
-                       error);
+      ok = mosaic_run (source, run, jobs, &sink, cancellable, progress,
+                       user_data, error);
       if (ok)
         ok = tess__stream_writer_commit (w, error);
       else
@@ -965,8 +1001,8 @@ tess_mosaic_run_into (TessMosaic *m, const TessRunOptions *run, gpointer data,
                       TessProgressFunc progress, gpointer user_data,
                       GError **error)
 {
-  TessBlockSource *source
-      = tess__mosaic_source_new (m, run, cancellable, error);
+  int jobs = 1;
+  TessBlockSource *source = run_source (m, run, cancellable, &jobs, error);
   TessBlockSink sink = { 0 };
   gboolean ok;
 
@@ -974,7 +1010,7 @@ tess_mosaic_run_into (TessMosaic *m, const TessRunOptions *run, gpointer data,
     return FALSE;
   sink.data = data;
   sink.footprint = footprint;
-  ok = mosaic_run (source, run, &sink, cancellable, progress, user_data,
+  ok = mosaic_run (source, run, jobs, &sink, cancellable, progress, user_data,
                    error);
   tess__block_source_free (source);
   return ok;

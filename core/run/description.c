@@ -159,8 +159,7 @@ get_value (const TessDescription *d, const char *group, const char *key,
 
   if (v == NULL)
     g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                 "incomplete description of a job: no %s in [%s]", key,
-                 group);
+                 "incomplete description of a job: no %s in [%s]", key, group);
   return v;
 }
 
@@ -181,8 +180,7 @@ tess__description_get_string (const TessDescription *d, const char *group,
 
   if (v == NULL)
     g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                 "incomplete description of a job: no %s in [%s]", key,
-                 group);
+                 "incomplete description of a job: no %s in [%s]", key, group);
   return v;
 }
 
@@ -250,8 +248,8 @@ tess__description_get_fd (const TessDescription *d, const char *group,
   if (i < 0 || i >= (gint64)d->fds->len)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                   "bad description of a job: [%s] %s names descriptor %"
-                   G_GINT64_FORMAT " of %u",
+                   "bad description of a job: [%s] %s names descriptor "
+                   "%" G_GINT64_FORMAT " of %u",
                    group, key, i, d->fds->len);
       return -1;
     }
@@ -260,8 +258,7 @@ tess__description_get_fd (const TessDescription *d, const char *group,
 
 gboolean
 tess__description_set_image (TessDescription *d, const char *group,
-                             const char *key, TessImage *image,
-                             GError **error)
+                             const char *key, TessImage *image, GError **error)
 {
   const char *path = tess_image_get_source (image);
 
@@ -382,7 +379,8 @@ tess__description_get_options (const TessDescription *d, const char *group,
     }
   for (int i = 0; keys[i]; i++)
     {
-      g_autofree char *v = g_key_file_get_value (d->keys, group, keys[i], NULL);
+      g_autofree char *v
+          = g_key_file_get_value (d->keys, group, keys[i], NULL);
       gboolean known = FALSE;
 
       if (!tess__options_from_text (options, keys[i], v, &known, error))
@@ -419,8 +417,8 @@ static const struct
 TessBlockSource *
 tess__block_source_rebuild (TessDescription *d, GError **error)
 {
-  g_autofree char *kind = tess__description_get_string (d, "source", "kind",
-                                                        error);
+  g_autofree char *kind
+      = tess__description_get_string (d, "source", "kind", error);
 
   if (kind == NULL)
     return NULL;
