@@ -291,17 +291,20 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
       {                                                                       \
         gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
         T *dst = c + (y - cy) * pw; /* row @cy is at @c */                    \
-        memcpy (dst + 1, in + (sy - iy0) * w, w * sizeof (T));                \
-        if (swapped)                                                          \
-          tess__swap_to_native (dst + 1, w, sizeof (T));                      \
+        const T *src = in + (sy - iy0) * w;                                   \
+        /* Copied (and swapped) in one pass, the exponents looked at on     \
+         * the way; Inf is as undefined as NaN. */                            \
+        gboolean bad = swapped ? copy_row_##SUFFIX (dst + 1, src, w, TRUE)    \
+                               : copy_row_##SUFFIX (dst + 1, src, w, FALSE);  \
+        if (bad)                                                              \
+          {                                                                   \
+            for (gsize x = 1; x <= w; x++)                                    \
+              if (!isfinite (dst[x]))                                         \
+                dst[x] = (T)NAN;                                              \
+            any_nan = TRUE;                                                   \
+          }                                                                   \
         dst[0] = dst[1];                                                      \
         dst[pw - 1] = dst[w];                                                 \
-        for (gsize x = 0; x < pw; x++)                                        \
-          if (!isfinite (dst[x]))                                             \
-            {                                                                 \
-              dst[x] = (T)NAN; /* Inf is as undefined as NaN */               \
-              any_nan = TRUE;                                                 \
-            }                                                                 \
       }                                                                       \
     return any_nan;                                                           \
   }                                                                           \
@@ -440,6 +443,44 @@ finite_d (const double *p, gboolean swapped)
     u = GUINT64_FROM_BE (u);
   return (u & G_GUINT64_CONSTANT (0x7ff0000000000000))
          != G_GUINT64_CONSTANT (0x7ff0000000000000);
+}
+
+/* Copies @n samples from @src (in FITS order when @swapped) to @dst in
+ * native order; TRUE when one is not finite.  Called with a constant
+ * @swapped. */
+static inline gboolean
+copy_row_f (float *dst, const float *src, gsize n, gboolean swapped)
+{
+  guint32 bad = 0;
+
+  for (gsize x = 0; x < n; x++)
+    {
+      guint32 u;
+      memcpy (&u, src + x, 4);
+      if (swapped)
+        u = GUINT32_FROM_BE (u);
+      memcpy (dst + x, &u, 4);
+      bad |= (~u & 0x7f800000u) == 0;
+    }
+  return bad != 0;
+}
+
+static inline gboolean
+copy_row_d (double *dst, const double *src, gsize n, gboolean swapped)
+{
+  const guint64 e = G_GUINT64_CONSTANT (0x7ff0000000000000);
+  guint64 bad = 0;
+
+  for (gsize x = 0; x < n; x++)
+    {
+      guint64 u;
+      memcpy (&u, src + x, 8);
+      if (swapped)
+        u = GUINT64_FROM_BE (u);
+      memcpy (dst + x, &u, 8);
+      bad |= (~u & e) == 0;
+    }
+  return bad != 0;
 }
 
 DEFINE_PHASES (float, f)
