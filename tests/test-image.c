@@ -602,6 +602,21 @@ START_TEST (test_load_not_fits)
   ck_assert (
       g_file_set_contents (text, "hello, this is not FITS\n", -1, NULL));
   expect_load_error (text, text);
+  {
+    /* Shorter than a FITS block: a format error, said so, not an I/O
+     * one (the same as a target file). */
+    GError *error = NULL;
+    g_autofree char *ext = g_strdup_printf ("%s[1]", text);
+    ck_assert_ptr_null (tess_image_load (text, &error));
+    ck_assert (error && strstr (error->message, "not a FITS file"));
+    tu_assert_error (error, TESS_ERROR_FORMAT);
+    ck_assert_ptr_null (tess_image_load (ext, &error));
+    ck_assert (error && strstr (error->message, "not a FITS file"));
+    tu_assert_error (error, TESS_ERROR_FORMAT);
+    ck_assert_ptr_null (tess_wcs_load (text, &error));
+    ck_assert (error != NULL);
+    g_clear_error (&error);
+  }
   for (gsize i = 0; i < sizeof bytes; i++)
     bytes[i] = (char)g_rand_int_range (r, 0, 256);
   ck_assert (g_file_set_contents (rnd, bytes, sizeof bytes, NULL));

@@ -768,6 +768,20 @@ START_TEST (test_workers_from_threads)
                == 0);
     tess_image_unref (a);
     tess_image_unref (b);
+
+    /* The workers' errors come back with their code: the input replaced
+     * by a file that is not FITS (this process keeps the old one
+     * mapped), which they open again, is a format error naming it. */
+    {
+      char *junk = g_build_filename (dir, "junk", NULL);
+      ck_assert (g_file_set_contents (junk, "not a FITS file", -1, NULL));
+      ck_assert_int_eq (g_rename (junk, src), 0);
+      g_free (junk);
+    }
+    ck_assert (tess_plan_run_region (plan, &r, &run, NULL, NULL, NULL, &error)
+               == NULL);
+    ck_assert (error && strstr (error->message, src) != NULL);
+    tu_assert_error (error, TESS_ERROR_FORMAT);
   }
   for (int i = 0; i < 3; i++)
     g_free (paths[i]);

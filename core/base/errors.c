@@ -4,7 +4,9 @@
 
 #include "base/tess-private.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <wcslib/wcserr.h>
 
 G_DEFINE_QUARK (tess - error - quark, tess_error)
@@ -38,6 +40,25 @@ tess__set_fits_error (GError **error, int status, const char *path,
   g_autofree char *text = fits_messages (status);
   int code;
 
+  /* A file shorter than a FITS block: no FITS file at all (cfitsio only
+   * says it could not read it). */
+  if (status == READ_ERROR && path)
+    {
+      g_autofree char *file = g_strdup (path);
+      char *bracket = strchr (file, '[');
+      GStatBuf st;
+
+      if (bracket && bracket != file)
+        *bracket = '\0';
+      if (g_stat (file, &st) == 0 && S_ISREG (st.st_mode) && st.st_size < 2880)
+        {
+          g_set_error (error, TESS_ERROR, TESS_ERROR_FORMAT,
+                       "%s: %s: not a FITS file (%lld bytes: a FITS file is "
+                       "made of blocks of 2880)",
+                       path, what, (long long)st.st_size);
+          return;
+        }
+    }
   switch (status)
     {
     case FILE_NOT_OPENED:

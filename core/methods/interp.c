@@ -292,7 +292,7 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
         gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
         T *dst = c + (y - cy) * pw; /* row @cy is at @c */                    \
         const T *src = in + (sy - iy0) * w;                                   \
-        /* Copied (and swapped) in one pass, the exponents looked at on     \
+        /* Copied (and swapped) in one pass, the exponents looked at on       \
          * the way; Inf is as undefined as NaN. */                            \
         gboolean bad = swapped ? copy_row_##SUFFIX (dst + 1, src, w, TRUE)    \
                                : copy_row_##SUFFIX (dst + 1, src, w, FALSE);  \

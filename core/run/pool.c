@@ -19,7 +19,8 @@
  *   tessera-worker 7 / layout DATA_OFFSET FOOTPRINT_OFFSET BIG_ENDIAN /
  *   fds N / job LENGTH, then LENGTH bytes: the description; then tasks:
  *   block ID, and quit.
- * worker → parent: ready / done ID / error MESSAGE
+ * worker → parent: ready / done ID / error CODE MESSAGE (CODE a
+ * TessError)
  */
 #include "config.h"
 
@@ -304,14 +305,20 @@ worker_lines (Pool *pool, Worker *w, GError **error)
         }
       else if (g_str_has_prefix (l, "error "))
         {
+          /* The worker's error, with its code (I/O for an unknown one). */
+          char *end;
+          gint64 code = g_ascii_strtoll (l + 6, &end, 10);
+          const char *msg = end > l + 6 && *end == ' ' ? end + 1 : l + 6;
+
+          if (end == l + 6 || code < 0 || code > TESS_ERROR_NO_MEMORY)
+            code = TESS_ERROR_IO;
           if (w->busy >= 0)
             {
               g_autofree char *b = block_name (pool, w->busy);
-              g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s: %s", b,
-                           l + 6);
+              g_set_error (error, TESS_ERROR, (int)code, "%s: %s", b, msg);
             }
           else
-            g_set_error (error, TESS_ERROR, TESS_ERROR_IO, "%s", l + 6);
+            g_set_error (error, TESS_ERROR, (int)code, "%s", msg);
           return FALSE;
         }
       g_string_erase (w->line, 0, (gssize)(nl - w->line->str) + 1);

@@ -223,7 +223,12 @@ tess__worker_serve (int fd, GError **error)
 out:
   if (local)
     {
-      say (fd, "error %s\n", local->message);
+      /* Its code too, when it is one of the library's (the parent
+       * reports it as it is: out of memory, cancelled, ...). */
+      char *msg = g_strdelimit (g_strdup (local->message), "\n", ' ');
+      say (fd, "error %d %s\n",
+           local->domain == TESS_ERROR ? local->code : TESS_ERROR_IO, msg);
+      g_free (msg);
       g_propagate_error (error, local);
     }
   tess__runner_free (runner);
