@@ -1153,25 +1153,26 @@ gboolean tess_mosaic_set_offsets (TessMosaic *mosaic, const double *offsets);
  * tess_mosaic_write:
  *
  * Computes the mosaic band by band (memory: a band, whatever the number
- * of inputs; each input only where it lands; @run's jobs are threads
- * computing the inputs' parts of a band, its block height caps the band;
- * NULL: one thread; its engine must not be TESS_ENGINE_PROCESSES:
- * TESS_ERROR_UNSUPPORTED) and writes it to @path: the
- * image, and an extension FOOTPRINT with the sum of the weights that
- * contributed to each pixel.  Written under a temporary name, renamed
- * when complete.
+ * of inputs; each input only where it lands; @run's jobs are bands
+ * computed at once, about eight each, in threads or with
+ * TESS_ENGINE_PROCESSES in worker processes, each rebuilding the mosaic
+ * from its description (see tess_block_job_describe()); its block height
+ * caps the band; NULL: one band at a time in this thread) and writes it
+ * to @path: the image, and an extension FOOTPRINT with the sum of the
+ * weights that contributed to each pixel.  Written under a temporary
+ * name, renamed when complete.  The values do not depend on the jobs,
+ * the engine or the bands.
  *
  * @run (nullable): its jobs 0 for one a core (negative:
- * TESS_ERROR_INVALID); worker processes are refused only for jobs other
- * than 1.  The backgrounds are
+ * TESS_ERROR_INVALID).  The backgrounds are
  * fitted first when the options ask for it and they are neither fitted
  * nor set.  @cancellable (nullable) is checked between bands and within
  * them; @progress (nullable) is called in this thread.  Changes the
  * mosaic (its offsets): see TessMosaic.
  *
  * Returns: %TRUE, or %FALSE with @error set: TESS_ERROR_INVALID (a
- *   negative block size), TESS_ERROR_UNSUPPORTED (worker processes),
- *   TESS_ERROR_CANCELLED, TESS_ERROR_IO (the file, as for
+ *   negative block size; worker processes for inputs made in memory,
+ *   with no file), TESS_ERROR_CANCELLED, TESS_ERROR_IO (the file, as for
  *   tess_plan_write()), TESS_ERROR_NO_MEMORY (a band's output), the
  *   errors of tess_mosaic_match_backgrounds() when it fits the offsets,
  *   or those of tess_plan_compute_region()
