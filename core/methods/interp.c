@@ -291,20 +291,17 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
       {                                                                       \
         gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
         T *dst = c + (y - cy) * pw; /* row @cy is at @c */                    \
-        const T *src = in + (sy - iy0) * w;                                   \
-        /* Copied (and swapped) in one pass, the exponents looked at on       \
-         * the way; Inf is as undefined as NaN. */                            \
-        gboolean bad = swapped ? copy_row_##SUFFIX (dst + 1, src, w, TRUE)    \
-                               : copy_row_##SUFFIX (dst + 1, src, w, FALSE);  \
-        if (bad)                                                              \
-          {                                                                   \
-            for (gsize x = 1; x <= w; x++)                                    \
-              if (!isfinite (dst[x]))                                         \
-                dst[x] = (T)NAN;                                              \
-            any_nan = TRUE;                                                   \
-          }                                                                   \
+        memcpy (dst + 1, in + (sy - iy0) * w, w * sizeof (T));                \
+        if (swapped)                                                          \
+          tess__swap_to_native (dst + 1, w, sizeof (T));                      \
         dst[0] = dst[1];                                                      \
         dst[pw - 1] = dst[w];                                                 \
+        for (gsize x = 0; x < pw; x++)                                        \
+          if (!isfinite (dst[x]))                                             \
+            {                                                                 \
+              dst[x] = (T)NAN; /* Inf is as undefined as NaN */               \
+              any_nan = TRUE;                                                 \
+            }                                                                 \
       }                                                                       \
     return any_nan;                                                           \
   }                                                                           \
@@ -443,44 +440,6 @@ finite_d (const double *p, gboolean swapped)
     u = GUINT64_FROM_BE (u);
   return (u & G_GUINT64_CONSTANT (0x7ff0000000000000))
          != G_GUINT64_CONSTANT (0x7ff0000000000000);
-}
-
-/* Copies @n samples from @src (in FITS order when @swapped) to @dst in
- * native order; TRUE when one is not finite.  Called with a constant
- * @swapped. */
-static inline gboolean
-copy_row_f (float *dst, const float *src, gsize n, gboolean swapped)
-{
-  guint32 bad = 0;
-
-  for (gsize x = 0; x < n; x++)
-    {
-      guint32 u;
-      memcpy (&u, src + x, 4);
-      if (swapped)
-        u = GUINT32_FROM_BE (u);
-      memcpy (dst + x, &u, 4);
-      bad |= (~u & 0x7f800000u) == 0;
-    }
-  return bad != 0;
-}
-
-static inline gboolean
-copy_row_d (double *dst, const double *src, gsize n, gboolean swapped)
-{
-  const guint64 e = G_GUINT64_CONSTANT (0x7ff0000000000000);
-  guint64 bad = 0;
-
-  for (gsize x = 0; x < n; x++)
-    {
-      guint64 u;
-      memcpy (&u, src + x, 8);
-      if (swapped)
-        u = GUINT64_FROM_BE (u);
-      memcpy (dst + x, &u, 8);
-      bad |= (~u & e) == 0;
-    }
-  return bad != 0;
 }
 
 DEFINE_PHASES (float, f)
@@ -1254,6 +1213,59 @@ DEFINE_SAMPLE (double, d, LOAD_NATIVE)
 DEFINE_SAMPLE (float, bef, load_be_float)
 DEFINE_SAMPLE (double, bed, load_be_double)
 
+/* Bicubic samples of spline coefficients: the arithmetic of sample_()'s
+ * bicubic case (the same bits), in a loop of its own; positions whose
+ * neighbourhood crosses the padded edge go to sample_(). */
+#define DEFINE_SAMPLE_CUBIC(T, SUFFIX)                                        \
+  static void sample_cubic_##SUFFIX (const TessPlane *pl, gsize n,            \
+                                     const double *xs, const double *ys,      \
+                                     T *out)                                  \
+  {                                                                           \
+    const T *v = pl->values;                                                  \
+    gint64 w = pl->width, h = pl->height, pw = w + 2, ph = h + 2;             \
+    gsize stride = pl->stride;                                                \
+    gint64 row0 = pl->row0;                                                   \
+    double xmax = (double)w - 0.5, ymax = (double)h - 0.5;                    \
+                                                                              \
+    for (gsize k = 0; k < n; k++)                                             \
+      {                                                                       \
+        double x = xs[k], y = ys[k], px, py, fx0, fy0, wx[4], wy[4], s;       \
+        gint64 i0, j0;                                                        \
+        const T *row;                                                         \
+        T r;                                                                  \
+        if (!(x >= -0.5 && x <= xmax && y >= -0.5 && y <= ymax))              \
+          {                                                                   \
+            out[k] = (T)NAN;                                                  \
+            continue;                                                         \
+          }                                                                   \
+        px = x + 1.0;                                                         \
+        py = y + 1.0;                                                         \
+        fx0 = floor (px);                                                     \
+        fy0 = floor (py);                                                     \
+        i0 = (gint64)fx0 - 1;                                                 \
+        j0 = (gint64)fy0 - 1;                                                 \
+        if (!(i0 >= 0 && j0 >= 0 && i0 + 4 <= pw && j0 + 4 <= ph))            \
+          {                                                                   \
+            sample_##SUFFIX (pl, 1, xs + k, ys + k, out + k);                 \
+            continue;                                                         \
+          }                                                                   \
+        cubic_weights (px - fx0, wx);                                         \
+        cubic_weights (py - fy0, wy);                                         \
+        row = v + (gsize)(j0 - row0) * stride + i0;                           \
+        s = 0.0;                                                              \
+        for (int b = 0; b < 4; b++, row += stride)                            \
+          s += wy[b]                                                          \
+               * (wx[0] * row[0] + wx[1] * row[1] + wx[2] * row[2]            \
+                  + wx[3] * row[3]);                                          \
+        r = (T)s;                                                             \
+        /* An Inf input pixel gives no value either. */                       \
+        out[k] = isfinite (r) ? r : (T)NAN;                                   \
+      }                                                                       \
+  }
+
+DEFINE_SAMPLE_CUBIC (float, f)
+DEFINE_SAMPLE_CUBIC (double, d)
+
 void
 tess__plane_sample (const TessPlane *plane, gsize n, const double *x,
                     const double *y, gpointer out)
@@ -1261,7 +1273,14 @@ tess__plane_sample (const TessPlane *plane, gsize n, const double *x,
   /* Spline coefficients are always native. */
   gboolean be = plane->swapped && plane->offset == 0;
 
-  if (plane->type == TESS_TYPE_DOUBLE)
+  if (plane->method == TESS_METHOD_BICUBIC && plane->offset == 1)
+    {
+      if (plane->type == TESS_TYPE_DOUBLE)
+        sample_cubic_d (plane, n, x, y, out);
+      else
+        sample_cubic_f (plane, n, x, y, out);
+    }
+  else if (plane->type == TESS_TYPE_DOUBLE)
     (be ? sample_bed : sample_d) (plane, n, x, y, out);
   else
     (be ? sample_bef : sample_f) (plane, n, x, y, out);
