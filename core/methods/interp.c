@@ -198,9 +198,9 @@ DEFINE_FILTER (double, d)
 #define DEFINE_FILL_NANS(T, SUFFIX)                                           \
   static void fill_nans_##SUFFIX (T *p, gsize w, gsize h)                     \
   {                                                                           \
-    GArray *todo = g_array_new (FALSE, FALSE, sizeof (gsize));                \
-    GArray *next = g_array_new (FALSE, FALSE, sizeof (gsize));                \
-    GArray *vals = g_array_new (FALSE, FALSE, sizeof (T));                    \
+    gsize cap = 256, ntodo = 0, nnext;                                        \
+    gsize *todo = g_new (gsize, cap), *next;                                  \
+    T *vals;                                                                  \
                                                                               \
     /* The NaN, found a run of NAN_RUN samples at a time (a test the          \
      * compiler can vectorise), then one by one in the runs that have         \
@@ -219,21 +219,22 @@ DEFINE_FILTER (double, d)
         for (gsize i = i0; i < e; i++)                                        \
           if (isnan (p[i]))                                                   \
             {                                                                 \
-              gsize at = i; /* @i itself stays in a register */               \
-              g_array_append_val (todo, at);                                  \
+              if (ntodo == cap)                                               \
+                todo = g_renew (gsize, todo, cap *= 2);                       \
+              todo[ntodo++] = i;                                              \
             }                                                                 \
       }                                                                       \
-    for (int pass = 0; pass < FILL_PASSES && todo->len > 0; pass++)           \
+    /* (The NaN left only become fewer.) */                                   \
+    next = g_new (gsize, MAX (ntodo, 1));                                     \
+    vals = g_new (T, MAX (ntodo, 1));                                         \
+    for (int pass = 0; pass < FILL_PASSES && ntodo > 0; pass++)               \
       {                                                                       \
-        g_array_set_size (next, 0);                                           \
-        g_array_set_size (vals, 0);                                           \
-        for (guint k = 0; k < todo->len; k++)                                 \
+        for (gsize k = 0; k < ntodo; k++)                                     \
           {                                                                   \
-            gsize i = g_array_index (todo, gsize, k);                         \
+            gsize i = todo[k];                                                \
             gsize x = i % w, y = i / w;                                       \
             double s = 0.0;                                                   \
             int m = 0;                                                        \
-            T v;                                                              \
             for (gsize yy = y > 0 ? y - 1 : 0; yy <= y + 1 && yy < h; yy++)   \
               for (gsize xx = x > 0 ? x - 1 : 0; xx <= x + 1 && xx < w; xx++) \
                 if (!isnan (p[yy * w + xx]))                                  \
@@ -241,27 +242,28 @@ DEFINE_FILTER (double, d)
                     s += p[yy * w + xx];                                      \
                     m++;                                                      \
                   }                                                           \
-            v = m ? (T)(s / m) : (T)NAN;                                      \
-            g_array_append_val (vals, v);                                     \
+            vals[k] = m ? (T)(s / m) : (T)NAN;                                \
           }                                                                   \
-        for (guint k = 0; k < todo->len; k++)                                 \
+        nnext = 0;                                                            \
+        for (gsize k = 0; k < ntodo; k++)                                     \
           {                                                                   \
-            gsize i = g_array_index (todo, gsize, k);                         \
-            p[i] = g_array_index (vals, T, k);                                \
+            gsize i = todo[k];                                                \
+            p[i] = vals[k];                                                   \
             if (isnan (p[i]))                                                 \
-              g_array_append_val (next, i);                                   \
+              next[nnext++] = i;                                              \
           }                                                                   \
         {                                                                     \
-          GArray *t = todo;                                                   \
+          gsize *t = todo;                                                    \
           todo = next;                                                        \
           next = t;                                                           \
+          ntodo = nnext;                                                      \
         }                                                                     \
       }                                                                       \
-    for (guint k = 0; k < todo->len; k++)                                     \
-      p[g_array_index (todo, gsize, k)] = (T)0.0;                             \
-    g_array_free (todo, TRUE);                                                \
-    g_array_free (next, TRUE);                                                \
-    g_array_free (vals, TRUE);                                                \
+    for (gsize k = 0; k < ntodo; k++)                                         \
+      p[todo[k]] = (T)0.0;                                                    \
+    g_free (todo);                                                            \
+    g_free (next);                                                            \
+    g_free (vals);                                                            \
   }
 
 DEFINE_FILL_NANS (float, f)
