@@ -110,12 +110,14 @@ filter_lines (double *c, gsize n, gsize k, double z)
 #define COLUMN_BATCH 64
 
 /* The same filter as filter_lines() (the same arithmetic in the same
- * order, so the same bits), on @k lines of @n samples of type T read and
- * written in place — sample i of line j at base[i * is + j * js] — with
- * @buf (n × k doubles) for the causal pass: two passes over the data
- * instead of a copy in, three passes and a copy out.  For lines longer
- * than the causal initialisation's @horizon (filter_horizon()).  The
- * body of filter_direct_() and filter_columns_(). */
+ * order, so the same bits), on @k lines of @n samples of type T — sample
+ * i of line j at base[i * is + j * js] — with @buf (n × k doubles) for
+ * the causal pass: two passes over the data instead of a copy in, three
+ * passes and a copy out.  Samples [o0, o1) of each line are written to
+ * @out (sample i of line j at out[(i - o0) * os + j * js]: in place when
+ * @out is @base), the others not at all.  For lines longer than the
+ * causal initialisation's @horizon (filter_horizon()).  The body of the
+ * filters below. */
 #define FILTER_BODY(T)                                                        \
   {                                                                           \
     double lambda = (1.0 - z) * (1.0 - 1.0 / z);                              \
@@ -139,46 +141,58 @@ filter_lines (double *c, gsize n, gsize k, double z)
       }                                                                       \
     {                                                                         \
       double *c = buf + (n - 1) * k;                                          \
-      T *d = base + (n - 1) * is;                                             \
       for (gsize j = 0; j < k; j++)                                           \
+        c[j] = a * (c[j] + z * c[j - k]);                                     \
+      if (n - 1 >= o0 && n - 1 < o1)                                          \
         {                                                                     \
-          c[j] = a * (c[j] + z * c[j - k]);                                   \
-          d[j * js] = (T)c[j];                                                \
+          T *d = out + (n - 1 - o0) * os;                                     \
+          for (gsize j = 0; j < k; j++)                                       \
+            d[j * js] = (T)c[j];                                              \
         }                                                                     \
     }                                                                         \
-    for (gsize i = n - 1; i-- > 0;)                                           \
+    /* (The anti-causal pass ends at the first sample written.) */            \
+    for (gsize i = n - 1; i-- > o0;)                                          \
       {                                                                       \
         double *c = buf + i * k;                                              \
-        T *d = base + i * is;                                                 \
-        for (gsize j = 0; j < k; j++)                                         \
+        if (i < o1)                                                           \
           {                                                                   \
-            c[j] = z * (c[j + k] - c[j]);                                     \
-            d[j * js] = (T)c[j];                                              \
+            T *d = out + (i - o0) * os;                                       \
+            for (gsize j = 0; j < k; j++)                                     \
+              {                                                               \
+                c[j] = z * (c[j + k] - c[j]);                                 \
+                d[j * js] = (T)c[j];                                          \
+              }                                                               \
           }                                                                   \
+        else                                                                  \
+          for (gsize j = 0; j < k; j++)                                       \
+            c[j] = z * (c[j + k] - c[j]);                                     \
       }                                                                       \
   }
 
 #define DEFINE_FILTER(T, SUFFIX)                                              \
-  static void filter_direct_##SUFFIX (T *base, gsize is, gsize js, gsize n,   \
-                                      gsize k, double z, gsize horizon,       \
-                                      double *buf)                            \
-      FILTER_BODY (T) /* COLUMN_BATCH adjacent columns (@js 1): loops of a    \
-                       * known length over memory that does not overlap,      \
-                       * which the compiler vectorises (each column's         \
-                       * arithmetic unchanged: the same bits). */             \
-      static void filter_columns_##SUFFIX (T *restrict base, gsize is,        \
-                                           gsize n, double z, gsize horizon,  \
-                                           double *restrict buf)              \
+  static void filter_direct_##SUFFIX (                                        \
+      T *base, gsize is, gsize js, gsize n, gsize k, double z, gsize horizon, \
+      double *buf, T *out, gsize os, gsize o0, gsize o1)                      \
+  {                                                                           \
+    FILTER_BODY (T)                                                           \
+  }                                                                           \
+  /* COLUMN_BATCH adjacent columns (@js 1): loops of a known length, the      \
+   * buffer apart from the samples, which the compiler vectorises (each       \
+   * column's arithmetic unchanged: the same bits). */                        \
+  static void filter_columns_##SUFFIX (T *base, gsize is, gsize n, double z,  \
+                                       gsize horizon, double *restrict buf,   \
+                                       T *out, gsize os, gsize o0, gsize o1)  \
   {                                                                           \
     const gsize k = COLUMN_BATCH, js = 1;                                     \
     FILTER_BODY (T)                                                           \
   }                                                                           \
-  /* ROW_BATCH rows @js apart (@is 1), likewise. */                           \
+  /* ROW_BATCH rows @js apart (@is 1), in place, likewise. */                 \
   static void filter_rows_##SUFFIX (T *restrict base, gsize js, gsize n,      \
                                     double z, gsize horizon,                  \
                                     double *restrict buf)                     \
   {                                                                           \
-    const gsize k = ROW_BATCH, is = 1;                                        \
+    const gsize k = ROW_BATCH, is = 1, o0 = 0, o1 = n, os = 1;                \
+    T *out = base;                                                            \
     FILTER_BODY (T)                                                           \
   }
 
@@ -349,7 +363,7 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
         if (pw > horizon)                                                     \
           {                                                                   \
             filter_direct_##SUFFIX (c + y * pw, 1, pw, pw, k, z, horizon,     \
-                                    buf);                                     \
+                                    buf, c + y * pw, 1, 0, pw);               \
             continue;                                                         \
           }                                                                   \
         for (gsize j = 0; j < k; j++)                                         \
@@ -390,8 +404,11 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
     return nan;                                                               \
   }                                                                           \
                                                                               \
+  /* Columns [x0, x1) of the window @c (h + 2 rows of w + 2) filtered,        \
+   * their rows [o0, o1) written to @out (@out's row o0 at @out, w + 2        \
+   * values a row: in place when @out is row o0 of @c). */                    \
   static void columns_##SUFFIX (T *c, gsize w, gsize h, gsize x0, gsize x1,   \
-                                double z)                                     \
+                                double z, T *out, gsize o0, gsize o1)         \
   {                                                                           \
     gsize pw = w + 2, ph = h + 2, horizon = filter_horizon (z);               \
     double *buf = g_new (double, ph *COLUMN_BATCH);                           \
@@ -400,21 +417,23 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
         gsize k = MIN (COLUMN_BATCH, x1 - x);                                 \
         if (ph > horizon && k == COLUMN_BATCH)                                \
           {                                                                   \
-            filter_columns_##SUFFIX (c + x, pw, ph, z, horizon, buf);         \
+            filter_columns_##SUFFIX (c + x, pw, ph, z, horizon, buf, out + x, \
+                                     pw, o0, o1);                             \
             continue;                                                         \
           }                                                                   \
         if (ph > horizon)                                                     \
           {                                                                   \
-            filter_direct_##SUFFIX (c + x, pw, 1, ph, k, z, horizon, buf);    \
+            filter_direct_##SUFFIX (c + x, pw, 1, ph, k, z, horizon, buf,     \
+                                    out + x, pw, o0, o1);                     \
             continue;                                                         \
           }                                                                   \
         for (gsize y = 0; y < ph; y++)                                        \
           for (gsize j = 0; j < k; j++)                                       \
             buf[y * k + j] = c[y * pw + x + j];                               \
         filter_lines (buf, ph, k, z);                                         \
-        for (gsize y = 0; y < ph; y++)                                        \
+        for (gsize y = o0; y < o1; y++)                                       \
           for (gsize j = 0; j < k; j++)                                       \
-            c[y * pw + x + j] = (T)buf[y * k + j];                            \
+            out[(y - o0) * pw + x + j] = (T)buf[y * k + j];                   \
       }                                                                       \
     g_free (buf);                                                             \
   }                                                                           \
@@ -532,9 +551,10 @@ tess__prefilter_band (const TessPrefilter *pf, gsize b, GError **error)
 {
   double z = spline_pole (pf->method);
   gsize pw = pf->width + 2, elem = elem_size (pf);
-  gsize y0, y1, a, b1, wa, wb;
+  gsize y0, y1, a, b1, wa, wb, dy0;
   gboolean nan;
   char *buf;
+  gpointer dst;
 
   band_range (pf, b, &y0, &y1, &a, &b1);
   if (y0 >= y1)
@@ -544,32 +564,37 @@ tess__prefilter_band (const TessPrefilter *pf, gsize b, GError **error)
   wa = a > FILL_PASSES ? a - FILL_PASSES : 0;
   wb = MIN (pf->height + 2, b1 + FILL_PASSES);
   buf = tess__scratch_get (pf->window, (wb - wa) * pw * elem);
+  /* The band's rows go straight to the coefficients in memory (or, for a
+   * file, stay in place to be written): padded row @dy0 at @dst. */
+  dst = pf->coeffs_fd >= 0 ? buf : pf->coeffs;
+  dy0 = pf->coeffs_fd >= 0 ? wa : 0;
   if (pf->type == TESS_TYPE_DOUBLE)
     {
+      double *d = (double *)dst + (y0 - dy0) * pw;
       nan = pad_rows_d (pf->data, pf->data_y0, pf->swapped, pf->width,
                         pf->height, (double *)buf, wa, a, b1, z);
       columns_d ((double *)buf + (a - wa) * pw, pf->width, b1 - a - 2, 0, pw,
-                 z);
+                 z, d, y0 - a, y1 - a);
       if (nan)
         mask_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
-                (double *)buf, wa, y0, y1);
+                (double *)dst, dy0, y0, y1);
     }
   else
     {
+      float *d = (float *)dst + (y0 - dy0) * pw;
       nan = pad_rows_f (pf->data, pf->data_y0, pf->swapped, pf->width,
                         pf->height, (float *)buf, wa, a, b1, z);
-      columns_f ((float *)buf + (a - wa) * pw, pf->width, b1 - a - 2, 0, pw,
-                 z);
+      columns_f ((float *)buf + (a - wa) * pw, pf->width, b1 - a - 2, 0, pw, z,
+                 d, y0 - a, y1 - a);
       if (nan)
         mask_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
-                (float *)buf, wa, y0, y1);
+                (float *)dst, dy0, y0, y1);
     }
-  buf += (y0 - wa) * pw * elem;
   if (pf->coeffs_fd >= 0)
-    return tess__write_all (pf->coeffs_fd, buf, (y1 - y0) * pw * elem,
+    return tess__write_all (pf->coeffs_fd, buf + (y0 - wa) * pw * elem,
+                            (y1 - y0) * pw * elem,
                             pf->coeffs_offset + (guint64)y0 * pw * elem,
                             "the spline coefficients", error);
-  memcpy ((char *)pf->coeffs + y0 * pw * elem, buf, (y1 - y0) * pw * elem);
   return TRUE;
 }
 
