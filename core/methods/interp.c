@@ -172,24 +172,21 @@ filter_lines (double *c, gsize n, gsize k, double z)
 #define DEFINE_FILTER(T, SUFFIX)                                              \
   static void filter_direct_##SUFFIX (                                        \
       T *base, gsize is, gsize js, gsize n, gsize k, double z, gsize horizon, \
-      double *buf, T *out, gsize os, gsize o0, gsize o1)                      \
-  {                                                                           \
-    FILTER_BODY (T)                                                           \
-  }                                                                           \
+      double *buf, T *out, gsize os, gsize o0, gsize o1){ FILTER_BODY (T) }   \
   /* COLUMN_BATCH adjacent columns (@js 1): loops of a known length, the      \
    * buffer apart from the samples, which the compiler vectorises (each       \
    * column's arithmetic unchanged: the same bits). */                        \
-  static void filter_columns_##SUFFIX (T *base, gsize is, gsize n, double z,  \
-                                       gsize horizon, double *restrict buf,   \
-                                       T *out, gsize os, gsize o0, gsize o1)  \
+  TESS__CLONES static void filter_columns_##SUFFIX (                          \
+      T *base, gsize is, gsize n, double z, gsize horizon,                    \
+      double *restrict buf, T *out, gsize os, gsize o0, gsize o1)             \
   {                                                                           \
     const gsize k = COLUMN_BATCH, js = 1;                                     \
     FILTER_BODY (T)                                                           \
   }                                                                           \
   /* ROW_BATCH rows @js apart (@is 1), in place, likewise. */                 \
-  static void filter_rows_##SUFFIX (T *restrict base, gsize js, gsize n,      \
-                                    double z, gsize horizon,                  \
-                                    double *restrict buf)                     \
+  TESS__CLONES static void filter_rows_##SUFFIX (                             \
+      T *restrict base, gsize js, gsize n, double z, gsize horizon,           \
+      double *restrict buf)                                                   \
   {                                                                           \
     const gsize k = ROW_BATCH, is = 1, o0 = 0, o1 = n, os = 1;                \
     T *out = base;                                                            \
@@ -480,7 +477,7 @@ finite_f (const float *p, gboolean swapped)
 
   memcpy (&u, p, sizeof u);
   if (swapped)
-    u = GUINT32_FROM_BE (u);
+    u = TESS__BSWAP32 (u);
   return (u & 0x7f800000u) != 0x7f800000u;
 }
 
@@ -491,7 +488,7 @@ finite_d (const double *p, gboolean swapped)
 
   memcpy (&u, p, sizeof u);
   if (swapped)
-    u = GUINT64_FROM_BE (u);
+    u = TESS__BSWAP64 (u);
   return (u & G_GUINT64_CONSTANT (0x7ff0000000000000))
          != G_GUINT64_CONSTANT (0x7ff0000000000000);
 }
@@ -1277,9 +1274,9 @@ DEFINE_SAMPLE (double, bed, load_be_double)
  * bicubic case (the same bits), in a loop of its own; positions whose
  * neighbourhood crosses the padded edge go to sample_(). */
 #define DEFINE_SAMPLE_CUBIC(T, SUFFIX)                                        \
-  static void sample_cubic_##SUFFIX (const TessPlane *pl, gsize n,            \
-                                     const double *xs, const double *ys,      \
-                                     T *out)                                  \
+  TESS__CLONES static void sample_cubic_##SUFFIX (const TessPlane *pl,        \
+                                                  gsize n, const double *xs,  \
+                                                  const double *ys, T *out)   \
   {                                                                           \
     const T *v = pl->values;                                                  \
     gint64 w = pl->width, h = pl->height, pw = w + 2, ph = h + 2;             \
