@@ -24,6 +24,17 @@ slurp (const char *path)
   return g_bytes_new_take (data, len);
 }
 
+/* The files at @a and @b have the same bytes. */
+static void
+assert_same_file (const char *a, const char *b, const char *what)
+{
+  GBytes *x = slurp (a), *y = slurp (b);
+
+  ck_assert_msg (g_bytes_equal (x, y), "%s: files differ", what);
+  g_bytes_unref (x);
+  g_bytes_unref (y);
+}
+
 /* Runs @a (the creator) and @b (attached) into @path: block i by @a when
  * i % 3 == 0, else by @b, from the last block to the first. */
 static void
@@ -90,7 +101,6 @@ START_TEST (test_plan)
       TessRect region = { 7, 5, 70, 61 };
       TessPlan *plan;
       TessBlockJob *a, *b;
-      GBytes *x, *y;
 
       tess_options_init (&opt);
       opt.method = methods[m];
@@ -116,12 +126,7 @@ START_TEST (test_plan)
       }
       g_unlink (out);
       run_pair (a, b, out);
-      x = slurp (ref);
-      y = slurp (out);
-      ck_assert_msg (g_bytes_equal (x, y), "method %d: files differ",
-                     (int)methods[m]);
-      g_bytes_unref (x);
-      g_bytes_unref (y);
+      assert_same_file (ref, out, tess_method_name (methods[m]));
       tess_block_job_free (a);
       tess_block_job_free (b);
       tess_plan_unref (plan);
@@ -154,7 +159,6 @@ START_TEST (test_mosaic)
   TessMosaic *m, *m2;
   TessBlockJob *a, *b;
   GError *error = NULL;
-  GBytes *x, *y;
 
   for (int i = 0; i < 3; i++)
     in[i] = tu_image (w[i], 1, 5);
@@ -179,11 +183,7 @@ START_TEST (test_mosaic)
   tu_assert_no_error (error);
   ck_assert_int_eq (tess_block_job_get_n_blocks (a), (100 + 12) / 13);
   run_pair (a, b, out);
-  x = slurp (ref);
-  y = slurp (out);
-  ck_assert_msg (g_bytes_equal (x, y), "mosaic files differ");
-  g_bytes_unref (x);
-  g_bytes_unref (y);
+  assert_same_file (ref, out, "mosaic");
   tess_block_job_free (a);
   tess_block_job_free (b);
   tess_mosaic_free (m);
@@ -263,7 +263,6 @@ START_TEST (test_describe)
   TessPlan *plan;
   TessBlockJob *a, *b;
   GError *error = NULL;
-  GBytes *x, *y;
   char *text, *bad;
   gsize len;
 
@@ -303,11 +302,7 @@ START_TEST (test_describe)
   ck_assert_int_eq (tess_block_job_get_n_blocks (b),
                     tess_block_job_get_n_blocks (a));
   run_pair (a, b, out);
-  x = slurp (ref);
-  y = slurp (out);
-  ck_assert_msg (g_bytes_equal (x, y), "a rebuilt plan's file differs");
-  g_bytes_unref (x);
-  g_bytes_unref (y);
+  assert_same_file (ref, out, "a rebuilt plan");
   tess_block_job_free (a);
   tess_block_job_free (b);
   tess_plan_unref (plan);
@@ -338,11 +333,7 @@ START_TEST (test_describe)
   ck_assert_int_eq (tess_block_job_get_n_blocks (b), (100 + 10) / 11);
   g_unlink (out);
   run_pair (a, b, out);
-  x = slurp (ref);
-  y = slurp (out);
-  ck_assert_msg (g_bytes_equal (x, y), "a rebuilt mosaic's file differs");
-  g_bytes_unref (x);
-  g_bytes_unref (y);
+  assert_same_file (ref, out, "a rebuilt mosaic");
   tess_block_job_free (b);
 
   /* Not descriptions, or incomplete ones. */
