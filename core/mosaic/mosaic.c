@@ -924,20 +924,6 @@ run_source (TessMosaic *m, const TessRunOptions *run,
       1, cancellable);
 }
 
-/* The blocks of @source into @sink, @jobs at once: in worker processes
- * when @run asks for them, else in threads. */
-static gboolean
-mosaic_run (TessBlockSource *source, const TessRunOptions *run, int jobs,
-            const TessBlockSink *sink, GCancellable *cancellable,
-            TessProgressFunc progress, gpointer user_data, GError **error)
-{
-  if (jobs > 1 && run->engine == TESS_ENGINE_PROCESSES)
-    return tess__run_processes (source, sink, jobs, cancellable, progress,
-                                user_data, error);
-  return tess__run_threads (source, sink, jobs, cancellable, progress,
-                            user_data, error);
-}
-
 gboolean
 tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
                    const TessRunOptions *run, GCancellable *cancellable,
@@ -961,8 +947,8 @@ tess_mosaic_write (TessMosaic *m, const char *path, TessWriteFlags flags,
     {
       sink.layout = tess__stream_writer_layout (w);
       sink.what = path;
-      ok = mosaic_run (source, run, jobs, &sink, cancellable, progress,
-                       user_data, error);
+      ok = tess__run_jobs (source, &sink, run ? run->engine : TESS_ENGINE_AUTO,
+                           jobs, cancellable, progress, user_data, error);
       if (ok)
         ok = tess__stream_writer_commit (w, error);
       else
@@ -1010,8 +996,8 @@ tess_mosaic_run_into (TessMosaic *m, const TessRunOptions *run, gpointer data,
     return FALSE;
   sink.data = data;
   sink.footprint = footprint;
-  ok = mosaic_run (source, run, jobs, &sink, cancellable, progress, user_data,
-                   error);
+  ok = tess__run_jobs (source, &sink, run ? run->engine : TESS_ENGINE_AUTO,
+                       jobs, cancellable, progress, user_data, error);
   tess__block_source_free (source);
   return ok;
 }

@@ -763,12 +763,8 @@ run_blocks (TessPlan *plan, const TessRect *rect, const TessRunOptions *run,
   if (source == NULL)
     return FALSE;
   jobs = (int)MIN ((gint64)jobs, ((PlanSource *)source)->nblocks);
-  if (jobs > 1 && engine == TESS_ENGINE_PROCESSES)
-    ok = tess__run_processes (source, sink, jobs, cancellable, progress,
-                              user_data, error);
-  else
-    ok = tess__run_threads (source, sink, jobs, cancellable, progress,
-                            user_data, error);
+  ok = tess__run_jobs (source, sink, engine, jobs, cancellable, progress,
+                       user_data, error);
   tess__block_source_free (source);
   return ok;
 }

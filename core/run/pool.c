@@ -494,3 +494,15 @@ out:
   g_free (pool.tries);
   return ok;
 }
+
+gboolean
+tess__run_jobs (TessBlockSource *source, const TessBlockSink *sink,
+                TessEngine engine, int jobs, GCancellable *cancellable,
+                TessProgressFunc progress, gpointer user_data, GError **error)
+{
+  if (jobs > 1 && engine == TESS_ENGINE_PROCESSES)
+    return tess__run_processes (source, sink, jobs, cancellable, progress,
+                                user_data, error);
+  return tess__run_threads (source, sink, jobs, cancellable, progress,
+                            user_data, error);
+}

@@ -18,6 +18,14 @@ gboolean tess__run_processes (TessBlockSource *source,
                               TessProgressFunc progress, gpointer user_data,
                               GError **error);
 
+/* @jobs blocks of @source at once: in worker processes
+ * (tess__run_processes()) when @engine is TESS_ENGINE_PROCESSES and
+ * there are several jobs, else in threads (tess__run_threads()). */
+gboolean tess__run_jobs (TessBlockSource *source, const TessBlockSink *sink,
+                         TessEngine engine, int jobs,
+                         GCancellable *cancellable, TessProgressFunc progress,
+                         gpointer user_data, GError **error);
+
 /* The body of a worker process (tessera-worker, the only caller; exported
  * from libtessera for it, not part of the API): rebuilds the source the
  * parent (tess__run_processes()) describes on the socket @fd and computes
