@@ -150,12 +150,14 @@ tess__description_has (const TessDescription *d, const char *group,
   return g_key_file_has_key (d->keys, group, key, NULL);
 }
 
-/* The raw value, or NULL with @error naming what is missing. */
+/* The value under @key, as written (@raw) or unescaped, or NULL with
+ * @error naming what is missing. */
 static char *
-get_value (const TessDescription *d, const char *group, const char *key,
-           GError **error)
+lookup (const TessDescription *d, const char *group, const char *key,
+        gboolean raw, GError **error)
 {
-  char *v = g_key_file_get_value (d->keys, group, key, NULL);
+  char *v = raw ? g_key_file_get_value (d->keys, group, key, NULL)
+                : g_key_file_get_string (d->keys, group, key, NULL);
 
   if (v == NULL)
     g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
@@ -176,19 +178,14 @@ char *
 tess__description_get_string (const TessDescription *d, const char *group,
                               const char *key, GError **error)
 {
-  char *v = g_key_file_get_string (d->keys, group, key, NULL);
-
-  if (v == NULL)
-    g_set_error (error, TESS_ERROR, TESS_ERROR_INVALID,
-                 "incomplete description of a job: no %s in [%s]", key, group);
-  return v;
+  return lookup (d, group, key, FALSE, error);
 }
 
 gboolean
 tess__description_get_int64 (const TessDescription *d, const char *group,
                              const char *key, gint64 *value, GError **error)
 {
-  g_autofree char *v = get_value (d, group, key, error);
+  g_autofree char *v = lookup (d, group, key, TRUE, error);
 
   if (v == NULL)
     return FALSE;
@@ -201,7 +198,7 @@ gboolean
 tess__description_get_double (const TessDescription *d, const char *group,
                               const char *key, double *value, GError **error)
 {
-  g_autofree char *v = get_value (d, group, key, error);
+  g_autofree char *v = lookup (d, group, key, TRUE, error);
   guint64 bits;
 
   if (v == NULL)
@@ -217,7 +214,7 @@ gboolean
 tess__description_get_rect (const TessDescription *d, const char *group,
                             const char *key, TessRect *r, GError **error)
 {
-  g_autofree char *v = get_value (d, group, key, error);
+  g_autofree char *v = lookup (d, group, key, TRUE, error);
   g_auto (GStrv) parts = NULL;
   gint64 x[4];
 
