@@ -172,7 +172,10 @@ filter_lines (double *c, gsize n, gsize k, double z)
 #define DEFINE_FILTER(T, SUFFIX)                                              \
   static void filter_direct_##SUFFIX (                                        \
       T *base, gsize is, gsize js, gsize n, gsize k, double z, gsize horizon, \
-      double *buf, T *out, gsize os, gsize o0, gsize o1){ FILTER_BODY (T) }   \
+      double *buf, T *out, gsize os, gsize o0, gsize o1)                      \
+  {                                                                           \
+    FILTER_BODY (T);                                                          \
+  }                                                                           \
   /* COLUMN_BATCH adjacent columns (@js 1): loops of a known length, the      \
    * buffer apart from the samples, which the compiler vectorises (each       \
    * column's arithmetic unchanged: the same bits). */                        \
@@ -181,7 +184,7 @@ filter_lines (double *c, gsize n, gsize k, double z)
       double *restrict buf, T *out, gsize os, gsize o0, gsize o1)             \
   {                                                                           \
     const gsize k = COLUMN_BATCH, js = 1;                                     \
-    FILTER_BODY (T)                                                           \
+    FILTER_BODY (T);                                                          \
   }                                                                           \
   /* ROW_BATCH rows @js apart (@is 1), in place, likewise. */                 \
   TESS__CLONES static void filter_rows_##SUFFIX (                             \
@@ -190,7 +193,7 @@ filter_lines (double *c, gsize n, gsize k, double z)
   {                                                                           \
     const gsize k = ROW_BATCH, is = 1, o0 = 0, o1 = n, os = 1;                \
     T *out = base;                                                            \
-    FILTER_BODY (T)                                                           \
+    FILTER_BODY (T);                                                          \
   }
 
 DEFINE_FILTER (float, f)
