@@ -199,48 +199,51 @@ filter_lines (double *c, gsize n, gsize k, double z)
 DEFINE_FILTER (float, f)
 DEFINE_FILTER (double, d)
 
-/* Fills the NaN pixels of a padded plane with the mean of their finite
- * 8-neighbours, in FILL_PASSES passes, so that holes fill from their
- * edges; what is still NaN after that (deep inside large holes) becomes 0.
- * Each pass computes all new values before writing any, so a pixel's value
- * depends only on the pixels within FILL_PASSES of it: rows can be filled
- * in parts, each with that many rows of context on either side. */
+/* The positions of the NaN samples of a window of padded rows, found as
+ * its rows are padded (pad_*()), in the order found. */
+typedef struct
+{
+  gsize *at; /* indices into the window */
+  gsize n, cap;
+} NanList;
+
+static void
+nan_list_add (NanList *l, gsize i)
+{
+  if (l->n == l->cap)
+    {
+      l->cap = l->cap ? 2 * l->cap : 1024;
+      l->at = g_renew (gsize, l->at, l->cap);
+    }
+  l->at[l->n++] = i;
+}
+
+/* Fills the NaN samples of rows [ya, yb) of the padded window @p (rows
+ * of @w samples), those @nans lists, with the mean of their finite
+ * 8-neighbours within those rows, in FILL_PASSES passes, so that holes
+ * fill from their edges; what is still NaN after that (deep inside large
+ * holes) becomes 0.  Each pass computes all new values before writing
+ * any, so a pixel's value depends only on the pixels within FILL_PASSES
+ * of it (and not on the order of the list): rows can be filled in parts,
+ * each with that many rows of context on either side. */
 #define FILL_PASSES 16
-/* Samples looked at together for a NaN. */
-#define NAN_RUN 64
+/* Samples looked at together for a non-finite one. */
+#define NAN_RUN 16
 
 #define DEFINE_FILL_NANS(T, SUFFIX)                                           \
-  static void fill_nans_##SUFFIX (T *p, gsize w, gsize h)                     \
+  static void fill_nans_##SUFFIX (T *p, gsize w, gsize ya, gsize yb,          \
+                                  const NanList *nans)                        \
   {                                                                           \
-    gsize cap = 256, ntodo = 0, nnext;                                        \
-    gsize *todo = g_new (gsize, cap), *next;                                  \
+    gsize ntodo = nans->n, nnext;                                             \
+    gsize *todo, *next;                                                       \
     T *vals;                                                                  \
                                                                               \
-    /* The NaN, found a run of NAN_RUN samples at a time (a test the          \
-     * compiler can vectorise), then one by one in the runs that have         \
-     * any. */                                                                \
-    for (gsize i0 = 0; i0 < w * h; i0 += NAN_RUN)                             \
-      {                                                                       \
-        gsize e = MIN (w * h, i0 + NAN_RUN);                                  \
-        int any = 0;                                                          \
-        if (e - i0 == NAN_RUN)                                                \
-          for (gsize k = 0; k < NAN_RUN; k++)                                 \
-            any |= p[i0 + k] != p[i0 + k];                                    \
-        else                                                                  \
-          any = 1;                                                            \
-        if (G_LIKELY (!any))                                                  \
-          continue;                                                           \
-        for (gsize i = i0; i < e; i++)                                        \
-          if (isnan (p[i]))                                                   \
-            {                                                                 \
-              if (ntodo == cap)                                               \
-                todo = g_renew (gsize, todo, cap *= 2);                       \
-              todo[ntodo++] = i;                                              \
-            }                                                                 \
-      }                                                                       \
+    if (ntodo == 0)                                                           \
+      return;                                                                 \
+    todo = g_memdup2 (nans->at, ntodo * sizeof *todo);                        \
     /* (The NaN left only become fewer.) */                                   \
-    next = g_new (gsize, MAX (ntodo, 1));                                     \
-    vals = g_new (T, MAX (ntodo, 1));                                         \
+    next = g_new (gsize, ntodo);                                              \
+    vals = g_new (T, ntodo);                                                  \
     for (int pass = 0; pass < FILL_PASSES && ntodo > 0; pass++)               \
       {                                                                       \
         for (gsize k = 0; k < ntodo; k++)                                     \
@@ -249,7 +252,8 @@ DEFINE_FILTER (double, d)
             gsize x = i % w, y = i / w;                                       \
             double s = 0.0;                                                   \
             int m = 0;                                                        \
-            for (gsize yy = y > 0 ? y - 1 : 0; yy <= y + 1 && yy < h; yy++)   \
+            for (gsize yy = y > ya ? y - 1 : ya; yy <= y + 1 && yy < yb;      \
+                 yy++)                                                        \
               for (gsize xx = x > 0 ? x - 1 : 0; xx <= x + 1 && xx < w; xx++) \
                 if (!isnan (p[yy * w + xx]))                                  \
                   {                                                           \
@@ -319,30 +323,72 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
   return scratch->data;
 }
 
-#define DEFINE_PHASES(T, SUFFIX)                                              \
-  static gboolean pad_##SUFFIX (const T *in, gsize iy0, gboolean swapped,     \
-                                gsize w, gsize h, T *c, gsize cy, gsize y0,   \
-                                gsize y1)                                     \
+#define DEFINE_PHASES(T, SUFFIX, U, EXP, SWAP)                                \
+  /* Padded rows [y0, y1) into @c (row @cy at @c): each input row copied,     \
+   * put in native order and checked, NAN_RUN samples at a time (loops the    \
+   * compiler vectorises), then its ends repeated.  Non-finite samples        \
+   * become NaN (Inf is as undefined as NaN) and their indices in @c go       \
+   * to @nans. */                                                             \
+  TESS__CLONES static void pad_##SUFFIX (                                     \
+      const T *in, gsize iy0, gboolean swapped, gsize w, gsize h, T *c,       \
+      gsize cy, gsize y0, gsize y1, NanList *nans)                            \
   {                                                                           \
     gsize pw = w + 2;                                                         \
-    gboolean any_nan = FALSE;                                                 \
     for (gsize y = y0; y < y1; y++)                                           \
       {                                                                       \
         gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
-        T *dst = c + (y - cy) * pw; /* row @cy is at @c */                    \
-        memcpy (dst + 1, in + (sy - iy0) * w, w * sizeof (T));                \
-        if (swapped)                                                          \
-          tess__swap_to_native (dst + 1, w, sizeof (T));                      \
+        const T *src = in + (sy - iy0) * w;                                   \
+        T *dst = c + (y - cy) * pw, *out = dst + 1;                           \
+        for (gsize x0 = 0; x0 < w; x0 += NAN_RUN)                             \
+          {                                                                   \
+            U bad = 0;                                                        \
+            gsize e = MIN (w, x0 + NAN_RUN);                                  \
+            if (e - x0 == NAN_RUN)                                            \
+              {                                                               \
+                if (swapped)                                                  \
+                  for (gsize k = 0; k < NAN_RUN; k++)                         \
+                    {                                                         \
+                      U u;                                                    \
+                      memcpy (&u, src + x0 + k, sizeof u);                    \
+                      u = SWAP (u);                                           \
+                      memcpy (out + x0 + k, &u, sizeof u);                    \
+                      bad |= (U)((u & EXP) == EXP);                           \
+                    }                                                         \
+                else                                                          \
+                  for (gsize k = 0; k < NAN_RUN; k++)                         \
+                    {                                                         \
+                      U u;                                                    \
+                      memcpy (&u, src + x0 + k, sizeof u);                    \
+                      memcpy (out + x0 + k, &u, sizeof u);                    \
+                      bad |= (U)((u & EXP) == EXP);                           \
+                    }                                                         \
+              }                                                               \
+            else                                                              \
+              for (gsize k = x0; k < e; k++)                                  \
+                {                                                             \
+                  U u;                                                        \
+                  memcpy (&u, src + k, sizeof u);                             \
+                  if (swapped)                                                \
+                    u = SWAP (u);                                             \
+                  memcpy (out + k, &u, sizeof u);                             \
+                  bad |= (U)((u & EXP) == EXP);                               \
+                }                                                             \
+            if (G_LIKELY (!bad))                                              \
+              continue;                                                       \
+            for (gsize k = x0; k < e; k++)                                    \
+              if (!isfinite (out[k]))                                         \
+                {                                                             \
+                  dst[k + 1] = (T)NAN;                                        \
+                  nan_list_add (nans, (y - cy) * pw + k + 1);                 \
+                }                                                             \
+          }                                                                   \
         dst[0] = dst[1];                                                      \
         dst[pw - 1] = dst[w];                                                 \
-        for (gsize x = 0; x < pw; x++)                                        \
-          if (!isfinite (dst[x]))                                             \
-            {                                                                 \
-              dst[x] = (T)NAN; /* Inf is as undefined as NaN */               \
-              any_nan = TRUE;                                                 \
-            }                                                                 \
+        if (isnan (dst[0]))                                                   \
+          nan_list_add (nans, (y - cy) * pw);                                 \
+        if (isnan (dst[pw - 1]))                                              \
+          nan_list_add (nans, (y - cy) * pw + pw - 1);                        \
       }                                                                       \
-    return any_nan;                                                           \
   }                                                                           \
                                                                               \
   static void rows_##SUFFIX (T *c, gsize w, gsize y0, gsize y1, double z)     \
@@ -385,23 +431,23 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
                                                                               \
   /* Padded rows [y0, y1) into @c (which holds padded rows from @cy on,       \
    * and FILL_PASSES more on either side where the plane has them, for the    \
-   * NaN to fill as in the whole plane), filtered along the rows. */          \
-  static gboolean pad_rows_##SUFFIX (                                         \
-      const T *in, gsize iy0, gboolean swapped, gsize w, gsize h, T *c,       \
-      gsize cy, gsize y0, gsize y1, double z)                                 \
+   * NaN to fill as in the whole plane), filtered along the rows; @nans       \
+   * (empty) gets the NaN found. */                                           \
+  static void pad_rows_##SUFFIX (const T *in, gsize iy0, gboolean swapped,    \
+                                 gsize w, gsize h, T *c, gsize cy, gsize y0,  \
+                                 gsize y1, double z, NanList *nans)           \
   {                                                                           \
     gsize pw = w + 2, ph = h + 2;                                             \
     gsize a = y0 > FILL_PASSES ? y0 - FILL_PASSES : 0;                        \
     gsize b = MIN (ph, y1 + FILL_PASSES);                                     \
-    gboolean nan = pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, y0, y1);      \
-    if (nan)                                                                  \
+    pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, y0, y1, nans);               \
+    if (nans->n > 0)                                                          \
       {                                                                       \
-        pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, a, y0);                  \
-        pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, y1, b);                  \
-        fill_nans_##SUFFIX (c + (a - cy) * pw, pw, b - a);                    \
+        pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, a, y0, nans);            \
+        pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, y1, b, nans);            \
+        fill_nans_##SUFFIX (c, pw, a - cy, b - cy, nans);                     \
       }                                                                       \
     rows_##SUFFIX (c, w, y0 - cy, y1 - cy, z);                                \
-    return nan;                                                               \
   }                                                                           \
                                                                               \
   /* Columns [x0, x1) of the window @c (h + 2 rows of w + 2) filtered,        \
@@ -438,66 +484,23 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
     g_free (buf);                                                             \
   }                                                                           \
                                                                               \
-  /* NaN into the padded row @dst where the input row @src (@w samples,       \
-   * in FITS order when @swapped) is not finite: padded column x is input     \
-   * column x - 1, clamped.  Called with a constant @swapped, so that the     \
-   * test is out of the loop. */                                              \
-  static inline void mask_row_##SUFFIX (const T *src, T *dst, gsize w,        \
-                                        gboolean swapped)                     \
-  {                                                                           \
-    for (gsize x = 0; x < w; x++)                                             \
-      if (!finite_##SUFFIX (src + x, swapped))                                \
-        dst[x + 1] = (T)NAN;                                                  \
-    if (!finite_##SUFFIX (src, swapped))                                      \
-      dst[0] = (T)NAN;                                                        \
-    if (!finite_##SUFFIX (src + w - 1, swapped))                              \
-      dst[w + 1] = (T)NAN;                                                    \
-  }                                                                           \
-                                                                              \
-  static void mask_##SUFFIX (const T *in, gsize iy0, gboolean swapped,        \
-                             gsize w, gsize h, T *c, gsize cy, gsize y0,      \
-                             gsize y1)                                        \
+  /* NaN put back into padded rows [y0, y1) of @dst (row @dy0 at @dst)        \
+   * where @nans, indices into a window starting at row @cy, has them. */     \
+  static void mask_##SUFFIX (T *dst, gsize dy0, gsize w, gsize y0, gsize y1,  \
+                             gsize cy, const NanList *nans)                   \
   {                                                                           \
     gsize pw = w + 2;                                                         \
-    for (gsize y = y0; y < y1; y++)                                           \
+    for (gsize k = 0; k < nans->n; k++)                                       \
       {                                                                       \
-        gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
-        const T *src = in + (sy - iy0) * w;                                   \
-        T *dst = c + (y - cy) * pw;                                           \
-        if (swapped)                                                          \
-          mask_row_##SUFFIX (src, dst, w, TRUE);                              \
-        else                                                                  \
-          mask_row_##SUFFIX (src, dst, w, FALSE);                             \
+        gsize i = nans->at[k], y = cy + i / pw;                               \
+        if (y >= y0 && y < y1)                                                \
+          dst[i + (cy - dy0) * pw] = (T)NAN;                                  \
       }                                                                       \
   }
 
-/* Is the sample at @p (in FITS order when @swapped) finite?  Read off its
- * exponent bits, without converting it. */
-static inline gboolean
-finite_f (const float *p, gboolean swapped)
-{
-  guint32 u;
-
-  memcpy (&u, p, sizeof u);
-  if (swapped)
-    u = TESS__BSWAP32 (u);
-  return (u & 0x7f800000u) != 0x7f800000u;
-}
-
-static inline gboolean
-finite_d (const double *p, gboolean swapped)
-{
-  guint64 u;
-
-  memcpy (&u, p, sizeof u);
-  if (swapped)
-    u = TESS__BSWAP64 (u);
-  return (u & G_GUINT64_CONSTANT (0x7ff0000000000000))
-         != G_GUINT64_CONSTANT (0x7ff0000000000000);
-}
-
-DEFINE_PHASES (float, f)
-DEFINE_PHASES (double, d)
+DEFINE_PHASES (float, f, guint32, 0x7f800000u, TESS__BSWAP32)
+DEFINE_PHASES (double, d, guint64, G_GUINT64_CONSTANT (0x7ff0000000000000),
+               TESS__BSWAP64)
 
 static gsize
 elem_size (const TessPrefilter *pf)
@@ -552,7 +555,7 @@ tess__prefilter_band (const TessPrefilter *pf, gsize b, GError **error)
   double z = spline_pole (pf->method);
   gsize pw = pf->width + 2, elem = elem_size (pf);
   gsize y0, y1, a, b1, wa, wb, dy0;
-  gboolean nan;
+  NanList nans = { NULL, 0, 0 };
   char *buf;
   gpointer dst;
 
@@ -571,25 +574,22 @@ tess__prefilter_band (const TessPrefilter *pf, gsize b, GError **error)
   if (pf->type == TESS_TYPE_DOUBLE)
     {
       double *d = (double *)dst + (y0 - dy0) * pw;
-      nan = pad_rows_d (pf->data, pf->data_y0, pf->swapped, pf->width,
-                        pf->height, (double *)buf, wa, a, b1, z);
+      pad_rows_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
+                  (double *)buf, wa, a, b1, z, &nans);
       columns_d ((double *)buf + (a - wa) * pw, pf->width, b1 - a - 2, 0, pw,
                  z, d, y0 - a, y1 - a);
-      if (nan)
-        mask_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
-                (double *)dst, dy0, y0, y1);
+      mask_d ((double *)dst, dy0, pf->width, y0, y1, wa, &nans);
     }
   else
     {
       float *d = (float *)dst + (y0 - dy0) * pw;
-      nan = pad_rows_f (pf->data, pf->data_y0, pf->swapped, pf->width,
-                        pf->height, (float *)buf, wa, a, b1, z);
+      pad_rows_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
+                  (float *)buf, wa, a, b1, z, &nans);
       columns_f ((float *)buf + (a - wa) * pw, pf->width, b1 - a - 2, 0, pw, z,
                  d, y0 - a, y1 - a);
-      if (nan)
-        mask_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
-                (float *)dst, dy0, y0, y1);
+      mask_f ((float *)dst, dy0, pf->width, y0, y1, wa, &nans);
     }
+  g_free (nans.at);
   if (pf->coeffs_fd >= 0)
     return tess__write_all (pf->coeffs_fd, buf + (y0 - wa) * pw * elem,
                             (y1 - y0) * pw * elem,
