@@ -268,9 +268,10 @@ typedef struct
   gpointer map;     /* coefficients mapped from a shared file, or NULL */
   gsize map_len;
   /* Coefficients read from a file as needed (see tess__plane_fetch()):
-   * @values holds padded rows [row0, row1) of the file's at @file_offset;
-   * file_fd < 0 otherwise (row0 0, all rows at hand). */
-  gint64 row0, row1;
+   * @values holds padded rows [row0, row1) of the file's at @file_offset,
+   * valid in columns [col0, col1); file_fd < 0 otherwise (row0 0, all
+   * rows at hand). */
+  gint64 row0, row1, col0, col1;
   int file_fd;
   guint64 file_offset;
   gpointer window; /* the buffer @values points into, grown as needed */
@@ -311,20 +312,24 @@ typedef struct
 gboolean tess__method_is_spline (TessMethod method);
 gsize tess__coeffs_bytes (TessPixelType type, gint64 width, gint64 height);
 /* The rows of a band, and the number of bands, of a plane of that type
- * and size. */
+ * and size; the number of chunks of columns its bands are cut into; and
+ * the number of pieces (bands × chunks). */
 gsize tess__prefilter_band_rows (TessPixelType type, gint64 width);
 gsize tess__prefilter_n_bands (TessPixelType type, gint64 width,
                                gint64 height);
+gsize tess__prefilter_n_chunks (gint64 width);
+gsize tess__prefilter_n_pieces (TessPixelType type, gint64 width,
+                                gint64 height);
 /* The rows of the input that padded rows [y0, y1) need: [*s0, *s1). */
 void tess__prefilter_source_rows (const TessPrefilter *pf, gsize y0, gsize y1,
                                   gsize *s0, gsize *s1);
 /* The rows of the input band @b needs: [*s0, *s1). */
 void tess__prefilter_band_source (const TessPrefilter *pf, gsize b, gsize *s0,
                                   gsize *s1);
-/* Makes band @b of the coefficients, into @pf's memory or file.  Errors
- * only with a file. */
-gboolean tess__prefilter_band (const TessPrefilter *pf, gsize b,
-                               GError **error);
+/* Makes the piece of band @b and chunk @c of the coefficients, into @pf's
+ * memory or file.  Errors only with a file. */
+gboolean tess__prefilter_piece (const TessPrefilter *pf, gsize b, gsize c,
+                                GError **error);
 
 /* A plane on given values: the samples, or (spline methods) coefficients
  * made as above. */
@@ -332,10 +337,10 @@ void tess__plane_init (TessPlane *plane, TessMethod method, TessPixelType type,
                        gboolean swapped, gconstpointer data, gint64 width,
                        gint64 height);
 /* A plane of @image's plane @p.  For the spline methods it has its own
- * coefficients (in a file when they are large), made a band at a time as
- * tess__plane_fetch() asks for rows; the input's rows are then read from
- * its file when it is mapped, rather than faulted in.  The plane may be
- * shared between threads: each band is made once. */
+ * coefficients (in a file when they are large), made a piece at a time
+ * as tess__plane_fetch() asks for them; the input's rows are then read
+ * from its file when it is mapped, rather than faulted in.  The plane may
+ * be shared between threads: each piece is made once. */
 gboolean tess__plane_prepare (TessPlane *plane, TessMethod method,
                               TessImage *image, gint64 p, GError **error);
 void tess__plane_clear (TessPlane *plane);
@@ -348,28 +353,29 @@ void tess__plane_init_file (TessPlane *plane, TessMethod method,
                             int fd, guint64 offset);
 /* A coefficient file shared by processes for @nplanes planes: the
  * planes' coefficients, then, from *@states_offset (page-aligned), a word
- * a band of each plane saying whether it is made (zero: not yet). */
+ * a piece of each plane saying whether it is made (zero: not yet). */
 guint64 tess__coeffs_file_bytes (TessPixelType type, gint64 width,
                                  gint64 height, gint64 nplanes,
                                  guint64 *states_offset);
 /* A plane of a shared coefficient file (tess__plane_init_file()) whose
- * bands the processes sharing @states (its plane's words in the file,
- * mapped) make as they need them, from @image's plane @p: each band once,
- * or again by another process if the one making it dies. */
+ * pieces the processes sharing @states (its plane's words in the file,
+ * mapped) make as they need them, from @image's plane @p: each piece
+ * once, or again by another process if the one making it dies. */
 void tess__plane_make_shared (TessPlane *plane, TessImage *image, gint64 p,
                               gint32 *states);
 /* worker.c: a worker asked to die (by TESSERA_WORKER_DIE, for tests)
  * when it starts a task of this @kind ("block" or "band") exits here. */
 void tess__worker_maybe_die (const char *kind);
-/* Makes padded rows [r0, r1) of a plane's coefficients at hand: makes
- * the bands they lie in if need be, and reads them when the plane reads
- * its coefficients from a file (a no-op for other planes). */
-gboolean tess__plane_fetch (TessPlane *plane, gint64 r0, gint64 r1,
+/* Makes the coefficients of @region (padded indices) of a plane at
+ * hand: makes the pieces it lies in if need be, and reads its rows when
+ * the plane reads its coefficients from a file (a no-op for other
+ * planes). */
+gboolean tess__plane_fetch (TessPlane *plane, const TessRect *region,
                             GError **error);
-/* The padded coefficient rows samples of rows [ymin, ymax] (input pixel
- * coordinates) may read: [*r0, *r1). */
-void tess__plane_rows_for (const TessPlane *plane, double ymin, double ymax,
-                           gint64 *r0, gint64 *r1);
+/* The padded coefficients samples within [xmin, xmax] × [ymin, ymax]
+ * (input pixel coordinates) may read: @r (empty if none). */
+void tess__plane_region_for (const TessPlane *plane, double xmin, double xmax,
+                             double ymin, double ymax, TessRect *r);
 /* Lets go of the resident pages of coefficients in a file. */
 void tess__plane_drop_pages (const TessPlane *plane);
 /* Interpolates @n points; (x, y) NaN gives NaN.  @out has the plane's

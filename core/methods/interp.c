@@ -5,7 +5,7 @@
  * that repeats the edge, positions in [-0.5, n-0.5] are valid (the outer
  * half pixel is nearly flat), anything further out is NaN.  For the
  * B-splines the edge-extended image is prefiltered into coefficients with
- * mirror boundaries, as scipy.ndimage does, in bands of rows (see below).
+ * mirror boundaries, as scipy.ndimage does, in pieces (see below).
  *
  * NaN policy: an output pixel is NaN only when an input NaN lies in its
  * stencil — the pixel itself for nearest, the pixels with non-zero weight
@@ -252,13 +252,29 @@ nan_list_add (NanList *l, gsize i)
             gsize x = i % w, y = i / w;                                       \
             double s = 0.0;                                                   \
             int m = 0;                                                        \
-            for (gsize yy = y > ya ? y - 1 : ya; yy <= y + 1 && yy < yb;      \
-                 yy++)                                                        \
-              for (gsize xx = x > 0 ? x - 1 : 0; xx <= x + 1 && xx < w; xx++) \
-                if (!isnan (p[yy * w + xx]))                                  \
+            /* (The same sums inside as at the edges; adding -0 changes       \
+             * none.) */                                                      \
+            if (x > 0 && x + 1 < w && y > ya && y + 1 < yb)                   \
+              {                                                               \
+                const T *q = p + i - w - 1;                                   \
+                for (int r = 0; r < 3; r++, q += w)                           \
+                  for (int c = 0; c < 3; c++)                                 \
+                    {                                                         \
+                      int ok = q[c] == q[c];                                  \
+                      s += ok ? (double)q[c] : -0.0;                          \
+                      m += ok;                                                \
+                    }                                                         \
+              }                                                               \
+            else                                                              \
+              for (gsize yy = y > ya ? y - 1 : ya; yy <= y + 1 && yy < yb;    \
+                   yy++)                                                      \
+                for (gsize xx = x > 0 ? x - 1 : 0; xx <= x + 1 && xx < w;     \
+                     xx++)                                                    \
                   {                                                           \
-                    s += p[yy * w + xx];                                      \
-                    m++;                                                      \
+                    T v = p[yy * w + xx];                                     \
+                    int ok = v == v;                                          \
+                    s += ok ? (double)v : -0.0;                               \
+                    m += ok;                                                  \
                   }                                                           \
             vals[k] = m ? (T)(s / m) : (T)NAN;                                \
           }                                                                   \
@@ -288,14 +304,17 @@ DEFINE_FILL_NANS (float, f)
 DEFINE_FILL_NANS (double, d)
 
 /* The spline coefficients of the edge-padded plane, (w + 2) × (h + 2),
- * are made in bands of rows, each on its own: its rows and BAND_MARGIN
- * more on either side are padded, their NaN filled, filtered along rows,
- * then along columns (the margins standing in for the rest of the
- * columns: what lies beyond them weighs less than |z|^BAND_MARGIN, below
- * 1e-18), and the NaN put back.  The bands are a function of the plane's
- * size alone, so the coefficients are the same whoever makes which band:
- * one process, workers, or ranks.  A band needs only its input rows and
- * writes only its coefficient rows: no exchange, no strided access. */
+ * are made in pieces — bands of rows cut into chunks of columns — each on
+ * its own: its samples and BAND_MARGIN more on every side are padded,
+ * their NaN filled, filtered along rows, then along columns (the margins
+ * standing in for the rest of the plane: what lies beyond them weighs
+ * less than |z|^BAND_MARGIN, below 1e-18), and the NaN put back.  The
+ * pieces are a function of the plane's size alone, so the coefficients
+ * are the same whoever makes which piece: one process, workers, or
+ * ranks.  A piece needs only its input rows and writes only its
+ * coefficients: no exchange.  Only the pieces the output's samples reach
+ * are made, which for an output that sees part of the input (a rotated
+ * or smaller field) is part of the plane. */
 
 /* Rows of a band: as many as fit BAND_BYTES of coefficients, within
  * [BAND_MIN_ROWS, BAND_MAX_ROWS]. */
@@ -303,6 +322,9 @@ DEFINE_FILL_NANS (double, d)
 #define BAND_MIN_ROWS 64
 #define BAND_MAX_ROWS 256
 #define BAND_MARGIN 32
+/* Columns of a chunk: at least CHUNK_COLUMNS (a plane narrower than two
+ * is one chunk), the plane cut evenly. */
+#define CHUNK_COLUMNS 512
 
 /* A buffer of at least @bytes: @scratch's, grown as needed, or (no
  * @scratch) a new one. */
@@ -323,184 +345,190 @@ tess__scratch_get (TessScratch *scratch, gsize bytes)
   return scratch->data;
 }
 
-#define DEFINE_PHASES(T, SUFFIX, U, EXP, SWAP)                                \
-  /* Padded rows [y0, y1) into @c (row @cy at @c): each input row copied,     \
-   * put in native order and checked, NAN_RUN samples at a time (loops the    \
-   * compiler vectorises), then its ends repeated.  Non-finite samples        \
-   * become NaN (Inf is as undefined as NaN) and their indices in @c go       \
-   * to @nans. */                                                             \
+#define DEFINE_PHASES(T, SUFFIX)                                              \
+  /* Are the NAN_RUN samples at @p all finite?  In vectors of 32 bytes, of    \
+   * v - v: 0 for finite v, NaN for the others. */                            \
+  typedef T Vec_##SUFFIX __attribute__ ((vector_size (32)));                  \
+  static inline gboolean finite_run_##SUFFIX (const T *p)                     \
+  {                                                                           \
+    const gsize per = 32 / sizeof (T);                                        \
+    Vec_##SUFFIX acc = { 0 }, v;                                              \
+    for (gsize i = 0; i < NAN_RUN; i += per)                                  \
+      {                                                                       \
+        memcpy (&v, p + i, sizeof v);                                         \
+        acc += v - v;                                                         \
+      }                                                                       \
+    for (gsize l = 0; l < per; l++)                                           \
+      if (acc[l] != 0)                                                        \
+        return FALSE;                                                         \
+    return TRUE;                                                              \
+  }                                                                           \
+                                                                              \
+  /* Padded rows [y0, y1), columns [wx0, wx1), into the window @c (padded     \
+   * row @cy and column @wx0 at @c, wx1 - wx0 samples a row): the input's     \
+   * samples copied, put in native order and checked NAN_RUN at a time (a     \
+   * loop the compiler vectorises), and the plane's edges repeated.           \
+   * Non-finite samples become NaN (Inf is as undefined as NaN) and their     \
+   * indices in @c go to @nans. */                                            \
   TESS__CLONES static void pad_##SUFFIX (                                     \
       const T *in, gsize iy0, gboolean swapped, gsize w, gsize h, T *c,       \
-      gsize cy, gsize y0, gsize y1, NanList *nans)                            \
+      gsize cy, gsize wx0, gsize wx1, gsize y0, gsize y1, NanList *nans)      \
   {                                                                           \
-    gsize pw = w + 2;                                                         \
+    gsize pw = w + 2, ww = wx1 - wx0;                                         \
+    /* Padded columns [px0, px1) are input columns from px0 - 1 on. */        \
+    gsize px0 = MAX (wx0, 1), px1 = MIN (wx1, w + 1), n = px1 - px0;          \
     for (gsize y = y0; y < y1; y++)                                           \
       {                                                                       \
         gsize sy = y == 0 ? 0 : (y > h ? h - 1 : y - 1);                      \
-        const T *src = in + (sy - iy0) * w;                                   \
-        T *dst = c + (y - cy) * pw, *out = dst + 1;                           \
-        for (gsize x0 = 0; x0 < w; x0 += NAN_RUN)                             \
+        const T *src = in + (sy - iy0) * w + (px0 - 1);                       \
+        T *dst = c + (y - cy) * ww, *out = dst + (px0 - wx0);                 \
+        gsize at = (y - cy) * ww + (px0 - wx0);                               \
+        memcpy (out, src, n * sizeof (T));                                    \
+        if (swapped)                                                          \
+          tess__swap_to_native (out, n, sizeof (T));                          \
+        for (gsize x0 = 0; x0 < n; x0 += NAN_RUN)                             \
           {                                                                   \
-            U bad = 0;                                                        \
-            gsize e = MIN (w, x0 + NAN_RUN);                                  \
-            if (e - x0 == NAN_RUN)                                            \
-              {                                                               \
-                if (swapped)                                                  \
-                  for (gsize k = 0; k < NAN_RUN; k++)                         \
-                    {                                                         \
-                      U u;                                                    \
-                      memcpy (&u, src + x0 + k, sizeof u);                    \
-                      u = SWAP (u);                                           \
-                      memcpy (out + x0 + k, &u, sizeof u);                    \
-                      bad |= (U)((u & EXP) == EXP);                           \
-                    }                                                         \
-                else                                                          \
-                  for (gsize k = 0; k < NAN_RUN; k++)                         \
-                    {                                                         \
-                      U u;                                                    \
-                      memcpy (&u, src + x0 + k, sizeof u);                    \
-                      memcpy (out + x0 + k, &u, sizeof u);                    \
-                      bad |= (U)((u & EXP) == EXP);                           \
-                    }                                                         \
-              }                                                               \
-            else                                                              \
-              for (gsize k = x0; k < e; k++)                                  \
-                {                                                             \
-                  U u;                                                        \
-                  memcpy (&u, src + k, sizeof u);                             \
-                  if (swapped)                                                \
-                    u = SWAP (u);                                             \
-                  memcpy (out + k, &u, sizeof u);                             \
-                  bad |= (U)((u & EXP) == EXP);                               \
-                }                                                             \
-            if (G_LIKELY (!bad))                                              \
+            gsize e = MIN (n, x0 + NAN_RUN);                                  \
+            if (G_LIKELY (e - x0 == NAN_RUN                                   \
+                          && finite_run_##SUFFIX (out + x0)))                 \
               continue;                                                       \
             for (gsize k = x0; k < e; k++)                                    \
               if (!isfinite (out[k]))                                         \
                 {                                                             \
-                  dst[k + 1] = (T)NAN;                                        \
-                  nan_list_add (nans, (y - cy) * pw + k + 1);                 \
+                  out[k] = (T)NAN;                                            \
+                  nan_list_add (nans, at + k);                                \
                 }                                                             \
           }                                                                   \
-        dst[0] = dst[1];                                                      \
-        dst[pw - 1] = dst[w];                                                 \
-        if (isnan (dst[0]))                                                   \
-          nan_list_add (nans, (y - cy) * pw);                                 \
-        if (isnan (dst[pw - 1]))                                              \
-          nan_list_add (nans, (y - cy) * pw + pw - 1);                        \
+        if (wx0 == 0)                                                         \
+          {                                                                   \
+            dst[0] = dst[1];                                                  \
+            if (isnan (dst[0]))                                               \
+              nan_list_add (nans, (y - cy) * ww);                             \
+          }                                                                   \
+        if (wx1 == pw)                                                        \
+          {                                                                   \
+            dst[ww - 1] = dst[ww - 2];                                        \
+            if (isnan (dst[ww - 1]))                                          \
+              nan_list_add (nans, (y - cy) * ww + ww - 1);                    \
+          }                                                                   \
       }                                                                       \
   }                                                                           \
                                                                               \
-  static void rows_##SUFFIX (T *c, gsize w, gsize y0, gsize y1, double z)     \
+  /* Lines [y0, y1) of @n samples, line y at c + y * @cs, filtered. */        \
+  static void rows_##SUFFIX (T *c, gsize cs, gsize n, gsize y0, gsize y1,     \
+                             double z)                                        \
   {                                                                           \
-    gsize pw = w + 2, horizon = filter_horizon (z);                           \
+    gsize horizon = filter_horizon (z);                                       \
     double *buf;                                                              \
     if (y0 >= y1)                                                             \
       return;                                                                 \
-    buf = g_new (double, pw *ROW_BATCH);                                      \
+    buf = g_new (double, n *ROW_BATCH);                                       \
     for (gsize y = y0; y < y1; y += ROW_BATCH)                                \
       {                                                                       \
         gsize k = MIN (ROW_BATCH, y1 - y);                                    \
-        if (pw > horizon && k == ROW_BATCH)                                   \
+        if (n > horizon && k == ROW_BATCH)                                    \
           {                                                                   \
-            filter_rows_##SUFFIX (c + y * pw, pw, pw, z, horizon, buf);       \
+            filter_rows_##SUFFIX (c + y * cs, cs, n, z, horizon, buf);        \
             continue;                                                         \
           }                                                                   \
-        if (pw > horizon)                                                     \
+        if (n > horizon)                                                      \
           {                                                                   \
-            filter_direct_##SUFFIX (c + y * pw, 1, pw, pw, k, z, horizon,     \
-                                    buf, c + y * pw, 1, 0, pw);               \
+            filter_direct_##SUFFIX (c + y * cs, 1, cs, n, k, z, horizon, buf, \
+                                    c + y * cs, 1, 0, n);                     \
             continue;                                                         \
           }                                                                   \
         for (gsize j = 0; j < k; j++)                                         \
           {                                                                   \
-            const T *row = c + (y + j) * pw;                                  \
-            for (gsize x = 0; x < pw; x++)                                    \
+            const T *row = c + (y + j) * cs;                                  \
+            for (gsize x = 0; x < n; x++)                                     \
               buf[x * k + j] = row[x];                                        \
           }                                                                   \
-        filter_lines (buf, pw, k, z);                                         \
+        filter_lines (buf, n, k, z);                                          \
         for (gsize j = 0; j < k; j++)                                         \
           {                                                                   \
-            T *row = c + (y + j) * pw;                                        \
-            for (gsize x = 0; x < pw; x++)                                    \
+            T *row = c + (y + j) * cs;                                        \
+            for (gsize x = 0; x < n; x++)                                     \
               row[x] = (T)buf[x * k + j];                                     \
           }                                                                   \
       }                                                                       \
     g_free (buf);                                                             \
   }                                                                           \
                                                                               \
-  /* Padded rows [y0, y1) into @c (which holds padded rows from @cy on,       \
-   * and FILL_PASSES more on either side where the plane has them, for the    \
-   * NaN to fill as in the whole plane), filtered along the rows; @nans       \
-   * (empty) gets the NaN found. */                                           \
+  /* The window's padded rows [y0, y1) (see pad_*()), and FILL_PASSES more    \
+   * on either side where the plane has them, for the NaN to fill as in       \
+   * the whole plane; then its columns [fx0, fx1) filtered along the rows.    \
+   * @nans (empty) gets the NaN found. */                                     \
   static void pad_rows_##SUFFIX (const T *in, gsize iy0, gboolean swapped,    \
-                                 gsize w, gsize h, T *c, gsize cy, gsize y0,  \
+                                 gsize w, gsize h, T *c, gsize cy, gsize wx0, \
+                                 gsize wx1, gsize fx0, gsize fx1, gsize y0,   \
                                  gsize y1, double z, NanList *nans)           \
   {                                                                           \
-    gsize pw = w + 2, ph = h + 2;                                             \
+    gsize ph = h + 2, ww = wx1 - wx0;                                         \
     gsize a = y0 > FILL_PASSES ? y0 - FILL_PASSES : 0;                        \
     gsize b = MIN (ph, y1 + FILL_PASSES);                                     \
-    pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, y0, y1, nans);               \
+    pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, wx0, wx1, y0, y1, nans);     \
     if (nans->n > 0)                                                          \
       {                                                                       \
-        pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, a, y0, nans);            \
-        pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, y1, b, nans);            \
-        fill_nans_##SUFFIX (c, pw, a - cy, b - cy, nans);                     \
+        pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, wx0, wx1, a, y0, nans);  \
+        pad_##SUFFIX (in, iy0, swapped, w, h, c, cy, wx0, wx1, y1, b, nans);  \
+        fill_nans_##SUFFIX (c, ww, a - cy, b - cy, nans);                     \
       }                                                                       \
-    rows_##SUFFIX (c, w, y0 - cy, y1 - cy, z);                                \
+    rows_##SUFFIX (c + (fx0 - wx0), ww, fx1 - fx0, y0 - cy, y1 - cy, z);      \
   }                                                                           \
                                                                               \
-  /* Columns [x0, x1) of the window @c (h + 2 rows of w + 2) filtered,        \
-   * their rows [o0, o1) written to @out (@out's row o0 at @out, w + 2        \
-   * values a row: in place when @out is row o0 of @c). */                    \
-  static void columns_##SUFFIX (T *c, gsize w, gsize h, gsize x0, gsize x1,   \
-                                double z, T *out, gsize o0, gsize o1)         \
+  /* Columns [x0, x1) of @c (@n rows, @cs samples apart) filtered, their      \
+   * rows [o0, o1) written to @out: column x of row o0 at out + x, rows       \
+   * @os samples apart (in place when @out is row o0 of @c). */               \
+  static void columns_##SUFFIX (T *c, gsize cs, gsize n, gsize x0, gsize x1,  \
+                                double z, T *out, gsize os, gsize o0,         \
+                                gsize o1)                                     \
   {                                                                           \
-    gsize pw = w + 2, ph = h + 2, horizon = filter_horizon (z);               \
-    double *buf = g_new (double, ph *COLUMN_BATCH);                           \
+    gsize horizon = filter_horizon (z);                                       \
+    double *buf = g_new (double, n *COLUMN_BATCH);                            \
     for (gsize x = x0; x < x1; x += COLUMN_BATCH)                             \
       {                                                                       \
         gsize k = MIN (COLUMN_BATCH, x1 - x);                                 \
-        if (ph > horizon && k == COLUMN_BATCH)                                \
+        if (n > horizon && k == COLUMN_BATCH)                                 \
           {                                                                   \
-            filter_columns_##SUFFIX (c + x, pw, ph, z, horizon, buf, out + x, \
-                                     pw, o0, o1);                             \
+            filter_columns_##SUFFIX (c + x, cs, n, z, horizon, buf, out + x,  \
+                                     os, o0, o1);                             \
             continue;                                                         \
           }                                                                   \
-        if (ph > horizon)                                                     \
+        if (n > horizon)                                                      \
           {                                                                   \
-            filter_direct_##SUFFIX (c + x, pw, 1, ph, k, z, horizon, buf,     \
-                                    out + x, pw, o0, o1);                     \
+            filter_direct_##SUFFIX (c + x, cs, 1, n, k, z, horizon, buf,      \
+                                    out + x, os, o0, o1);                     \
             continue;                                                         \
           }                                                                   \
-        for (gsize y = 0; y < ph; y++)                                        \
+        for (gsize y = 0; y < n; y++)                                         \
           for (gsize j = 0; j < k; j++)                                       \
-            buf[y * k + j] = c[y * pw + x + j];                               \
-        filter_lines (buf, ph, k, z);                                         \
+            buf[y * k + j] = c[y * cs + x + j];                               \
+        filter_lines (buf, n, k, z);                                          \
         for (gsize y = o0; y < o1; y++)                                       \
           for (gsize j = 0; j < k; j++)                                       \
-            out[(y - o0) * pw + x + j] = (T)buf[y * k + j];                   \
+            out[(y - o0) * os + x + j] = (T)buf[y * k + j];                   \
       }                                                                       \
     g_free (buf);                                                             \
   }                                                                           \
                                                                               \
-  /* NaN put back into padded rows [y0, y1) of @dst (row @dy0 at @dst)        \
-   * where @nans, indices into a window starting at row @cy, has them. */     \
-  static void mask_##SUFFIX (T *dst, gsize dy0, gsize w, gsize y0, gsize y1,  \
-                             gsize cy, const NanList *nans)                   \
+  /* NaN put back into padded rows [y0, y1) and columns [x0, x1) of @out      \
+   * (padded row @oy0 and column @ox0 at @out, rows @os apart) where          \
+   * @nans, indices into a window of rows @cs long from padded row @cy and    \
+   * column @cx, has them. */                                                 \
+  static void mask_##SUFFIX (                                                 \
+      T *out, gsize os, gsize oy0, gsize ox0, gsize y0, gsize y1, gsize x0,   \
+      gsize x1, gsize cs, gsize cy, gsize cx, const NanList *nans)            \
   {                                                                           \
-    gsize pw = w + 2;                                                         \
     for (gsize k = 0; k < nans->n; k++)                                       \
       {                                                                       \
-        gsize i = nans->at[k], y = cy + i / pw;                               \
-        if (y >= y0 && y < y1)                                                \
-          dst[i + (cy - dy0) * pw] = (T)NAN;                                  \
+        gsize i = nans->at[k], y = cy + i / cs, x = cx + i % cs;              \
+        if (y >= y0 && y < y1 && x >= x0 && x < x1)                           \
+          out[(y - oy0) * os + (x - ox0)] = (T)NAN;                           \
       }                                                                       \
   }
 
-DEFINE_PHASES (float, f, guint32, 0x7f800000u, TESS__BSWAP32)
-DEFINE_PHASES (double, d, guint64, G_GUINT64_CONSTANT (0x7ff0000000000000),
-               TESS__BSWAP64)
+DEFINE_PHASES (float, f)
+DEFINE_PHASES (double, d)
 
 static gsize
 elem_size (const TessPrefilter *pf)
@@ -524,6 +552,19 @@ tess__prefilter_n_bands (TessPixelType type, gint64 width, gint64 height)
   return ((gsize)height + 2 + rows - 1) / rows;
 }
 
+gsize
+tess__prefilter_n_chunks (gint64 width)
+{
+  return MAX ((gsize)1, ((gsize)width + 2) / CHUNK_COLUMNS);
+}
+
+gsize
+tess__prefilter_n_pieces (TessPixelType type, gint64 width, gint64 height)
+{
+  return tess__prefilter_n_bands (type, width, height)
+         * tess__prefilter_n_chunks (width);
+}
+
 /* Padded rows [*y0, *y1) of band @b, and the rows [*a, *b1) it is made
  * from (the margins added). */
 static void
@@ -539,6 +580,32 @@ band_range (const TessPrefilter *pf, gsize b, gsize *y0, gsize *y1, gsize *a,
   *b1 = MIN (ph, *y1 + BAND_MARGIN);
 }
 
+/* The width of the chunks of a plane @width wide. */
+static gsize
+chunk_columns (gsize width)
+{
+  gsize n = tess__prefilter_n_chunks ((gint64)width);
+
+  return (width + 2 + n - 1) / n;
+}
+
+/* Padded columns [*x0, *x1) of chunk @c, the columns [*fx0, *fx1)
+ * filtered along the rows for it (the margins added), and those padded
+ * for that, [*wx0, *wx1) (FILL_PASSES more for the NaN to fill). */
+static void
+chunk_range (const TessPrefilter *pf, gsize c, gsize *x0, gsize *x1,
+             gsize *fx0, gsize *fx1, gsize *wx0, gsize *wx1)
+{
+  gsize cols = chunk_columns (pf->width), pw = pf->width + 2;
+
+  *x0 = MIN (pw, c * cols);
+  *x1 = MIN (pw, *x0 + cols);
+  *fx0 = *x0 > BAND_MARGIN ? *x0 - BAND_MARGIN : 0;
+  *fx1 = MIN (pw, *x1 + BAND_MARGIN);
+  *wx0 = *fx0 > FILL_PASSES ? *fx0 - FILL_PASSES : 0;
+  *wx1 = MIN (pw, *fx1 + FILL_PASSES);
+}
+
 void
 tess__prefilter_band_source (const TessPrefilter *pf, gsize b, gsize *s0,
                              gsize *s1)
@@ -550,51 +617,77 @@ tess__prefilter_band_source (const TessPrefilter *pf, gsize b, gsize *s0,
 }
 
 gboolean
-tess__prefilter_band (const TessPrefilter *pf, gsize b, GError **error)
+tess__prefilter_piece (const TessPrefilter *pf, gsize b, gsize c,
+                       GError **error)
 {
   double z = spline_pole (pf->method);
   gsize pw = pf->width + 2, elem = elem_size (pf);
-  gsize y0, y1, a, b1, wa, wb, dy0;
+  gsize y0, y1, a, b1, wa, wb, x0, x1, fx0, fx1, wx0, wx1, ww;
+  gsize os, oy0, ox0;
   NanList nans = { NULL, 0, 0 };
-  char *buf;
-  gpointer dst;
+  char *buf, *out, *cols;
 
   band_range (pf, b, &y0, &y1, &a, &b1);
-  if (y0 >= y1)
+  chunk_range (pf, c, &x0, &x1, &fx0, &fx1, &wx0, &wx1);
+  if (y0 >= y1 || x0 >= x1)
     return TRUE;
-  /* The band and its margins, and FILL_PASSES rows around them for the
-   * NaN to fill: padded row @wa first. */
+  /* The piece and its margins, and FILL_PASSES rows and columns around
+   * them for the NaN to fill: padded row @wa and column @wx0 first. */
   wa = a > FILL_PASSES ? a - FILL_PASSES : 0;
   wb = MIN (pf->height + 2, b1 + FILL_PASSES);
-  buf = tess__scratch_get (pf->window, (wb - wa) * pw * elem);
-  /* The band's rows go straight to the coefficients in memory (or, for a
-   * file, stay in place to be written): padded row @dy0 at @dst. */
-  dst = pf->coeffs_fd >= 0 ? buf : pf->coeffs;
-  dy0 = pf->coeffs_fd >= 0 ? wa : 0;
-  if (pf->type == TESS_TYPE_DOUBLE)
+  ww = wx1 - wx0;
+  buf = tess__scratch_get (pf->window, (wb - wa) * ww * elem);
+  /* The piece's coefficients go straight to memory (or, for a file, stay
+   * in place in the window to be written): padded row @oy0 and column
+   * @ox0 at @out, rows @os apart; @cols is where the column filter writes
+   * window column 0 of row y0. */
+  if (pf->coeffs_fd >= 0)
     {
-      double *d = (double *)dst + (y0 - dy0) * pw;
-      pad_rows_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
-                  (double *)buf, wa, a, b1, z, &nans);
-      columns_d ((double *)buf + (a - wa) * pw, pf->width, b1 - a - 2, 0, pw,
-                 z, d, y0 - a, y1 - a);
-      mask_d ((double *)dst, dy0, pf->width, y0, y1, wa, &nans);
+      out = buf;
+      os = ww;
+      oy0 = wa;
+      ox0 = wx0;
     }
   else
     {
-      float *d = (float *)dst + (y0 - dy0) * pw;
+      out = pf->coeffs;
+      os = pw;
+      oy0 = 0;
+      ox0 = 0;
+    }
+  cols = out + ((y0 - oy0) * os + (wx0 - ox0)) * elem;
+  if (pf->type == TESS_TYPE_DOUBLE)
+    {
+      pad_rows_d (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
+                  (double *)buf, wa, wx0, wx1, fx0, fx1, a, b1, z, &nans);
+      columns_d ((double *)buf + (a - wa) * ww, ww, b1 - a, x0 - wx0, x1 - wx0,
+                 z, (double *)cols, os, y0 - a, y1 - a);
+      mask_d ((double *)out, os, oy0, ox0, y0, y1, x0, x1, ww, wa, wx0, &nans);
+    }
+  else
+    {
       pad_rows_f (pf->data, pf->data_y0, pf->swapped, pf->width, pf->height,
-                  (float *)buf, wa, a, b1, z, &nans);
-      columns_f ((float *)buf + (a - wa) * pw, pf->width, b1 - a - 2, 0, pw, z,
-                 d, y0 - a, y1 - a);
-      mask_f ((float *)dst, dy0, pf->width, y0, y1, wa, &nans);
+                  (float *)buf, wa, wx0, wx1, fx0, fx1, a, b1, z, &nans);
+      columns_f ((float *)buf + (a - wa) * ww, ww, b1 - a, x0 - wx0, x1 - wx0,
+                 z, (float *)cols, os, y0 - a, y1 - a);
+      mask_f ((float *)out, os, oy0, ox0, y0, y1, x0, x1, ww, wa, wx0, &nans);
     }
   g_free (nans.at);
-  if (pf->coeffs_fd >= 0)
+  if (pf->coeffs_fd < 0)
+    return TRUE;
+  /* Whole rows in one write; else a write a row. */
+  if (x1 - x0 == pw)
     return tess__write_all (pf->coeffs_fd, buf + (y0 - wa) * pw * elem,
                             (y1 - y0) * pw * elem,
                             pf->coeffs_offset + (guint64)y0 * pw * elem,
                             "the spline coefficients", error);
+  for (gsize y = y0; y < y1; y++)
+    if (!tess__write_all (pf->coeffs_fd,
+                          buf + ((y - wa) * ww + (x0 - wx0)) * elem,
+                          (x1 - x0) * elem,
+                          pf->coeffs_offset + ((guint64)y * pw + x0) * elem,
+                          "the spline coefficients", error))
+      return FALSE;
   return TRUE;
 }
 
@@ -654,35 +747,36 @@ drop_input_rows (const TessPrefilter *pf, gsize s0, gsize s1)
 /* ---------------------------------------------------------------------- */
 /* Coefficients made when first needed                                    */
 
-/* A plane's coefficients are made a band at a time, when a block first
- * asks for rows of it (tess__plane_fetch()): only the bands the output
- * reaches are made, by whichever thread or process gets there first, and
- * since a band depends on the plane's size alone the result does not
- * depend on who makes which.  Each band has a word: 0 (not made, or its
- * making failed), BAND_MADE, or who is making it — BAND_MAKING in one
- * process (the threads wait on a condition), the pid of the process
- * making it in a word of a shared coefficient file (the others look
- * again a moment later, and one that finds the maker gone makes the band
- * itself).  A block needing several bands first makes those nobody is
- * making, then waits for the others. */
+/* A plane's coefficients are made a piece at a time, when a block first
+ * asks for samples of it (tess__plane_fetch()): only the pieces the
+ * output reaches are made, by whichever thread or process gets there
+ * first, and since a piece depends on the plane's size alone the result
+ * does not depend on who makes which.  Each piece has a word: 0 (not
+ * made, or its making failed), PIECE_MADE, or who is making it —
+ * PIECE_MAKING in one process (the threads wait on a condition), the pid
+ * of the process making it in a word of a shared coefficient file (the
+ * others look again a moment later, and one that finds the maker gone
+ * makes the piece itself).  A block needing several pieces first makes
+ * those nobody is making, then waits for the others. */
 
-#define BAND_MADE ((gint)-1)
-#define BAND_MAKING 1
+#define PIECE_MADE ((gint)-1)
+#define PIECE_MAKING 1
 
 struct _TessBandMaker
 {
   TessPrefilter pf; /* the input plane, and where its coefficients go */
   /* The input is mapped from a file: the pages of a band's rows are let
-   * go of once it is made (the coefficients are all the samples need). */
+   * go of once all its pieces are made (the coefficients are all the
+   * samples need). */
   gboolean drop_pages;
-  gsize nbands, band_rows;
-  gint *words;      /* a word a band: @own's, or in a shared file */
+  gsize nbands, nchunks, band_rows, chunk_columns;
+  gint *words;      /* a word a piece (band-major): @own's, or shared */
   gint *own;        /* (one process) */
   gboolean shared;  /* @words are shared with other processes */
   int fd;           /* a file of coefficients owned here, or -1 */
   GMutex lock;      /* guards @spare; with @made, for waiting */
-  GCond made;       /* a band was made (or failed), in one process */
-  GPtrArray *spare; /* band windows (TessScratch) not in use */
+  GCond made;       /* a piece was made (or failed), in one process */
+  GPtrArray *spare; /* piece windows (TessScratch) not in use */
 };
 
 static void
@@ -719,7 +813,9 @@ maker_new (TessMethod method, TessImage *image, gint64 p)
   m->drop_pages = image->map != NULL;
   m->nbands
       = tess__prefilter_n_bands (image->type, image->width, image->height);
+  m->nchunks = tess__prefilter_n_chunks (image->width);
   m->band_rows = tess__prefilter_band_rows (image->type, image->width);
+  m->chunk_columns = chunk_columns ((gsize)image->width);
   m->fd = -1;
   g_mutex_init (&m->lock);
   g_cond_init (&m->made);
@@ -741,14 +837,13 @@ maker_free (TessBandMaker *m)
   g_free (m);
 }
 
-/* Makes band @b, with memory kept for the next band. */
+/* Makes piece @i, with memory kept for the next piece. */
 static gboolean
-maker_make (TessBandMaker *m, gsize b, GError **error)
+maker_make (TessBandMaker *m, gsize i, GError **error)
 {
   TessPrefilter pf = m->pf;
   TessScratch *s = NULL;
   gboolean ok;
-  gsize s0, s1;
 
   g_mutex_lock (&m->lock);
   if (m->spare->len > 0)
@@ -757,14 +852,28 @@ maker_make (TessBandMaker *m, gsize b, GError **error)
   if (s == NULL)
     s = g_new0 (TessScratch, 1);
   pf.window = s;
-  ok = tess__prefilter_band (&pf, b, error);
-  tess__prefilter_band_source (&pf, b, &s0, &s1);
-  if (m->drop_pages && s1 > s0)
-    drop_input_rows (&pf, s0, s1);
+  ok = tess__prefilter_piece (&pf, i / m->nchunks, i % m->nchunks, error);
   g_mutex_lock (&m->lock);
   g_ptr_array_add (m->spare, s);
   g_mutex_unlock (&m->lock);
   return ok;
+}
+
+/* Piece @i made: the input rows of its band let go of if they are mapped
+ * and all the band's pieces are made. */
+static void
+maker_made (TessBandMaker *m, gsize i)
+{
+  gsize b = i / m->nchunks, s0, s1;
+
+  if (!m->drop_pages)
+    return;
+  for (gsize c = 0; c < m->nchunks; c++)
+    if (g_atomic_int_get (&m->words[b * m->nchunks + c]) != PIECE_MADE)
+      return;
+  tess__prefilter_band_source (&m->pf, b, &s0, &s1);
+  if (s1 > s0)
+    drop_input_rows (&m->pf, s0, s1);
 }
 
 /* Is the process of pid @v gone? */
@@ -774,21 +883,21 @@ maker_gone (gint v)
   return kill ((pid_t)v, 0) != 0 && errno == ESRCH;
 }
 
-/* Band @b made: by this thread if nobody is making it (or, between
+/* Piece @i made: by this thread if nobody is making it (or, between
  * processes, if its maker is gone); else, with @wait, when its maker has
  * made it, and without, at once. */
 static gboolean
-maker_take (TessBandMaker *m, gsize b, gboolean wait, GError **error)
+maker_take (TessBandMaker *m, gsize i, gboolean wait, GError **error)
 {
-  gint *word = &m->words[b];
-  gint self = m->shared ? (gint)getpid () : BAND_MAKING;
+  gint *word = &m->words[i];
+  gint self = m->shared ? (gint)getpid () : PIECE_MAKING;
 
   for (;;)
     {
       gint v = g_atomic_int_get (word);
       gboolean ok;
 
-      if (v == BAND_MADE)
+      if (v == PIECE_MADE)
         return TRUE;
       if (v != 0 && !(m->shared && v != self && maker_gone (v)))
         {
@@ -809,53 +918,83 @@ maker_take (TessBandMaker *m, gsize b, gboolean wait, GError **error)
         continue;
       if (m->shared)
         tess__worker_maybe_die ("band");
-      ok = maker_make (m, b, error);
-      g_atomic_int_set (word, ok ? BAND_MADE : 0);
+      ok = maker_make (m, i, error);
+      g_atomic_int_set (word, ok ? PIECE_MADE : 0);
       if (!m->shared)
         {
           g_mutex_lock (&m->lock);
           g_cond_broadcast (&m->made);
           g_mutex_unlock (&m->lock);
         }
+      if (ok)
+        maker_made (m, i);
       return ok;
     }
 }
 
+/* Are the pieces of bands [b0, b1) and chunks [c0, c1) all made? */
 static gboolean
-maker_need (TessBandMaker *m, gint64 r0, gint64 r1, GError **error)
+maker_all_made (TessBandMaker *m, gsize b0, gsize b1, gsize c0, gsize c1)
 {
-  gsize b0, b1;
+  for (gsize b = b0; b < b1; b++)
+    for (gsize c = c0; c < c1; c++)
+      if (g_atomic_int_get (&m->words[b * m->nchunks + c]) != PIECE_MADE)
+        return FALSE;
+  return TRUE;
+}
 
-  if (r0 >= r1)
+/* The pieces of band @b and chunks [c0, c1) nobody is making, made. */
+static gboolean
+maker_take_free (TessBandMaker *m, gsize b, gsize c0, gsize c1, GError **error)
+{
+  for (gsize c = c0; c < c1; c++)
+    if (!maker_take (m, b * m->nchunks + c, FALSE, error))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+maker_need (TessBandMaker *m, gint64 r0, gint64 r1, gint64 x0, gint64 x1,
+            GError **error)
+{
+  gsize b0, b1, c0, c1;
+
+  if (r0 >= r1 || x0 >= x1)
     return TRUE;
   b0 = (gsize)r0 / m->band_rows;
   b1 = MIN (m->nbands, ((gsize)r1 + m->band_rows - 1) / m->band_rows);
-  /* The bands nobody is making first, then the others' (rather than wait
-   * for one while another is still to make). */
+  c0 = (gsize)x0 / m->chunk_columns;
+  c1 = MIN (m->nchunks, ((gsize)x1 + m->chunk_columns - 1) / m->chunk_columns);
+  if (maker_all_made (m, b0, b1, c0, c1))
+    return TRUE;
+  /* The pieces nobody is making first, then the others' (rather than
+   * wait for one while another is still to make). */
   for (gsize b = b0; b < b1; b++)
-    if (!maker_take (m, b, FALSE, error))
+    if (!maker_take_free (m, b, c0, c1, error))
       return FALSE;
-  /* Rather than wait for a band another is making, make one that blocks
-   * to come will need: the next one either side of the range, where
-   * blocks are going (the bands behind them are made). */
+  /* Rather than wait for a piece another is making, make those that
+   * blocks to come will need: the next band either side of the range,
+   * where blocks are going (the bands behind them are made). */
+  if (!maker_all_made (m, b0, b1, c0, c1))
+    {
+      if (b1 < m->nbands
+          && g_atomic_int_get (&m->words[b1 * m->nchunks + c0]) == 0)
+        {
+          if (!maker_take_free (m, b1, c0, c1, error))
+            return FALSE;
+        }
+      else if (b0 > 0
+               && g_atomic_int_get (&m->words[(b0 - 1) * m->nchunks + c0])
+                      == 0)
+        {
+          if (!maker_take_free (m, b0 - 1, c0, c1, error))
+            return FALSE;
+        }
+    }
   for (gsize b = b0; b < b1; b++)
-    if (g_atomic_int_get (&m->words[b]) != BAND_MADE)
-      {
-        if (b1 < m->nbands && g_atomic_int_get (&m->words[b1]) == 0)
-          {
-            if (!maker_take (m, b1, FALSE, error))
-              return FALSE;
-          }
-        else if (b0 > 0 && g_atomic_int_get (&m->words[b0 - 1]) == 0)
-          {
-            if (!maker_take (m, b0 - 1, FALSE, error))
-              return FALSE;
-          }
-        break;
-      }
-  for (gsize b = b0; b < b1; b++)
-    if (!maker_take (m, b, TRUE, error))
-      return FALSE;
+    for (gsize c = c0; c < c1; c++)
+      if (!maker_take (m, b * m->nchunks + c, TRUE, error))
+        return FALSE;
   return TRUE;
 }
 
@@ -866,7 +1005,7 @@ tess__coeffs_file_bytes (TessPixelType type, gint64 width, gint64 height,
   guint64 page = (guint64)sysconf (_SC_PAGESIZE);
   guint64 coeffs
       = (guint64)tess__coeffs_bytes (type, width, height) * (guint64)nplanes;
-  guint64 states = (guint64)tess__prefilter_n_bands (type, width, height)
+  guint64 states = (guint64)tess__prefilter_n_pieces (type, width, height)
                    * (guint64)nplanes * sizeof (gint32);
 
   *states_offset = (coeffs + page - 1) / page * page;
@@ -901,12 +1040,12 @@ tess__plane_prepare (TessPlane *plane, TessMethod method, TessImage *image,
       return TRUE;
     }
   m = maker_new (method, image, p);
-  m->own = g_new0 (gint, m->nbands);
+  m->own = g_new0 (gint, m->nbands * m->nchunks);
   m->words = m->own;
   if (bytes >= tess__map_threshold ())
     {
       /* Too large to hold in memory: in a file (see tess__shared_file()),
-       * written a band at a time, mapped for sampling; the input's pages
+       * written a piece at a time, mapped for sampling; the input's pages
        * let go of as the bands are made. */
       gpointer map;
       m->fd = tess__shared_file ("spline coefficients", bytes, error);
@@ -964,36 +1103,58 @@ tess__plane_init_file (TessPlane *plane, TessMethod method, TessPixelType type,
   plane->file_offset = offset;
 }
 
-void
-tess__plane_rows_for (const TessPlane *plane, double ymin, double ymax,
-                      gint64 *r0, gint64 *r1)
+/* The padded indices [*i0, *i1) a sample at [vmin, vmax] along an axis
+ * of @n pixels may read. */
+static void
+padded_range (gint64 n, double vmin, double vmax, gint64 *i0, gint64 *i1)
 {
-  gint64 ph = plane->height + 2;
-
-  /* Samples outside [-0.5, height - 0.5] read nothing; a bicubic sample
-   * at y reads padded rows floor(y + 1) - 1 … + 2 (mirrored into the
+  /* Samples outside [-0.5, n - 0.5] read nothing; a bicubic sample at v
+   * reads padded indices floor(v + 1) - 1 … + 2 (mirrored into the
    * plane), a biquadratic one fewer. */
-  ymin = MAX (ymin, -0.5);
-  ymax = MIN (ymax, (double)plane->height - 0.5);
-  if (!(ymin <= ymax))
+  vmin = MAX (vmin, -0.5);
+  vmax = MIN (vmax, (double)n - 0.5);
+  if (!(vmin <= vmax))
     {
-      *r0 = *r1 = 0;
+      *i0 = *i1 = 0;
       return;
     }
-  *r0 = CLAMP ((gint64)floor (ymin) - 1, 0, ph);
-  *r1 = CLAMP ((gint64)floor (ymax) + 4, 0, ph);
+  *i0 = CLAMP ((gint64)floor (vmin) - 1, 0, n + 2);
+  *i1 = CLAMP ((gint64)floor (vmax) + 4, 0, n + 2);
+}
+
+void
+tess__plane_region_for (const TessPlane *plane, double xmin, double xmax,
+                        double ymin, double ymax, TessRect *r)
+{
+  gint64 x0, x1, y0, y1;
+
+  padded_range (plane->width, xmin, xmax, &x0, &x1);
+  padded_range (plane->height, ymin, ymax, &y0, &y1);
+  if (x0 >= x1 || y0 >= y1)
+    x0 = x1 = y0 = y1 = 0;
+  r->x0 = x0;
+  r->y0 = y0;
+  r->width = x1 - x0;
+  r->height = y1 - y0;
 }
 
 gboolean
-tess__plane_fetch (TessPlane *plane, gint64 r0, gint64 r1, GError **error)
+tess__plane_fetch (TessPlane *plane, const TessRect *region, GError **error)
 {
   gsize elem = plane->type == TESS_TYPE_DOUBLE ? 8 : 4;
   gsize row = plane->stride * elem, bytes;
+  gint64 r0 = region->y0, r1 = region->y0 + region->height;
 
-  if (plane->maker && !maker_need (plane->maker, r0, r1, error))
+  if (plane->maker
+      && !maker_need (plane->maker, r0, r1, region->x0,
+                      region->x0 + region->width, error))
     return FALSE;
+  /* (What was read for a region is valid there: its pieces were made;
+   * pieces of the same rows made since then may not be in it.) */
   if (plane->file_fd < 0 || r0 >= r1
-      || (plane->values && r0 >= plane->row0 && r1 <= plane->row1))
+      || (plane->values && r0 >= plane->row0 && r1 <= plane->row1
+          && region->x0 >= plane->col0
+          && region->x0 + region->width <= plane->col1))
     return TRUE;
   bytes = (gsize)(r1 - r0) * row;
   if (plane->window_bytes < bytes)
@@ -1017,6 +1178,8 @@ tess__plane_fetch (TessPlane *plane, gint64 r0, gint64 r1, GError **error)
   plane->values = plane->window;
   plane->row0 = r0;
   plane->row1 = r1;
+  plane->col0 = region->x0;
+  plane->col1 = region->x0 + region->width;
   return TRUE;
 }
 
@@ -1353,30 +1516,48 @@ tess__plane_sample (const TessPlane *plane, gsize n, const double *x,
  * within a few hundred KiB. */
 #define TILE 128
 
-/* Widens [*ymin, *ymax] to the rows of the @n positions (x, y) that are
- * defined. */
+/* The bounds of the @n positions (x, y) that are defined, widened to
+ * take them in: box[] is xmin, xmax, ymin, ymax. */
 static void
-y_range (const double *x, const double *y, gsize n, double *ymin, double *ymax)
+widen_box (const double *x, const double *y, gsize n, double box[4])
 {
+  double x0 = box[0], x1 = box[1], y0 = box[2], y1 = box[3];
+
+  /* (Comparisons with NaN are false: undefined positions change
+   * nothing.  MIN and MAX as selections, which vectorise.) */
   for (gsize k = 0; k < n; k++)
-    if (!isnan (x[k]) && !isnan (y[k]))
-      {
-        *ymin = MIN (*ymin, y[k]);
-        *ymax = MAX (*ymax, y[k]);
-      }
+    {
+      double xv = x[k], yv = y[k];
+      gboolean ok = xv == xv && yv == yv;
+      x0 = ok && xv < x0 ? xv : x0;
+      x1 = ok && xv > x1 ? xv : x1;
+      y0 = ok && yv < y0 ? yv : y0;
+      y1 = ok && yv > y1 ? yv : y1;
+    }
+  box[0] = x0;
+  box[1] = x1;
+  box[2] = y0;
+  box[3] = y1;
 }
 
-/* The coefficient rows samples of input rows [ymin, ymax] read, at hand
- * in every plane (made, or read from their file). */
-static gboolean
-fetch_rows (TessPlane **planes, gint64 nplanes, double ymin, double ymax,
-            GError **error)
+static void
+box_init (double box[4])
 {
-  gint64 r0, r1;
+  box[0] = box[2] = G_MAXDOUBLE;
+  box[1] = box[3] = -G_MAXDOUBLE;
+}
 
-  tess__plane_rows_for (planes[0], ymin, ymax, &r0, &r1);
+/* The coefficients samples within @box (input pixel coordinates) read,
+ * at hand in every plane (made, or read from their file). */
+static gboolean
+fetch_box (TessPlane **planes, gint64 nplanes, const double box[4],
+           GError **error)
+{
+  TessRect r;
+
+  tess__plane_region_for (planes[0], box[0], box[1], box[2], box[3], &r);
   for (gint64 p = 0; p < nplanes; p++)
-    if (!tess__plane_fetch (planes[p], r0, r1, error))
+    if (!tess__plane_fetch (planes[p], &r, error))
       return FALSE;
   return TRUE;
 }
@@ -1409,12 +1590,13 @@ tess__interp_compute (const TessMethodBlock *block, GError **error)
   ix = g_new (double, TILE *TILE);
   iy = g_new (double, TILE *TILE);
 
-  /* Coefficients read from a file: the rows the region needs, read once
-   * (a first pass over its coordinates finds them). */
+  /* Coefficients read from a file: the rows the region needs (made if
+   * need be), read once (a first pass over its coordinates finds them). */
   if (planes[0]->file_fd >= 0)
     {
-      double ymin = G_MAXDOUBLE, ymax = -G_MAXDOUBLE;
+      double box[4];
 
+      box_init (box);
       for (gint64 ty = rect->y0; ty < rect->y0 + rect->height; ty += TILE)
         for (gint64 tx = rect->x0; tx < rect->x0 + rect->width; tx += TILE)
           {
@@ -1423,9 +1605,9 @@ tess__interp_compute (const TessMethodBlock *block, GError **error)
             gsize np = (gsize)tr.width * (gsize)tr.height;
 
             tess__grid_map_fill (map, t, &tr, ix, iy);
-            y_range (ix, iy, np, &ymin, &ymax);
+            widen_box (ix, iy, np, box);
           }
-      if (!fetch_rows (planes, in->nplanes, ymin, ymax, error))
+      if (!fetch_box (planes, in->nplanes, box, error))
         {
           g_free (ix);
           g_free (iy);
@@ -1441,13 +1623,14 @@ tess__interp_compute (const TessMethodBlock *block, GError **error)
         gsize tw = (gsize)tr.width;
 
         tess__grid_map_fill (map, t, &tr, ix, iy);
-        /* Coefficients in memory, made as needed: the rows this tile
+        /* Coefficients in memory, made as needed: those this tile
          * reads. */
         if (planes[0]->maker && planes[0]->file_fd < 0)
           {
-            double ymin = G_MAXDOUBLE, ymax = -G_MAXDOUBLE;
-            y_range (ix, iy, tw * (gsize)tr.height, &ymin, &ymax);
-            if (!fetch_rows (planes, in->nplanes, ymin, ymax, error))
+            double box[4];
+            box_init (box);
+            widen_box (ix, iy, tw * (gsize)tr.height, box);
+            if (!fetch_box (planes, in->nplanes, box, error))
               {
                 g_free (ix);
                 g_free (iy);

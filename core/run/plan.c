@@ -42,7 +42,7 @@ struct _TessPlan
   GMutex lock; /* guards the lazy preparation of planes */
   TessPlane *planes;
   gboolean *ready;
-  /* The bands' words of a shared coefficient file, mapped, or NULL. */
+  /* The pieces' words of a shared coefficient file, mapped, or NULL. */
   gpointer states_map;
   gsize states_len;
   int coeffs_fd; /* that file (the plan's own descriptor), or -1 */
@@ -402,7 +402,7 @@ tess__plan_use_coefficient_file (TessPlan *plan, int fd, GError **error)
   TessImage *in = plan->input;
   guint64 states_offset, total;
   gsize plane_bytes = tess__coeffs_bytes (in->type, in->width, in->height);
-  gsize nbands = tess__prefilter_n_bands (in->type, in->width, in->height);
+  gsize npieces = tess__prefilter_n_pieces (in->type, in->width, in->height);
   gpointer map;
 
   total = tess__coeffs_file_bytes (in->type, in->width, in->height,
@@ -415,7 +415,7 @@ tess__plan_use_coefficient_file (TessPlan *plan, int fd, GError **error)
   if (map == MAP_FAILED)
     {
       g_set_error (error, TESS_ERROR, TESS_ERROR_IO,
-                   "cannot map the spline coefficients' bands: %s",
+                   "cannot map the spline coefficients' states: %s",
                    g_strerror (errno));
       if (fd >= 0)
         close (fd);
@@ -437,7 +437,7 @@ tess__plan_use_coefficient_file (TessPlan *plan, int fd, GError **error)
                              in->width, in->height, fd,
                              (guint64)p * plane_bytes);
       tess__plane_make_shared (&plan->planes[p], in, p,
-                               (gint32 *)map + (gsize)p * nbands);
+                               (gint32 *)map + (gsize)p * npieces);
       plan->ready[p] = TRUE;
     }
   g_mutex_unlock (&plan->lock);
@@ -540,7 +540,7 @@ tess__plan_describe (TessPlan *plan, TessDescription *d, const char *group,
   if (tess__method_is_spline (plan->options.method)
       && !tess__description_is_portable (d))
     {
-      /* The coefficients, shared: each band made once, by whichever
+      /* The coefficients, shared: each piece made once, by whichever
        * process needs it first. */
       TessImage *in = plan->input;
       guint64 states_offset;

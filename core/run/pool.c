@@ -8,7 +8,7 @@
  * input and output, rebuilds the source from it, then computes block after
  * block.  Results go straight into the output, a shared file (its fd 3:
  * the FITS file being written, or shared memory copied out at the end);
- * the files the description shares (spline coefficients whose bands the
+ * the files the description shares (spline coefficients whose pieces the
  * workers make as their blocks need them, each once; scratch copies of
  * inputs) are its fds 4, 5, ... in the order of their indices.  The
  * parent hands out block numbers, reports progress, cancels (killing the
@@ -258,7 +258,7 @@ worker_lost (Pool *pool, Worker *w, GError **error)
   worker_stop (w, TRUE);
   if (t >= 0)
     {
-      /* A block only writes its own part (and bands of coefficients,
+      /* A block only writes its own part (and pieces of coefficients,
        * which are the same whoever makes them): done again, it gives the
        * same. */
       if (++pool->tries[t] > 1)
