@@ -766,9 +766,15 @@ struct _TessBandMaker
 {
   TessPrefilter pf; /* the input plane, and where its coefficients go */
   /* The input is mapped from a file: the pages of a band's rows are let
-   * go of once all its pieces are made (the coefficients are all the
+   * go of once pieces of it are made (the coefficients are all the
    * samples need). */
   gboolean drop_pages;
+  /* The pieces the output is expected to reach (maker_expect()), made
+   * together when the first of their band is needed, so that the band's
+   * input rows are read once; @started: a band's are being made. */
+  gboolean expected_set;
+  guint8 *expected;
+  gint *started;
   gsize nbands, nchunks, band_rows, chunk_columns;
   gint *words;      /* a word a piece (band-major): @own's, or shared */
   gint *own;        /* (one process) */
@@ -831,6 +837,8 @@ maker_free (TessBandMaker *m)
   g_ptr_array_unref (m->spare);
   g_mutex_clear (&m->lock);
   g_free (m->own);
+  g_free (m->expected);
+  g_free (m->started);
   g_cond_clear (&m->made);
   if (m->fd >= 0)
     close (m->fd);
@@ -859,19 +867,17 @@ maker_make (TessBandMaker *m, gsize i, GError **error)
   return ok;
 }
 
-/* Piece @i made: the input rows of its band let go of if they are mapped
- * and all the band's pieces are made. */
+/* Piece @i made (and those of its band expected with it): the input rows
+ * of its band let go of if they are mapped (a piece made later comes
+ * back for them to the page cache). */
 static void
 maker_made (TessBandMaker *m, gsize i)
 {
-  gsize b = i / m->nchunks, s0, s1;
+  gsize s0, s1;
 
   if (!m->drop_pages)
     return;
-  for (gsize c = 0; c < m->nchunks; c++)
-    if (g_atomic_int_get (&m->words[b * m->nchunks + c]) != PIECE_MADE)
-      return;
-  tess__prefilter_band_source (&m->pf, b, &s0, &s1);
+  tess__prefilter_band_source (&m->pf, i / m->nchunks, &s0, &s1);
   if (s1 > s0)
     drop_input_rows (&m->pf, s0, s1);
 }
@@ -883,19 +889,40 @@ maker_gone (gint v)
   return kill ((pid_t)v, 0) != 0 && errno == ESRCH;
 }
 
+/* Makes piece @i, whose word this thread set to @self, and says so. */
+static gboolean
+maker_make_claimed (TessBandMaker *m, gsize i, GError **error)
+{
+  gboolean ok;
+
+  if (m->shared)
+    tess__worker_maybe_die ("band");
+  ok = maker_make (m, i, error);
+  g_atomic_int_set (&m->words[i], ok ? PIECE_MADE : 0);
+  if (!m->shared)
+    {
+      g_mutex_lock (&m->lock);
+      g_cond_broadcast (&m->made);
+      g_mutex_unlock (&m->lock);
+    }
+  return ok;
+}
+
 /* Piece @i made: by this thread if nobody is making it (or, between
  * processes, if its maker is gone); else, with @wait, when its maker has
- * made it, and without, at once. */
+ * made it, and without, at once.  The first piece of a band this process
+ * makes brings the band's other expected pieces nobody is making. */
 static gboolean
 maker_take (TessBandMaker *m, gsize i, gboolean wait, GError **error)
 {
   gint *word = &m->words[i];
   gint self = m->shared ? (gint)getpid () : PIECE_MAKING;
+  gsize b = i / m->nchunks;
+  const guint8 *expected;
 
   for (;;)
     {
       gint v = g_atomic_int_get (word);
-      gboolean ok;
 
       if (v == PIECE_MADE)
         return TRUE;
@@ -916,20 +943,126 @@ maker_take (TessBandMaker *m, gsize i, gboolean wait, GError **error)
         }
       if (!g_atomic_int_compare_and_exchange (word, v, self))
         continue;
-      if (m->shared)
-        tess__worker_maybe_die ("band");
-      ok = maker_make (m, i, error);
-      g_atomic_int_set (word, ok ? PIECE_MADE : 0);
-      if (!m->shared)
-        {
-          g_mutex_lock (&m->lock);
-          g_cond_broadcast (&m->made);
-          g_mutex_unlock (&m->lock);
-        }
-      if (ok)
-        maker_made (m, i);
-      return ok;
+      if (!maker_make_claimed (m, i, error))
+        return FALSE;
+      expected = g_atomic_pointer_get (&m->expected);
+      if (expected && g_atomic_int_compare_and_exchange (&m->started[b], 0, 1))
+        for (gsize c = 0; c < m->nchunks; c++)
+          {
+            gsize j = b * m->nchunks + c;
+            if (expected[j]
+                && g_atomic_int_compare_and_exchange (&m->words[j], 0, self)
+                && !maker_make_claimed (m, j, error))
+              return FALSE;
+          }
+      maker_made (m, i);
+      return TRUE;
     }
+}
+
+/* The pieces samples at these @n positions (x, y) of the input, and
+ * within @reach of them, read: marked expected. */
+static void
+maker_mark (const TessBandMaker *m, guint8 *expected, gsize n, const double *x,
+            const double *y, double reach)
+{
+  TessPlane pl = { 0 };
+  TessRect r;
+
+  pl.width = (gint64)m->pf.width;
+  pl.height = (gint64)m->pf.height;
+  for (gsize k = 0; k < n; k++)
+    {
+      gsize b0, b1, c0, c1;
+      if (isnan (x[k]) || isnan (y[k]))
+        continue;
+      tess__plane_region_for (&pl, x[k] - reach, x[k] + reach, y[k] - reach,
+                              y[k] + reach, &r);
+      if (r.width <= 0 || r.height <= 0)
+        continue;
+      b0 = (gsize)r.y0 / m->band_rows;
+      b1 = MIN (m->nbands,
+                ((gsize)(r.y0 + r.height) + m->band_rows - 1) / m->band_rows);
+      c0 = (gsize)r.x0 / m->chunk_columns;
+      c1 = MIN (m->nchunks, ((gsize)(r.x0 + r.width) + m->chunk_columns - 1)
+                                / m->chunk_columns);
+      for (gsize bb = b0; bb < b1; bb++)
+        for (gsize c = c0; c < c1; c++)
+          expected[bb * m->nchunks + c] = 1;
+    }
+}
+
+/* Output pixels looked at to guess the pieces the output reaches. */
+#define EXPECT_STEP 32
+
+/* The pieces an output of @ow × @oh pixels, through @t, is expected to
+ * reach, from its pixels EXPECT_STEP apart and its edges (a guess: a
+ * piece it misses is made when needed, one it adds for nothing costs only
+ * time). */
+static void
+maker_expect (TessBandMaker *m, TessTransform *t, gint64 ow, gint64 oh)
+{
+  gsize nx = (gsize)((ow + EXPECT_STEP - 1) / EXPECT_STEP) + 1;
+  gsize ny = (gsize)((oh + EXPECT_STEP - 1) / EXPECT_STEP) + 1;
+  gsize n = nx * ny;
+  double *ox, *oy, *ix, *iy, reach = 0.0;
+  guint8 *expected;
+
+  g_mutex_lock (&m->lock);
+  if (m->expected_set)
+    {
+      g_mutex_unlock (&m->lock);
+      return;
+    }
+  ox = g_new (double, n);
+  oy = g_new (double, n);
+  ix = g_new (double, n);
+  iy = g_new (double, n);
+  for (gsize j = 0; j < ny; j++)
+    for (gsize i = 0; i < nx; i++)
+      {
+        ox[j * nx + i] = MIN ((double)(i * EXPECT_STEP), (double)(ow - 1));
+        oy[j * nx + i] = MIN ((double)(j * EXPECT_STEP), (double)(oh - 1));
+      }
+  tess__transform_exact (t, n, ox, oy, ix, iy);
+  /* The reach of a point: the longest step between neighbours (NaN,
+   * where there is no mapping, compares false), within the plane's size
+   * for wild maps. */
+  for (gsize j = 0; j < ny; j++)
+    for (gsize i = 0; i < nx; i++)
+      {
+        gsize k = j * nx + i;
+        double dx = i + 1 < nx
+                        ? fabs (ix[k + 1] - ix[k]) + fabs (iy[k + 1] - iy[k])
+                        : 0.0;
+        double dy = j + 1 < ny
+                        ? fabs (ix[k + nx] - ix[k]) + fabs (iy[k + nx] - iy[k])
+                        : 0.0;
+        if (dx > reach)
+          reach = dx;
+        if (dy > reach)
+          reach = dy;
+      }
+  reach = MIN (reach, (double)(m->pf.width + m->pf.height));
+  expected = g_new0 (guint8, m->nbands * m->nchunks);
+  maker_mark (m, expected, n, ix, iy, reach);
+  g_free (ox);
+  g_free (oy);
+  g_free (ix);
+  g_free (iy);
+  /* Published once complete (@started first). */
+  m->started = g_new0 (gint, m->nbands);
+  g_atomic_pointer_set (&m->expected, expected);
+  m->expected_set = TRUE;
+  g_mutex_unlock (&m->lock);
+}
+
+/* Tells @plane's maker (if any) the output: see maker_expect(). */
+static void
+plane_expect (TessPlane *plane, TessTransform *t, gint64 ow, gint64 oh)
+{
+  if (plane->maker)
+    maker_expect (plane->maker, t, ow, oh);
 }
 
 /* Are the pieces of bands [b0, b1) and chunks [c0, c1) all made? */
@@ -1578,8 +1711,12 @@ tess__interp_compute (const TessMethodBlock *block, GError **error)
 
   planes = g_new (TessPlane *, (gsize)in->nplanes);
   for (gint64 p = 0; p < in->nplanes; p++)
-    if ((planes[p] = block->get_plane (block->owner, p, error)) == NULL)
-      return FALSE;
+    {
+      if ((planes[p] = block->get_plane (block->owner, p, error)) == NULL)
+        return FALSE;
+      plane_expect (planes[p], t, tess_wcs_get_width (block->target),
+                    tess_wcs_get_height (block->target));
+    }
   map = tess__grid_map_new (t, block->grid, rect);
 
   rw = (gsize)rect->width;
